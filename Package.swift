@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// A pure core (engine, formats, latent math, imaging) and a thin front (TUI, CLI).
+// Each C library is reached through one system-library target and touched in one Swift file.
+let package = Package(
+    name: "zwalk",
+    products: [
+        .executable(name: "zwalk", targets: ["zwalk"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+
+        .target(name: "ZWalkEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine"]),
+        .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats", "COpenBLAS"]),
+        .target(name: "ZWalkImage", dependencies: ["CPNG"]),
+        .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
+        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkTUI"]),
+
+        .target(name: "TestSupport", dependencies: ["ZWalkEngine"], path: "Tests/TestSupport"),
+        .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),
+    ],
+    // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,
+    // which strict Sendable checking cannot express without unsafe wrappers everywhere.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,115 @@
+import COpenBLAS
+
+/// The one place OpenBLAS (BLAS and LAPACK) is called from. Everything is row-major float32.
+public enum BLAS {
+    /// Threads OpenBLAS may use (it starts with one per core).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// C(m×n) = alpha · op(A)(m×k) · op(B)(k×n) + beta · C, row-major with leading dimensions.
+    @inline(__always)
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// y = alpha · op(A) x + beta · y for row-major A (m×n).
+    public static func sgemv(transA: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>,
+                             lda: Int, x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a,
+                    blasint(lda), x, 1, beta, y, 1)
+    }
+}
+
+public struct LAPACKError: Error, CustomStringConvertible {
+    public let routine: String
+    public let info: Int
+    public var description: String { "LAPACK \(routine) failed (info = \(info))" }
+}
+
+/// LAPACK routines used by the latent toolkit (SeFa, PCA, Jacobian directions). LAPACK is
+/// column-major; each wrapper takes and returns row-major data and hides the transposition.
+public enum LAPACK {
+    /// Eigen-decomposition of a symmetric n×n matrix (row-major; symmetric so layout is moot).
+    /// Returns eigenvalues in descending order and the matching eigenvectors as rows.
+    public static func symmetricEigen(_ matrix: [Float], n: Int) throws -> (values: [Float], vectors: [[Float]]) {
+        precondition(matrix.count == n * n)
+        var a = matrix.map(Double.init)
+        var w = [Double](repeating: 0, count: n)
+        var nn = Int32(n), lda = Int32(n), info: Int32 = 0
+        var lwork: Int32 = -1, liwork: Int32 = -1
+        var wq = [Double](repeating: 0, count: 1)
+        var iwq = [Int32](repeating: 0, count: 1)
+        // Double precision: Gram matrices of weights can be ill-conditioned in float.
+        dsyevd_("V", "U", &nn, &a, &lda, &w, &wq, &lwork, &iwq, &liwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "dsyevd (query)", info: Int(info)) }
+        lwork = Int32(wq[0]); liwork = iwq[0]
+        var work = [Double](repeating: 0, count: Int(lwork))
+        var iwork = [Int32](repeating: 0, count: Int(liwork))
+        dsyevd_("V", "U", &nn, &a, &lda, &w, &work, &lwork, &iwork, &liwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "dsyevd", info: Int(info)) }
+        // Column j of the column-major result is eigenvector j; LAPACK sorts ascending.
+        var values: [Float] = [], vectors: [[Float]] = []
+        for j in stride(from: n - 1, through: 0, by: -1) {
+            values.append(Float(w[j]))
+            vectors.append((0..<n).map { Float(a[j * n + $0]) })
+        }
+        return (values, vectors)
+    }
+
+    /// Thin SVD of a row-major m×n matrix: singular values (descending) and the right singular
+    /// vectors as rows (min(m,n) of them, each of length n).
+    public static func svd(_ matrix: [Float], m: Int, n: Int) throws -> (singular: [Float], rightVectors: [[Float]]) {
+        precondition(matrix.count == m * n)
+        // Row-major m×n is column-major n×m (= Aᵀ). SVD of Aᵀ = V S Uᵀ: its left vectors are A's right vectors.
+        var a = matrix
+        var mm = Int32(n), nn = Int32(m), lda = Int32(n)
+        let k = min(m, n)
+        var s = [Float](repeating: 0, count: k)
+        var u = [Float](repeating: 0, count: n * k)
+        var ldu = Int32(n)
+        var vt = [Float](repeating: 0, count: 1)
+        var ldvt: Int32 = 1
+        var iwork = [Int32](repeating: 0, count: 8 * k)
+        var info: Int32 = 0, lwork: Int32 = -1
+        var wq: Float = 0
+        // jobz "O" would overwrite; use "S" for thin U. We do not need Vt: pass jobz "S" with vt sized.
+        vt = [Float](repeating: 0, count: k * m)
+        ldvt = Int32(k)
+        sgesdd_("S", &mm, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &wq, &lwork, &iwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "sgesdd (query)", info: Int(info)) }
+        lwork = Int32(wq)
+        var work = [Float](repeating: 0, count: Int(lwork))
+        sgesdd_("S", &mm, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &iwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "sgesdd", info: Int(info)) }
+        // u is column-major n×k: column j = right singular vector j of A.
+        let vectors = (0..<k).map { j in Array(u[(j * n)..<(j * n + n)]) }
+        return (s, vectors)
+    }
+
+    /// Least squares: X (n×r) minimising ‖A X − B‖ for row-major A (m×n, m ≥ n) and B (m×r).
+    public static func leastSquares(_ aRowMajor: [Float], m: Int, n: Int, _ bRowMajor: [Float], r: Int) throws -> [Float] {
+        precondition(aRowMajor.count == m * n && bRowMajor.count == m * r && m >= n)
+        // Convert to column-major.
+        var a = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { a[j * m + i] = aRowMajor[i * n + j] } }
+        var b = [Float](repeating: 0, count: m * r)
+        for i in 0..<m { for j in 0..<r { b[j * m + i] = bRowMajor[i * r + j] } }
+        var mm = Int32(m), nn = Int32(n), nrhs = Int32(r), lda = Int32(m), ldb = Int32(m)
+        var info: Int32 = 0, lwork: Int32 = -1
+        var wq: Float = 0
+        sgels_("N", &mm, &nn, &nrhs, &a, &lda, &b, &ldb, &wq, &lwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "sgels (query)", info: Int(info)) }
+        lwork = Int32(wq)
+        var work = [Float](repeating: 0, count: Int(lwork))
+        sgels_("N", &mm, &nn, &nrhs, &a, &lda, &b, &ldb, &work, &lwork, &info)
+        guard info == 0 else { throw LAPACKError(routine: "sgels", info: Int(info)) }
+        var x = [Float](repeating: 0, count: n * r)
+        for i in 0..<n { for j in 0..<r { x[i * r + j] = b[j * m + i] } }
+        return x
+    }
+}

@@ -1,0 +1,3 @@
+enum ConvolutionOps {
+    static let table: [String: OpFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum LinearOps {
+    static let table: [String: OpFactory] = [:]
+}

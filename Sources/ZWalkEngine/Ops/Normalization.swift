@@ -1,0 +1,3 @@
+enum NormalizationOps {
+    static let table: [String: OpFactory] = [:]
+}

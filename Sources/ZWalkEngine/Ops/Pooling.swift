@@ -1,0 +1,3 @@
+enum PoolingOps {
+    static let table: [String: OpFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum ReduceOps {
+    static let table: [String: OpFactory] = [:]
+}

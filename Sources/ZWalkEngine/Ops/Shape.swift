@@ -1,0 +1,3 @@
+enum ShapeOps {
+    static let table: [String: OpFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum SpatialOps {
+    static let table: [String: OpFactory] = [:]
+}

@@ -1,0 +1,310 @@
+import Foundation
+
+/// An execution plan: a model compiled for one batch size. Built once at load (topological order,
+/// every shape inferred, constant sub-graphs folded, every buffer allocated), then run many times.
+/// A plan owns its buffers and is not reentrant: one thread runs it at a time.
+public final class Plan: @unchecked Sendable {
+    struct Step {
+        let kernel: Kernel
+        let inputs: [Int?]
+        let outputs: [Int]
+        let node: Node
+    }
+
+    public let batch: Int
+    public let inputNames: [String]
+    public let inputShapes: [[Int]]
+    public let outputNames: [String]
+    public let outputShapes: [[Int]]
+    /// Multiply-adds per run of the BLAS-backed ops, times two (for GFLOP/s figures).
+    public let flops: Double
+    /// Node names in execution order with their output shapes (for `zwalk info` and for taps).
+    public let schedule: [(node: Node, outputShapes: [[Int]])]
+
+    let steps: [Step]
+    var slots: [Tensor?]
+    let inputSlots: [Int]
+    let outputSlots: [Int]
+    let slotByName: [String: Int]
+
+    init(batch: Int, steps: [Step], slots: [Tensor?], inputSlots: [Int], inputNames: [String],
+         outputSlots: [Int], outputNames: [String], slotByName: [String: Int], flops: Double,
+         schedule: [(node: Node, outputShapes: [[Int]])]) {
+        self.batch = batch; self.steps = steps; self.slots = slots
+        self.inputSlots = inputSlots; self.inputNames = inputNames
+        self.outputSlots = outputSlots; self.outputNames = outputNames
+        self.slotByName = slotByName; self.flops = flops; self.schedule = schedule
+        self.inputShapes = inputSlots.map { slots[$0]!.shape }
+        self.outputShapes = outputSlots.map { slots[$0]!.shape }
+    }
+
+    /// Runs the plan. Inputs are in `inputNames` order and must have the planned shapes; outputs
+    /// are fresh copies (the plan's own buffers are overwritten by the next run).
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        try run(inputs, taps: [])[0..<outputSlots.count].map { $0 }
+    }
+
+    /// Runs the plan and also returns copies of the named intermediate values (`taps`), after the
+    /// outputs. Used by PCA directions to read a hidden layer's activations.
+    public func run(_ inputs: [Tensor], taps: [String]) throws -> [Tensor] {
+        guard inputs.count == inputSlots.count else {
+            throw EngineError.invalidInput("the model takes \(inputSlots.count) input(s) (\(inputNames.joined(separator: ", "))), got \(inputs.count)")
+        }
+        for (i, t) in inputs.enumerated() {
+            let want = slots[inputSlots[i]]!
+            guard t.shape == want.shape else {
+                throw EngineError.invalidInput("input '\(inputNames[i])' must have shape \(want.shape), got \(t.shape)")
+            }
+            guard t.dtype == want.dtype else {
+                throw EngineError.invalidInput("input '\(inputNames[i])' must be \(want.dtype), got \(t.dtype)")
+            }
+            want.assign(from: t)
+        }
+        for step in steps {
+            let ins = step.inputs.map { $0.flatMap { slots[$0] } }
+            let outs = step.outputs.map { slots[$0]! }
+            do {
+                try step.kernel.run(inputs: ins, outputs: outs)
+            } catch let e as EngineError {
+                throw e
+            } catch {
+                throw EngineError.invalidNode(node: step.node.displayName, op: step.node.opType, reason: "\(error)")
+            }
+        }
+        var result = outputSlots.map { slots[$0]!.copy() }
+        for name in taps {
+            guard let s = slotByName[name], let t = slots[s] else {
+                throw EngineError.invalidInput("no value named '\(name)' in the model")
+            }
+            result.append(t.copy())
+        }
+        return result
+    }
+
+    /// The shape a named value has in this plan, if it exists.
+    public func shape(of name: String) -> [Int]? { slotByName[name].flatMap { slots[$0]?.shape } }
+}
+
+/// Builds plans from a model. Validation that does not depend on the batch size (unsupported
+/// operators, cycles, missing values) happens in `init`, so a bad model fails at load time.
+public final class Planner: @unchecked Sendable {
+    public let model: Model
+    let order: [Node]
+
+    public init(model: Model) throws {
+        self.model = model
+        let g = model.graph
+        // Unsupported operators first, all of them in one message.
+        var missing: [EngineError.UnsupportedOperator] = []
+        for n in g.nodes where OperatorRegistry.factory(op: n.opType, domain: n.domain) == nil {
+            missing.append(.init(op: n.opType, domain: n.domain, opset: model.opset(for: n.domain), node: n.displayName))
+        }
+        if !missing.isEmpty { throw EngineError.unsupportedOperators(missing) }
+        order = try Planner.topologicalOrder(g)
+    }
+
+    /// Kahn's algorithm; a value that nothing produces is reported with the node that wants it,
+    /// and a cycle is reported with the nodes on it.
+    static func topologicalOrder(_ g: Graph) throws -> [Node] {
+        var producer: [String: Int] = [:]
+        for (i, n) in g.nodes.enumerated() {
+            for o in n.outputs where !o.isEmpty {
+                if producer[o] != nil || g.initializers[o] != nil {
+                    throw EngineError.invalidGraph("value '\(o)' is produced twice (second time by node '\(n.displayName)')")
+                }
+                producer[o] = i
+            }
+        }
+        let available = Set(g.inputs.map(\.name)).union(g.initializers.keys)
+        var pending = [Int](repeating: 0, count: g.nodes.count)
+        var consumers: [[Int]] = Array(repeating: [], count: g.nodes.count)
+        for (i, n) in g.nodes.enumerated() {
+            for name in Set(n.inputs) where !name.isEmpty {
+                if let p = producer[name] {
+                    pending[i] += 1
+                    consumers[p].append(i)
+                } else if !available.contains(name) {
+                    throw EngineError.invalidGraph("node '\(n.displayName)' (\(n.opType)) reads '\(name)', which is neither a graph input, an initializer nor any node's output")
+                }
+            }
+        }
+        var ready = (0..<g.nodes.count).filter { pending[$0] == 0 }
+        var order: [Node] = []
+        order.reserveCapacity(g.nodes.count)
+        var head = 0
+        while head < ready.count {
+            let i = ready[head]; head += 1
+            order.append(g.nodes[i])
+            for c in consumers[i] {
+                pending[c] -= 1
+                if pending[c] == 0 { ready.append(c) }
+            }
+        }
+        if order.count < g.nodes.count {
+            let stuck = (0..<g.nodes.count).filter { pending[$0] > 0 }.prefix(5).map { g.nodes[$0].displayName }
+            throw EngineError.invalidGraph("the graph has a cycle through node(s) \(stuck.map { "'\($0)'" }.joined(separator: ", "))")
+        }
+        for o in g.outputs where producer[o.name] == nil && !available.contains(o.name) {
+            throw EngineError.invalidGraph("graph output '\(o.name)' is not produced by any node")
+        }
+        return order
+    }
+
+    /// Plans the model with every symbolic dimension of the graph inputs' first axis set to
+    /// `batch`; other symbolic dimensions come from `dims` (by name) or are an error.
+    public func plan(batch: Int, dims: [String: Int] = [:]) throws -> Plan {
+        guard batch >= 1 else { throw EngineError.invalidInput("batch size must be at least 1, got \(batch)") }
+        let g = model.graph
+        var slotByName: [String: Int] = [:]
+        var slots: [Tensor?] = []
+        var known: [PlannedValue] = []
+        func newSlot(_ name: String, _ v: PlannedValue, _ t: Tensor?) -> Int {
+            slots.append(t); known.append(v)
+            slotByName[name] = slots.count - 1
+            return slots.count - 1
+        }
+        for (name, t) in g.initializers {
+            _ = newSlot(name, PlannedValue(dtype: t.dtype, shape: t.shape, constant: t), t)
+        }
+        var inputSlots: [Int] = [], inputNames: [String] = []
+        for vi in g.runtimeInputs {
+            guard let dtype = vi.dtype else {
+                throw EngineError.invalidGraph("graph input '\(vi.name)' has element type \(vi.elementType), which the engine does not support")
+            }
+            guard let ds = vi.dims else {
+                throw EngineError.invalidGraph("graph input '\(vi.name)' has no declared shape")
+            }
+            var shape: [Int] = []
+            for (axis, d) in ds.enumerated() {
+                switch d {
+                case .fixed(let n) where n > 0: shape.append(n)
+                case _ where axis == 0: shape.append(batch) // dynamic (symbolic or unset) batch axis
+                case .symbolic(let s) where dims[s] != nil: shape.append(dims[s]!)
+                default:
+                    throw EngineError.invalidGraph("graph input '\(vi.name)' has an unknown dimension '\(d)' at axis \(axis); only the batch axis may be dynamic")
+                }
+            }
+            let count = try Shape.count(shape)
+            _ = count
+            let t = Tensor(dtype: dtype, shape: shape)
+            inputSlots.append(newSlot(vi.name, PlannedValue(dtype: dtype, shape: shape), t))
+            inputNames.append(vi.name)
+        }
+
+        var steps: [Plan.Step] = []
+        var schedule: [(node: Node, outputShapes: [[Int]])] = []
+        var flops = 0.0
+        for node in order {
+            let opset = model.opset(for: node.domain)
+            let ins: [PlannedValue?] = node.inputs.map { $0.isEmpty ? nil : slotByName[$0].map { known[$0] } }
+            let inSlots: [Int?] = node.inputs.map { $0.isEmpty ? nil : slotByName[$0] }
+            let ctx = OpContext(node: node, opset: opset, inputs: ins)
+            let factory = OperatorRegistry.factory(op: node.opType, domain: node.domain)!
+            let kp = try factory(ctx)
+            guard kp.outputs.count >= node.outputs.filter({ !$0.isEmpty }).count || kp.outputs.count == node.outputs.count else {
+                throw ctx.error("produces \(kp.outputs.count) output(s) but the node names \(node.outputs.count)")
+            }
+            // Constant folding: every input known and the op deterministic → run it now.
+            let allConstant = ins.allSatisfy { $0 == nil || $0!.constant != nil }
+            var outTensors: [Tensor] = []
+            for (i, spec) in kp.outputs.enumerated() {
+                if let c = spec.constant {
+                    outTensors.append(c)
+                } else if let src = kp.aliases[i], let s = inSlots[src], let base = slots[s] {
+                    outTensors.append(Tensor(viewing: base, shape: spec.shape))
+                } else {
+                    _ = try ctx.checkedCount(spec.shape)
+                    outTensors.append(Tensor(dtype: spec.dtype, shape: spec.shape))
+                }
+            }
+            let outputsConstant: Bool
+            if let kernel = kp.kernel {
+                if allConstant && node.opType != "RandomNormal" {
+                    try kernel.run(inputs: ins.map { $0?.constant }, outputs: outTensors)
+                    outputsConstant = true
+                } else {
+                    outputsConstant = false
+                }
+            } else {
+                // No kernel: outputs are constants or views; a view of constants is constant.
+                outputsConstant = kp.outputs.indices.allSatisfy { i in
+                    kp.outputs[i].constant != nil || (kp.aliases[i].map { ins[$0]?.constant != nil } ?? false)
+                }
+            }
+            var outSlots: [Int] = []
+            for (i, name) in node.outputs.enumerated() where i < outTensors.count {
+                let t = outTensors[i]
+                let v = PlannedValue(dtype: t.dtype, shape: t.shape, constant: outputsConstant ? t : nil)
+                let s = newSlot(name.isEmpty ? "\u{0}\(node.displayName)#\(i)" : name, v, t)
+                outSlots.append(s)
+            }
+            if let kernel = kp.kernel, !outputsConstant {
+                steps.append(.init(kernel: kernel, inputs: inSlots, outputs: outSlots, node: node))
+                flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
+            }
+            schedule.append((node, kp.outputs.map(\.shape)))
+        }
+        var outputSlots: [Int] = []
+        for o in g.outputs {
+            guard let s = slotByName[o.name] else { throw EngineError.invalidGraph("graph output '\(o.name)' is never computed") }
+            outputSlots.append(s)
+        }
+        return Plan(batch: batch, steps: steps, slots: slots, inputSlots: inputSlots, inputNames: inputNames,
+                    outputSlots: outputSlots, outputNames: g.outputs.map(\.name), slotByName: slotByName,
+                    flops: flops, schedule: schedule)
+    }
+
+    /// Floating-point operations of the compute-bound ops (2 per multiply-add).
+    static func flops(node: Node, inputs: [PlannedValue?], outputs: [OutputSpec]) -> Double {
+        guard let out = outputs.first else { return 0 }
+        let outCount = Double(out.shape.reduce(1, *))
+        switch node.opType {
+        case "Conv":
+            // each output element: Cin/g * kH * kW MACs
+            guard let w = inputs.count > 1 ? inputs[1] : nil, w.rank >= 3 else { return 0 }
+            return 2 * outCount * Double(w.shape.dropFirst().reduce(1, *))
+        case "ConvTranspose":
+            // each input element scatters to Cout/g * kH * kW outputs
+            guard let x = inputs.first ?? nil, let w = inputs.count > 1 ? inputs[1] : nil, w.rank >= 3 else { return 0 }
+            return 2 * Double(x.count) * Double(w.shape.dropFirst().reduce(1, *))
+        case "Gemm", "MatMul":
+            guard let a = inputs.first ?? nil, let k = a.shape.last else { return 0 }
+            var kk = k
+            if node.opType == "Gemm", case .int(1)? = node.attributes["transA"], a.rank == 2 { kk = a.shape[0] }
+            return 2 * outCount * Double(kk)
+        default:
+            return 0
+        }
+    }
+}
+
+/// A model ready to run at any batch size: validates at init, plans lazily per batch size and
+/// caches the plans. Not reentrant; give each thread its own session.
+public final class InferenceSession: @unchecked Sendable {
+    public let planner: Planner
+    private var plans: [Int: Plan] = [:]
+    private let maxCachedPlans = 4
+
+    public init(model: Model) throws {
+        planner = try Planner(model: model)
+        _ = try plan(batch: 1) // shape errors surface at load time, not at the first decode
+    }
+
+    public var model: Model { planner.model }
+
+    public func plan(batch: Int) throws -> Plan {
+        if let p = plans[batch] { return p }
+        let p = try planner.plan(batch: batch)
+        if plans.count >= maxCachedPlans, let victim = plans.keys.first(where: { $0 != 1 }) { plans[victim] = nil }
+        plans[batch] = p
+        return p
+    }
+
+    /// Runs the model on inputs whose first axis is the batch.
+    public func run(_ inputs: [Tensor]) throws -> [Tensor] {
+        guard let first = inputs.first, let n = first.shape.first else {
+            throw EngineError.invalidInput("no input given")
+        }
+        return try plan(batch: n).run(inputs)
+    }
+}

@@ -1,0 +1,1 @@
+// ZWalkFormats module

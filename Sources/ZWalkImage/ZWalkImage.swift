@@ -1,0 +1,1 @@
+// ZWalkImage module

@@ -1,0 +1,1 @@
+// ZWalkLatent module

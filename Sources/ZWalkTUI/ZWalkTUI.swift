@@ -1,0 +1,1 @@
+// ZWalkTUI module

@@ -1,0 +1,241 @@
+"""Train the zwalk demo model: a convolutional beta-VAE / beta-TCVAE on sprites64.
+
+CPU only, seeded and reproducible (for a fixed torch build and thread count).
+Writes tools/out/<name>.pt and, unless --no-export, exports assets/vae_{encoder,decoder}.onnx
+via tools/export_vae.py.
+
+    nice -n 19 .venv-model/bin/python tools/train_vae.py            # the shipped model
+    .venv-model/bin/python tools/train_vae.py --steps 4000 --name pilot --no-export
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sprites  # noqa: E402
+
+LATENT = 10
+OUT_DIR = os.path.join(HERE, "out")
+
+
+# --------------------------------------------------------------------------
+# Model (Burgess et al. 2018 architecture, mu and logvar as two heads so the
+# exported encoder needs no Split/Slice).
+# --------------------------------------------------------------------------
+
+class Encoder(nn.Module):
+    def __init__(self, latent: int = LATENT, ch: int = 32, hidden: int = 256):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, ch, 4, 2, 1), nn.ReLU(),            # 32x32
+            nn.Conv2d(ch, ch, 4, 2, 1), nn.ReLU(),           # 16x16
+            nn.Conv2d(ch, 2 * ch, 4, 2, 1), nn.ReLU(),       # 8x8
+            nn.Conv2d(2 * ch, 2 * ch, 4, 2, 1), nn.ReLU(),   # 4x4
+        )
+        self.fc = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(2 * ch * 16, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+        )
+        self.mu = nn.Linear(hidden, latent)
+        self.logvar = nn.Linear(hidden, latent)
+
+    def forward(self, x):
+        h = self.fc(self.conv(x))
+        return self.mu(h), self.logvar(h)
+
+
+class Decoder(nn.Module):
+    """z -> logits. `DecoderWithSigmoid` (export) maps to [0,1]."""
+
+    def __init__(self, latent: int = LATENT, ch: int = 32, hidden: int = 256):
+        super().__init__()
+        self.ch = ch
+        self.fc = nn.Sequential(
+            nn.Linear(latent, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(hidden, 2 * ch * 16), nn.ReLU(),
+        )
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(2 * ch, 2 * ch, 4, 2, 1), nn.ReLU(),  # 8x8
+            nn.ConvTranspose2d(2 * ch, ch, 4, 2, 1), nn.ReLU(),      # 16x16
+            nn.ConvTranspose2d(ch, ch, 4, 2, 1), nn.ReLU(),          # 32x32
+            nn.ConvTranspose2d(ch, 3, 4, 2, 1),                      # 64x64
+        )
+
+    def forward(self, z):
+        h = self.fc(z).reshape(-1, 2 * self.ch, 4, 4)
+        return self.deconv(h)
+
+
+class DecoderWithSigmoid(nn.Module):
+    def __init__(self, dec: Decoder):
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, z):
+        return torch.sigmoid(self.dec(z))
+
+
+# --------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------
+
+LOG2PI = math.log(2 * math.pi)
+
+
+def gaussian_log_density(z, mu, logvar):
+    return -0.5 * (LOG2PI + logvar + (z - mu) ** 2 * torch.exp(-logvar))
+
+
+def tc_terms(z, mu, logvar, dataset_size: int):
+    """beta-TCVAE decomposition (Chen et al. 2018), minibatch-weighted sampling.
+    Returns per-batch means of (mutual info, total correlation, dimension-wise KL)."""
+    b = z.shape[0]
+    log_qz_x = gaussian_log_density(z, mu, logvar).sum(1)
+    log_pz = gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z)).sum(1)
+    # mat[i, j, d] = log q(z_i[d] | x_j)
+    mat = gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])
+    log_nm = math.log(b * dataset_size)
+    log_qz = torch.logsumexp(mat.sum(2), dim=1) - log_nm
+    log_prod_qzi = (torch.logsumexp(mat, dim=1) - log_nm).sum(1)
+    mi = (log_qz_x - log_qz).mean()
+    tc = (log_qz - log_prod_qzi).mean()
+    dwkl = (log_prod_qzi - log_pz).mean()
+    return mi, tc, dwkl
+
+
+def to_float(xb: torch.Tensor) -> torch.Tensor:
+    return xb.float().div_(255.0)
+
+
+def make_data(n: int, seed: int) -> torch.Tensor:
+    """Sprites as uint8 NCHW (halves memory traffic; quantisation error <= 1/510)."""
+    out = np.empty((n, 3, 64, 64), dtype=np.uint8)
+    f = sprites.sample_factors(n, seed)
+    chunk = 10000
+    for s in range(0, n, chunk):
+        part = {k: v[s:s + chunk] for k, v in f.items()}
+        out[s:s + chunk] = np.round(sprites.render(part) * 255.0).astype(np.uint8)
+    return torch.from_numpy(out)
+
+
+def seed_everything(seed: int):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--objective", choices=["beta", "tcvae"], default="tcvae")
+    ap.add_argument("--beta", type=float, default=6.0, help="KL weight (beta-VAE) or TC weight (beta-TCVAE)")
+    ap.add_argument("--steps", type=int, default=24000)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=int, default=3000, help="steps of linear KL/TC warm-up from 0")
+    ap.add_argument("--n-train", type=int, default=100000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--name", default="vae")
+    ap.add_argument("--no-export", action="store_true")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    seed_everything(args.seed)
+    os.makedirs(OUT_DIR, exist_ok=True)
+
+    t0 = time.time()
+    data = make_data(args.n_train, sprites.TRAIN_SEED)
+    n = data.shape[0]
+    print(f"data: {n} images (seed {sprites.TRAIN_SEED}) in {time.time() - t0:.1f}s", flush=True)
+
+    enc, dec = Encoder(), Decoder()
+    enc = enc.to(memory_format=torch.channels_last)
+    dec = dec.to(memory_format=torch.channels_last)
+    params = list(enc.parameters()) + list(dec.parameters())
+    print(f"parameters: encoder {sum(p.numel() for p in enc.parameters())}, "
+          f"decoder {sum(p.numel() for p in dec.parameters())}", flush=True)
+    opt = torch.optim.Adam(params, lr=args.lr)
+    gen = torch.Generator().manual_seed(args.seed)
+
+    t_train = time.time()
+    perm = torch.randperm(n, generator=gen)
+    pos = 0
+    stats = np.zeros(5)
+    log_every = 500 if args.steps >= 2000 else 10
+    for step in range(1, args.steps + 1):
+        if pos + args.batch > n:
+            perm = torch.randperm(n, generator=gen)
+            pos = 0
+        idx = perm[pos:pos + args.batch]
+        pos += args.batch
+        x = to_float(data[idx]).contiguous(memory_format=torch.channels_last)
+
+        mu, logvar = enc(x)
+        eps = torch.randn(mu.shape, generator=gen)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        logits = dec(z)
+        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).sum(1).mean()
+        w = min(1.0, step / args.warmup) if args.warmup > 0 else 1.0
+        if args.objective == "beta":
+            reg = args.beta * w * kl
+            tc = torch.zeros(())
+        else:
+            mi, tc, dwkl = tc_terms(z, mu, logvar, n)
+            # anneal the whole regulariser in; the TC weight is beta
+            reg = w * (mi + args.beta * tc + dwkl)
+        loss = rec + reg
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+        with torch.no_grad():
+            mse = F.mse_loss(torch.sigmoid(logits), x).item()
+        stats += np.array([loss.item(), rec.item(), kl.item(), float(tc.detach()), mse])
+        if step % log_every == 0 or step == args.steps:
+            k = log_every if step % log_every == 0 else step % log_every
+            s = stats / k
+            el = time.time() - t_train
+            kld = (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).mean(0).detach()
+            active = int((kld > 0.05).sum())
+            print(f"step {step:6d}/{args.steps} loss {s[0]:8.2f} rec {s[1]:8.2f} kl {s[2]:6.2f} "
+                  f"tc {s[3]:6.2f} mse {s[4]:.5f} active {active} w {w:.2f} | {el / 60:5.1f} min, "
+                  f"eta {el / step * (args.steps - step) / 60:5.1f} min", flush=True)
+            stats[:] = 0
+
+    wall = time.time() - t_train
+    print(f"training wall time: {wall:.0f} s ({wall / 60:.1f} min); total with data {time.time() - t0:.0f} s",
+          flush=True)
+    enc = enc.to(memory_format=torch.contiguous_format)
+    dec = dec.to(memory_format=torch.contiguous_format)
+    ckpt = os.path.join(OUT_DIR, f"{args.name}.pt")
+    torch.save({
+        "encoder": enc.state_dict(),
+        "decoder": dec.state_dict(),
+        "args": vars(args),
+        "train_wall_seconds": wall,
+        "torch": str(torch.__version__),
+    }, ckpt)
+    print("saved", ckpt, flush=True)
+
+    if not args.no_export:
+        import export_vae
+        export_vae.export(ckpt)
+
+
+if __name__ == "__main__":
+    main()
