@@ -15,13 +15,21 @@ let package = Package(
 
         .target(name: "ZWalkEngine", dependencies: ["COpenBLAS"]),
         .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine"]),
-        .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats", "COpenBLAS"]),
-        .target(name: "ZWalkImage", dependencies: ["CPNG"]),
+        .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats"]),
+        // libpng's classic API (needed for tEXt chunks) reports errors by longjmp, which Swift cannot
+        // catch: a few lines of C turn it into return codes.
+        .target(name: "CPNGText", dependencies: ["CPNG"]),
+        .target(name: "ZWalkImage", dependencies: ["CPNG", "CPNGText", "ZWalkEngine"]),
         .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
         .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkTUI"]),
 
         .target(name: "TestSupport", dependencies: ["ZWalkEngine"], path: "Tests/TestSupport"),
         .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkFormatsTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkLatentTests", dependencies: ["ZWalkLatent", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage", "ZWalkEngine", "TestSupport"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,
     // which strict Sendable checking cannot express without unsafe wrappers everywhere.
