@@ -1,0 +1,222 @@
+/// How a grid figure is laid out: `rows × cols` cells of one size, `padding` pixels around and
+/// between them, optional labels in a margin left of the rows and above the columns, optional
+/// frames around chosen cells (the unmodified sample of a traversal).
+public struct GridLayout: Equatable, Sendable {
+    public var rows: Int
+    public var cols: Int
+    /// Pixels around the grid and between cells.
+    public var padding: Int
+    public var background: RGBColor
+    /// Empty, or one (short, ASCII) label per row, drawn right-aligned in a left margin.
+    public var rowLabels: [String]
+    /// Empty, or one label per column, drawn centred above the column (cut to the column's width).
+    public var columnLabels: [String]
+    /// Row-major cell indices (`row * cols + col`) that get a frame.
+    public var highlighted: Set<Int>
+    public var highlightColor: RGBColor
+    public var labelColor: RGBColor
+    /// Integer scale of the 5×7 label font.
+    public var labelScale: Int
+
+    public init(rows: Int, cols: Int, padding: Int = 2, background: RGBColor = .white,
+                rowLabels: [String] = [], columnLabels: [String] = [],
+                highlighted: Set<Int> = [], highlightColor: RGBColor = .highlight,
+                labelColor: RGBColor = .black, labelScale: Int = 1) {
+        self.rows = rows
+        self.cols = cols
+        self.padding = padding
+        self.background = background
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
+        self.highlighted = highlighted
+        self.highlightColor = highlightColor
+        self.labelColor = labelColor
+        self.labelScale = labelScale
+    }
+
+    /// The width of a highlight frame: half the padding, so frames of neighbouring cells do not
+    /// meet, and at least one pixel. It lies in the padding around the cell, leaving the cell's own
+    /// pixels untouched (a traversal grid's cells equal the individual decodes); with padding 0
+    /// there is no room, and the frame covers the cell's outermost pixel instead.
+    public var frameWidth: Int { max(1, padding / 2) }
+}
+
+/// Where everything of a grid lies, computed once from the cell size and the layout (the composer,
+/// tests and the TUI's mouse mapping share it).
+public struct GridGeometry: Equatable, Sendable {
+    public let cellWidth: Int, cellHeight: Int
+    public let width: Int, height: Int
+    /// Left edge of column 0's cells and top edge of row 0's cells.
+    public let originX: Int, originY: Int
+    /// Margins holding the labels (0 without labels), and the gap around label text.
+    public let leftBand: Int, topBand: Int, labelGap: Int
+    let padding: Int
+
+    public init(cellWidth: Int, cellHeight: Int, layout: GridLayout) throws {
+        guard layout.rows > 0, layout.cols > 0 else {
+            throw ImageError.invalidGrid("a grid needs at least one row and one column, not \(layout.rows) x \(layout.cols)")
+        }
+        guard layout.padding >= 0, layout.padding <= 4096 else {
+            throw ImageError.invalidGrid("padding \(layout.padding) is outside 0…4096 pixels")
+        }
+        guard layout.labelScale >= 1, layout.labelScale <= 64 else {
+            throw ImageError.invalidGrid("label scale \(layout.labelScale) is outside 1…64")
+        }
+        guard cellWidth > 0, cellHeight > 0 else {
+            throw ImageError.invalidGrid("cells of \(cellWidth) x \(cellHeight) pixels are empty")
+        }
+        let s = layout.labelScale, p = layout.padding
+        // Label text keeps at least two font pixels of air on both sides of it.
+        let gap = max(p, 2 * s)
+        // A band is gap + text + gap; the cell padding that follows it counts toward the second gap.
+        let top = layout.columnLabels.isEmpty ? 0 : 2 * gap + BitmapFont.glyphHeight * s - p
+        let widest = layout.rowLabels.map { BitmapFont.size(of: $0, scale: s).width }.max() ?? 0
+        let left = layout.rowLabels.isEmpty ? 0 : 2 * gap + widest - p
+        // Checked arithmetic: sizes come from user flags (--rows, --scale, --padding).
+        func span(_ n: Int, _ cell: Int, _ band: Int) -> Int? {
+            let (a, o1) = cell.addingReportingOverflow(p)
+            let (b, o2) = a.multipliedReportingOverflow(by: n)
+            let (c, o3) = b.addingReportingOverflow(p + band)
+            return o1 || o2 || o3 ? nil : c
+        }
+        guard let w = span(layout.cols, cellWidth, left), let h = span(layout.rows, cellHeight, top),
+              w <= PNGCodec.maxPixels / max(h, 1) else {
+            throw ImageError.tooLarge("a grid of \(layout.rows) x \(layout.cols) cells of \(cellWidth) x \(cellHeight) pixels is larger than \(PNGCodec.maxPixels) pixels")
+        }
+        self.cellWidth = cellWidth
+        self.cellHeight = cellHeight
+        self.padding = p
+        labelGap = gap
+        topBand = top
+        leftBand = left
+        originX = left + p
+        originY = top + p
+        width = w
+        height = h
+    }
+
+    /// The top-left pixel of the cell at (`row`, `col`).
+    public func cellOrigin(row: Int, col: Int) -> (x: Int, y: Int) {
+        (originX + col * (cellWidth + padding), originY + row * (cellHeight + padding))
+    }
+}
+
+public enum Grid {
+    /// Lays `cells` out row-major (`nil` leaves a cell empty; fewer cells than rows × cols leave
+    /// the last cells empty). All cells must have the same size. The result is gray when every cell
+    /// and colour used is gray, else RGB; RGBA cells are composited over the background.
+    public static func compose(_ cells: [Image?], layout: GridLayout) throws -> Image {
+        let capacity = layout.rows.multipliedReportingOverflow(by: layout.cols)
+        guard layout.rows > 0, layout.cols > 0, !capacity.overflow else {
+            throw ImageError.invalidGrid("a grid needs at least one row and one column, not \(layout.rows) x \(layout.cols)")
+        }
+        guard cells.count <= capacity.partialValue else {
+            throw ImageError.invalidGrid("\(cells.count) images do not fit a grid of \(layout.rows) x \(layout.cols) cells")
+        }
+        guard let first = cells.firstIndex(where: { $0 != nil }), let reference = cells[first] else {
+            throw ImageError.invalidGrid("a grid needs at least one image")
+        }
+        for (i, cell) in cells.enumerated() {
+            guard let cell = cell else { continue }
+            guard cell.width == reference.width, cell.height == reference.height else {
+                throw ImageError.invalidGrid("cell \(i) is \(cell.width) x \(cell.height) pixels but cell \(first) is \(reference.width) x \(reference.height); grid cells must have one size")
+            }
+        }
+        guard layout.rowLabels.isEmpty || layout.rowLabels.count == layout.rows else {
+            throw ImageError.invalidGrid("\(layout.rowLabels.count) row labels for \(layout.rows) rows")
+        }
+        guard layout.columnLabels.isEmpty || layout.columnLabels.count == layout.cols else {
+            throw ImageError.invalidGrid("\(layout.columnLabels.count) column labels for \(layout.cols) columns")
+        }
+        if let bad = layout.highlighted.first(where: { $0 < 0 || $0 >= capacity.partialValue }) {
+            throw ImageError.invalidGrid("highlighted cell \(bad) is outside the grid's \(capacity.partialValue) cells")
+        }
+        let g = try GridGeometry(cellWidth: reference.width, cellHeight: reference.height, layout: layout)
+
+        let hasLabels = !layout.rowLabels.isEmpty || !layout.columnLabels.isEmpty
+        let gray = cells.allSatisfy { $0 == nil || $0?.channels == 1 } && layout.background.isGray
+            && layout.highlighted.isEmpty && (!hasLabels || layout.labelColor.isGray)
+        let bg = layout.background
+        var out = gray ? Image(width: g.width, height: g.height, channels: 1, fill: [bg.r])
+                       : Image(width: g.width, height: g.height, channels: 3, fill: [bg.r, bg.g, bg.b])
+
+        for (i, cell) in cells.enumerated() {
+            guard let cell = cell else { continue }
+            let (x0, y0) = g.cellOrigin(row: i / layout.cols, col: i % layout.cols)
+            blit(cell, into: &out, x: x0, y: y0, background: bg)
+        }
+        for i in layout.highlighted.sorted() {
+            let (x0, y0) = g.cellOrigin(row: i / layout.cols, col: i % layout.cols)
+            drawFrame(into: &out, x: x0, y: y0, width: g.cellWidth, height: g.cellHeight,
+                      thickness: layout.frameWidth, inside: layout.padding == 0, color: layout.highlightColor)
+        }
+
+        let s = layout.labelScale
+        for (col, label) in layout.columnLabels.enumerated() {
+            // Cut to what fits over the column and its share of the gutter.
+            let room = g.cellWidth + layout.padding
+            let fits = max((room + s) / (BitmapFont.advance * s), 0)
+            let text = String(label.prefix(fits))
+            let w = BitmapFont.size(of: text, scale: s).width
+            let (x0, _) = g.cellOrigin(row: 0, col: col)
+            BitmapFont.draw(text, into: &out, x: x0 + (g.cellWidth - w) / 2, y: g.labelGap, scale: s, color: layout.labelColor)
+        }
+        for (row, label) in layout.rowLabels.enumerated() {
+            let (w, h) = BitmapFont.size(of: label, scale: s)
+            let (_, y0) = g.cellOrigin(row: row, col: 0)
+            BitmapFont.draw(label, into: &out, x: g.leftBand + layout.padding - g.labelGap - w,
+                            y: y0 + (g.cellHeight - h) / 2, scale: s, color: layout.labelColor)
+        }
+        return out
+    }
+
+    /// Copies `cell` to (x, y) in `out`, converting channels (gray → RGB; RGBA composited over
+    /// `background`).
+    static func blit(_ cell: Image, into out: inout Image, x: Int, y: Int, background: RGBColor) {
+        let oc = out.channels, cc = cell.channels
+        let bg = [Int(background.r), Int(background.g), Int(background.b)]
+        for row in 0..<cell.height {
+            var src = row * cell.width * cc
+            var dst = ((y + row) * out.width + x) * oc
+            for _ in 0..<cell.width {
+                switch (cc, oc) {
+                case (1, 1):
+                    out.pixels[dst] = cell.pixels[src]
+                case (1, _):
+                    let v = cell.pixels[src]
+                    out.pixels[dst] = v; out.pixels[dst + 1] = v; out.pixels[dst + 2] = v
+                case (3, _):
+                    out.pixels[dst] = cell.pixels[src]; out.pixels[dst + 1] = cell.pixels[src + 1]; out.pixels[dst + 2] = cell.pixels[src + 2]
+                default:
+                    // RGBA over the background, rounded: (a·c + (255 − a)·bg) / 255.
+                    let a = Int(cell.pixels[src + 3])
+                    for c in 0..<3 {
+                        out.pixels[dst + c] = UInt8((a * Int(cell.pixels[src + c]) + (255 - a) * bg[c] + 127) / 255)
+                    }
+                }
+                src += cc
+                dst += oc
+            }
+        }
+    }
+
+    /// A rectangular frame of `thickness` around (outside, or with `inside` along the inner edge of)
+    /// the w×h box at (x, y).
+    static func drawFrame(into out: inout Image, x: Int, y: Int, width w: Int, height h: Int,
+                          thickness t: Int, inside: Bool, color: RGBColor) {
+        let (x0, y0, x1, y1) = inside ? (x, y, x + w, y + h) : (x - t, y - t, x + w + t, y + h + t)
+        let colour = [color.r, color.g, color.b]
+        for py in max(y0, 0)..<min(y1, out.height) {
+            for px in max(x0, 0)..<min(x1, out.width) {
+                let inBand = px < x0 + t || px >= x1 - t || py < y0 + t || py >= y1 - t
+                guard inBand else { continue }
+                let o = (py * out.width + px) * out.channels
+                if out.channels == 1 {
+                    out.pixels[o] = RGBColor.luma(color)
+                } else {
+                    for c in 0..<3 { out.pixels[o + c] = colour[c] }
+                }
+            }
+        }
+    }
+}

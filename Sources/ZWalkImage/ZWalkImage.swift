@@ -1,1 +1,0 @@
-// ZWalkImage module

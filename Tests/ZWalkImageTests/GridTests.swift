@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+@testable import ZWalkImage
+
+/// A solid cell whose colour encodes its index, so a misplaced cell shows.
+func cell(_ i: Int, size: Int = 4, channels: Int = 3) -> Image {
+    let v = UInt8(10 + 20 * i)
+    return channels == 1 ? Image(width: size, height: size, channels: 1, fill: [v])
+                         : Image(width: size, height: size, channels: 3, fill: [v, 255 - v, UInt8(i)])
+}
+
+struct GridCase: CustomTestStringConvertible, Sendable {
+    let rows: Int, cols: Int, padding: Int, cells: Int
+    var testDescription: String { "\(rows)x\(cols) pad \(padding), \(cells) cells" }
+}
+
+@Suite struct GridTests {
+    @Test(arguments: [
+        GridCase(rows: 1, cols: 1, padding: 0, cells: 1), GridCase(rows: 2, cols: 3, padding: 2, cells: 6),
+        GridCase(rows: 3, cols: 2, padding: 5, cells: 5), GridCase(rows: 1, cols: 4, padding: 1, cells: 4),
+    ])
+    func cellsLandAtTheirPositionsWithPadding(_ c: GridCase) throws {
+        let cells: [Image?] = (0..<c.cells).map { cell($0) }
+        let layout = GridLayout(rows: c.rows, cols: c.cols, padding: c.padding, background: RGBColor(1, 2, 3))
+        let grid = try Grid.compose(cells, layout: layout)
+        let p = c.padding
+        #expect(grid.width == c.cols * 4 + (c.cols + 1) * p)
+        #expect(grid.height == c.rows * 4 + (c.rows + 1) * p)
+        #expect(grid.channels == 3)
+        let bg: [UInt8] = [1, 2, 3]
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                // Which cell (if any) covers (x, y), computed independently of GridGeometry.
+                let (cx, ox) = ((x - p).quotientAndRemainder(dividingBy: 4 + p))
+                let (cy, oy) = ((y - p).quotientAndRemainder(dividingBy: 4 + p))
+                let inCell = x >= p && y >= p && ox < 4 && oy < 4 && cx < c.cols && cy < c.rows
+                let index = cy * c.cols + cx
+                let expected = inCell && index < c.cells ? Array(cell(index).pixel(x: 0, y: 0)) : bg
+                #expect(Array(grid.pixel(x: x, y: y)) == expected, "(\(x), \(y))")
+            }
+        }
+    }
+
+    @Test func highlightFrameSurroundsTheCellAndLeavesItsPixelsAlone() throws {
+        let cells: [Image?] = (0..<9).map { cell($0, size: 6) }
+        let layout = GridLayout(rows: 3, cols: 3, padding: 4, background: .white, highlighted: [4])
+        let grid = try Grid.compose(cells, layout: layout)
+        let g = try GridGeometry(cellWidth: 6, cellHeight: 6, layout: layout)
+        let (x0, y0) = g.cellOrigin(row: 1, col: 1)
+        #expect(layout.frameWidth == 2)
+        let red = [RGBColor.highlight.r, RGBColor.highlight.g, RGBColor.highlight.b]
+        for y in (y0 - 4)..<(y0 + 10) {
+            for x in (x0 - 4)..<(x0 + 10) {
+                let inCell = (x0..<(x0 + 6)).contains(x) && (y0..<(y0 + 6)).contains(y)
+                let inFrame = !inCell && (x0 - 2..<(x0 + 8)).contains(x) && (y0 - 2..<(y0 + 8)).contains(y)
+                let px = Array(grid.pixel(x: x, y: y))
+                if inCell { #expect(px == Array(cell(4, size: 6).pixel(x: 0, y: 0)), "(\(x), \(y)) cell") }
+                else if inFrame { #expect(px == red, "(\(x), \(y)) frame") }
+                else { #expect(px == [255, 255, 255], "(\(x), \(y)) gutter") }
+            }
+        }
+        // Only one cell is framed: red appears in exactly the 4·(6+2)·2 frame pixels… i.e. (10² − 6²).
+        let redCount = (0..<(grid.width * grid.height)).filter { Array(grid.pixels[($0 * 3)..<($0 * 3 + 3)]) == red }.count
+        #expect(redCount == 10 * 10 - 6 * 6)
+    }
+
+    @Test func zeroPaddingFramesInsideTheCell() throws {
+        let layout = GridLayout(rows: 1, cols: 2, padding: 0, highlighted: [1])
+        let grid = try Grid.compose([cell(0), cell(1)], layout: layout)
+        let red = [RGBColor.highlight.r, RGBColor.highlight.g, RGBColor.highlight.b]
+        #expect(Array(grid.pixel(x: 4, y: 0)) == red && Array(grid.pixel(x: 7, y: 3)) == red)
+        #expect(Array(grid.pixel(x: 5, y: 1)) == Array(cell(1).pixel(x: 0, y: 0)))
+        #expect(Array(grid.pixel(x: 3, y: 0)) == Array(cell(0).pixel(x: 0, y: 0)))
+    }
+
+    @Test func grayCellsGiveAGrayGridAndHighlightsOrColourGiveRGB() throws {
+        let gray = try Grid.compose([cell(0, channels: 1), nil, cell(2, channels: 1)], layout: GridLayout(rows: 1, cols: 3, padding: 1, background: .black))
+        #expect(gray.channels == 1)
+        #expect(gray.pixel(x: 1, y: 1) == [10] && gray.pixel(x: 6, y: 1) == [0] && gray.pixel(x: 11, y: 1) == [50])
+        let framed = try Grid.compose([cell(0, channels: 1)], layout: GridLayout(rows: 1, cols: 1, highlighted: [0]))
+        #expect(framed.channels == 3)
+        let mixed = try Grid.compose([cell(0, channels: 1), cell(1)], layout: GridLayout(rows: 1, cols: 2, padding: 0))
+        #expect(mixed.channels == 3 && Array(mixed.pixel(x: 0, y: 0)) == [10, 10, 10])
+    }
+
+    @Test func rgbaCellsAreCompositedOverTheBackground() throws {
+        let rgba = Image(width: 1, height: 1, channels: 4, pixels: [200, 100, 0, 128])
+        let grid = try Grid.compose([rgba], layout: GridLayout(rows: 1, cols: 1, padding: 0, background: RGBColor(0, 0, 255)))
+        // (128·c + 127·bg + 127) / 255
+        #expect(grid.pixels == [100, 50, 127])
+    }
+
+    @Test func labelsInkTheMarginsAndMoveTheCells() throws {
+        let cells: [Image?] = (0..<6).map { cell($0, size: 16) }
+        let layout = GridLayout(rows: 2, cols: 3, padding: 2, background: .white,
+                                rowLabels: ["-2s", "+2s"], columnLabels: ["a", "bb", "ccc"], labelScale: 1)
+        let grid = try Grid.compose(cells, layout: layout)
+        let g = try GridGeometry(cellWidth: 16, cellHeight: 16, layout: layout)
+        #expect(g.leftBand > 0 && g.topBand > 0)
+        #expect(grid.width == g.width && grid.height == g.height)
+        let (x0, y0) = g.cellOrigin(row: 0, col: 0)
+        #expect(Array(grid.pixel(x: x0, y: y0)) == Array(cell(0, size: 16).pixel(x: 0, y: 0)))
+        // Ink (label colour, black) in the top band above every column and in the left band beside every row.
+        func ink(xs: Range<Int>, ys: Range<Int>) -> Int {
+            var n = 0
+            for y in ys { for x in xs where grid.pixel(x: x, y: y) == [0, 0, 0] { n += 1 } }
+            return n
+        }
+        for col in 0..<3 {
+            let (cx, _) = g.cellOrigin(row: 0, col: col)
+            #expect(ink(xs: cx..<(cx + 16), ys: 0..<g.topBand) > 0, "column \(col) label")
+        }
+        for row in 0..<2 {
+            let (_, cy) = g.cellOrigin(row: row, col: 0)
+            #expect(ink(xs: 0..<g.leftBand, ys: cy..<(cy + 16)) > 0, "row \(row) label")
+        }
+        // Labels stay out of the cells.
+        #expect(ink(xs: x0..<grid.width, ys: y0..<grid.height) == 0)
+        // The "a" glyph drawn at its place: the first column's label is one character wide and centred.
+        let (ax, _) = g.cellOrigin(row: 0, col: 0)
+        let left = ax + (16 - 5) / 2
+        for y in 0..<7 {
+            for x in 0..<5 {
+                let want: [UInt8] = BitmapFont.ink("a", x: x, y: y) ? [0, 0, 0] : [255, 255, 255]
+                #expect(Array(grid.pixel(x: left + x, y: g.labelGap + y)) == want, "glyph pixel (\(x), \(y))")
+            }
+        }
+    }
+
+    @Test func lookalikeCharactersDrawAsTheirASCIIStandIns() {
+        for (fancy, plain) in [("σ", "s"), ("−", "-"), ("×", "x")] as [(Character, Character)] {
+            for y in 0..<7 { for x in 0..<5 { #expect(BitmapFont.ink(fancy, x: x, y: y) == BitmapFont.ink(plain, x: x, y: y)) } }
+        }
+        // Anything else unprintable draws as "?".
+        #expect((0..<35).allSatisfy { BitmapFont.ink("潜", x: $0 % 5, y: $0 / 5) == BitmapFont.ink("?", x: $0 % 5, y: $0 / 5) })
+    }
+
+    @Test func labelsAreCutToTheColumnWidth() throws {
+        let layout = GridLayout(rows: 1, cols: 2, padding: 0, columnLabels: ["a very long label", "x"])
+        let grid = try Grid.compose([cell(0, size: 8), cell(1, size: 8)], layout: layout)
+        let g = try GridGeometry(cellWidth: 8, cellHeight: 8, layout: layout)
+        // Nothing of column 0's label reaches column 1 (x ≥ 8): its only ink there is the "x".
+        var inkColumns = Set<Int>()
+        for y in 0..<g.topBand { for x in 0..<grid.width where grid.pixel(x: x, y: y) == [0, 0, 0] { inkColumns.insert(x) } }
+        #expect(!inkColumns.isEmpty)
+        #expect(inkColumns.filter { $0 >= 8 }.allSatisfy { (9...14).contains($0) }, "\(inkColumns.sorted())")
+    }
+
+    @Test(arguments: [
+        ("rows 0", GridLayout(rows: 0, cols: 1), 1),
+        ("too many cells", GridLayout(rows: 1, cols: 2), 3),
+        ("row labels", GridLayout(rows: 2, cols: 1, rowLabels: ["one"]), 2),
+        ("column labels", GridLayout(rows: 1, cols: 2, columnLabels: ["a", "b", "c"]), 2),
+        ("highlight outside", GridLayout(rows: 1, cols: 2, highlighted: [2]), 2),
+        ("negative padding", GridLayout(rows: 1, cols: 1, padding: -1), 1),
+        ("label scale 0", GridLayout(rows: 1, cols: 1, labelScale: 0), 1),
+        ("huge", GridLayout(rows: 100_000, cols: 100_000), 1),
+    ])
+    func badLayoutsAreRefused(_ name: String, _ layout: GridLayout, _ count: Int) {
+        #expect(throws: ImageError.self, "\(name)") { _ = try Grid.compose((0..<count).map { cell($0) }, layout: layout) }
+    }
+
+    @Test func mismatchedOrMissingCellsAreRefusedByIndex() {
+        do { _ = try Grid.compose([cell(0), nil, cell(2, size: 5)], layout: GridLayout(rows: 1, cols: 3)); Issue.record("accepted") }
+        catch let e as ImageError { #expect(e.description.contains("cell 2") && e.description.contains("cell 0"), "\(e)") }
+        catch { Issue.record("\(error)") }
+        #expect(throws: ImageError.self) { _ = try Grid.compose([nil, nil], layout: GridLayout(rows: 1, cols: 2)) }
+    }
+
+    /// Writes a labelled traversal-style grid to /tmp/zwalk-grid-preview.png for a human to look at.
+    @Test func previewGridIsWrittenAndReadsBack() throws {
+        var cells: [Image?] = []
+        for r in 0..<3 {
+            for c in 0..<5 {
+                var px = [UInt8](repeating: 0, count: 24 * 24 * 3)
+                for y in 0..<24 { for x in 0..<24 {
+                    let o = (y * 24 + x) * 3
+                    px[o] = UInt8(40 * c + 3 * x); px[o + 1] = UInt8(60 * r + 2 * y); px[o + 2] = 128
+                } }
+                cells.append(Image(width: 24, height: 24, channels: 3, pixels: px))
+            }
+        }
+        let layout = GridLayout(rows: 3, cols: 5, padding: 4, background: .white,
+                                rowLabels: ["dir 0", "dir 1", "sefa 2"], columnLabels: ["-2s", "-1s", "0", "+1s", "+2s"],
+                                highlighted: [2, 7, 12], labelScale: 1)
+        let grid = try Grid.compose(cells, layout: layout).scaled(by: 3)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("zwalk-grid-preview.png").path
+        try PNGCodec.write(grid, to: path, text: [("Software", "zwalk tests")], overwrite: true)
+        #expect(try PNGCodec.read(path: path).image == grid)
+        // The full font, for eyeballing legibility.
+        let chars = (32...126).map { String(UnicodeScalar(UInt8($0))) }.joined()
+        var sheet = Image(width: 6 * 32 + 4, height: 8 * 3 + 4, channels: 1, fill: [255])
+        for (i, line) in stride(from: 0, to: chars.count, by: 32).enumerated() {
+            let s = chars.dropFirst(line).prefix(32)
+            BitmapFont.draw(String(s), into: &sheet, x: 2, y: 2 + 8 * i, scale: 1, color: .black)
+        }
+        try PNGCodec.write(sheet.scaled(by: 3), to: FileManager.default.temporaryDirectory.appendingPathComponent("zwalk-font-preview.png").path,
+                           text: [], overwrite: true)
+    }
+}
