@@ -177,7 +177,7 @@ public final class Planner: @unchecked Sendable {
             var shape: [Int] = []
             for (axis, d) in ds.enumerated() {
                 switch d {
-                case .fixed(let n) where n > 0: shape.append(n)
+                case .fixed(let n) where n >= 0: shape.append(n) // 0 is a real (empty) dimension
                 case _ where axis == 0: shape.append(batch) // dynamic (symbolic or unset) batch axis
                 case .symbolic(let s) where dims[s] != nil: shape.append(dims[s]!)
                 default:

@@ -65,7 +65,7 @@ enum ElementwiseOps {
         "Mul": binary(float: { $0 * $1 }, int: { $0 &* $1 }),
         "Div": binary(float: { $0 / $1 }, int: { $1 == 0 ? 0 : $0 / $1 }),
         "Pow": pow,
-        "PRelu": binary(float: { x, slope in x < 0 ? slope * x : x }, int: nil),
+        "PRelu": prelu,
         // comparisons and logic
         "Equal": compare(float: { $0 == $1 }, int: { $0 == $1 }),
         "Greater": compare(float: { $0 > $1 }, int: { $0 > $1 }),
@@ -171,6 +171,22 @@ enum ElementwiseOps {
                 apply(layout, ins[0]!.ints.baseAddress!, ins[1]!.ints.baseAddress!, outs[0].ints.baseAddress!, int)
             })
         }
+    }
+
+    /// PRelu: before opset 7 a rank-1 slope of length C applies per channel (axis 1); later
+    /// opsets broadcast it NumPy-style.
+    static let prelu: OpFactory = { ctx in
+        let x = try ctx.floatInput(0), slope = try ctx.floatInput(1)
+        var slopeShape = slope.shape
+        if ctx.opset < 7, slope.rank == 1, x.rank >= 2, slope.shape[0] == x.shape[1], slope.shape[0] != x.shape.last {
+            slopeShape = [slope.shape[0]] + [Int](repeating: 1, count: x.rank - 2)
+        }
+        let out: [Int]
+        do { out = try Shape.broadcast(x.shape, slopeShape) } catch let e as EngineError { throw ctx.error(e.description) }
+        let layout = BroadcastLayout(output: out, inputs: [x.shape, slopeShape])
+        return KernelPlan(outputs: [OutputSpec(shape: out)], kernel: ClosureKernel { ins, outs in
+            apply(layout, ins[0]!.floats.baseAddress!, ins[1]!.floats.baseAddress!, outs[0].floats.baseAddress!) { v, a in v < 0 ? a * v : v }
+        })
     }
 
     /// Pow(X, Y): Y may be integer while X is float.
