@@ -82,7 +82,7 @@ public enum LAPACK {
         ldvt = Int32(k)
         sgesdd_("S", &mm, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &wq, &lwork, &iwork, &info)
         guard info == 0 else { throw LAPACKError(routine: "sgesdd (query)", info: Int(info)) }
-        lwork = Int32(wq)
+        lwork = Int32(wq.rounded(.up)) + 64 // the float query can round below the minimum past 2^24
         var work = [Float](repeating: 0, count: Int(lwork))
         sgesdd_("S", &mm, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &iwork, &info)
         guard info == 0 else { throw LAPACKError(routine: "sgesdd", info: Int(info)) }
@@ -104,7 +104,7 @@ public enum LAPACK {
         var wq: Float = 0
         sgels_("N", &mm, &nn, &nrhs, &a, &lda, &b, &ldb, &wq, &lwork, &info)
         guard info == 0 else { throw LAPACKError(routine: "sgels (query)", info: Int(info)) }
-        lwork = Int32(wq)
+        lwork = Int32(wq.rounded(.up)) + 64 // the float query can round below the minimum past 2^24
         var work = [Float](repeating: 0, count: Int(lwork))
         sgels_("N", &mm, &nn, &nrhs, &a, &lda, &b, &ldb, &work, &lwork, &info)
         guard info == 0 else { throw LAPACKError(routine: "sgels", info: Int(info)) }

@@ -1,0 +1,78 @@
+# zwalk — the two commands a new user needs are `make run` and `make test`.
+# Both install what is missing (Debian packages, a local Python venv for the test tools), build
+# in release mode, then run or test. Nothing here needs a terminal except `make run`.
+
+SHELL      := /bin/bash
+SWIFT      ?= swift
+# -enable-testing lets the test targets reuse the release build instead of compiling twice.
+SWIFTFLAGS := -c release -Xswiftc -enable-testing
+BIN        := .build/release/zwalk
+VENV       := .venv
+PY         := $(VENV)/bin/python
+MODEL_VENV := .venv-model
+APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev tmux
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CONFORMANCE_DIR := .build/conformance
+BENCH_DIR  := .build/models
+ARGS       ?=
+
+.PHONY: run test build deps venv conformance conformance-data bench model clean help
+
+help:
+	@echo "make run          build and open the explorer on the shipped model (ARGS='model.onnx' for another)"
+	@echo "make test         every test: unit, ONNX conformance, onnxruntime cross-checks, terminal end-to-end"
+	@echo "make conformance  only the ONNX backend test cases"
+	@echo "make bench        zwalk and onnxruntime side by side on the benchmark models"
+	@echo "make model        retrain and re-export the shipped model (PyTorch; slow, not run by CI)"
+
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: install the Swift 6 toolchain (swift.org) and put it on PATH"; exit 1; }
+	@missing=""; \
+	for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(VENV)/.installed: tools/requirements-test.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r tools/requirements-test.txt
+	touch $@
+
+venv: deps $(VENV)/.installed
+
+build: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product zwalk
+
+run: build
+	$(BIN) $(ARGS)
+
+conformance-data: venv
+	$(PY) tools/conformance.py --out $(CONFORMANCE_DIR)
+
+# Unit tests, conformance, cross-checks and the tmux end-to-end tests, in one swift test run.
+test: build conformance-data
+	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) ZWALK_BIN=$(CURDIR)/$(BIN) ZWALK_PYTHON=$(CURDIR)/$(PY) \
+	  $(SWIFT) test $(SWIFTFLAGS)
+
+conformance: build conformance-data
+	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) \
+	  $(SWIFT) test $(SWIFTFLAGS) --filter ConformanceTests
+
+bench: build venv
+	$(PY) tools/bench.py --zwalk $(BIN) --models $(BENCH_DIR)
+
+$(MODEL_VENV)/.installed: tools/requirements-model.txt
+	python3 -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements-model.txt
+	touch $@
+
+model: deps $(MODEL_VENV)/.installed venv
+	nice $(MODEL_VENV)/bin/python tools/train_vae.py
+	$(MODEL_VENV)/bin/python tools/eval_vae.py
+	$(PY) tools/fixtures_vae.py
+
+clean:
+	rm -rf .build
