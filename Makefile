@@ -16,7 +16,7 @@ CONFORMANCE_DIR := .build/conformance
 BENCH_DIR  := .build/models
 ARGS       ?=
 
-.PHONY: run test build deps venv conformance conformance-data bench model clean help
+.PHONY: run test build deps venv conformance conformance-data models-data bench model clean help
 
 help:
 	@echo "make run          build and open the explorer on the shipped model (ARGS='model.onnx' for another)"
@@ -52,9 +52,14 @@ run: build
 conformance-data: venv
 	$(PY) tools/conformance.py --out $(CONFORMANCE_DIR)
 
+# Models too big for git (dcgan64) are rebuilt, deterministically, from seeds.
+models-data: venv
+	$(PY) tools/make_models.py --out $(BENCH_DIR) --fixtures $(BENCH_DIR)/fixtures
+
 # Unit tests, conformance, cross-checks and the tmux end-to-end tests, in one swift test run.
-test: build conformance-data
-	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) ZWALK_BIN=$(CURDIR)/$(BIN) ZWALK_PYTHON=$(CURDIR)/$(PY) \
+test: build conformance-data models-data
+	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) ZWALK_MODELS_DIR=$(CURDIR)/$(BENCH_DIR) \
+	ZWALK_BIN=$(CURDIR)/$(BIN) ZWALK_PYTHON=$(CURDIR)/$(PY) \
 	  $(SWIFT) test $(SWIFTFLAGS)
 
 conformance: build conformance-data
@@ -62,7 +67,7 @@ conformance: build conformance-data
 	  $(SWIFT) test $(SWIFTFLAGS) --filter ConformanceTests
 
 bench: build venv
-	$(PY) tools/bench.py --zwalk $(BIN) --models $(BENCH_DIR)
+	$(PY) tools/bench.py --zwalk $(BIN) --out $(BENCH_DIR)
 
 $(MODEL_VENV)/.installed: tools/requirements-model.txt
 	python3 -m venv $(MODEL_VENV)

@@ -1,0 +1,140 @@
+"""zwalk against onnxruntime, side by side in one run: the table behind `make bench`.
+
+    .venv/bin/python tools/bench.py [--zwalk .build/release/zwalk] [--out .build/models]
+                                    [--batch 1,64] [--threads 2] [--runs 20] [--json]
+
+Writes the benchmark set (tools/bench_models.py), then for each model runs
+`zwalk bench MODEL --batch … --threads … --runs … --json` and times onnxruntime with the same
+batch sizes and thread count, one after the other (never both at once: they would share the
+cores). Prints model, batch, zwalk ms, onnxruntime ms and the ratio zwalk/onnxruntime (below 1 means
+zwalk is faster), medians of at least --runs runs after warm-ups. Without a zwalk binary, or
+with one that has no bench command yet, it says so and prints onnxruntime's column alone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_models  # noqa: E402
+
+ROOT = bench_models.ROOT
+DEFAULT_ZWALK = os.path.join(ROOT, ".build", "release", "zwalk")
+ZWALK_TIMEOUT_S = 900
+
+
+class ZwalkUnavailable(Exception):
+    """zwalk cannot be benchmarked at all (no binary, no bench command): skip it for every model."""
+
+
+def check_zwalk(zwalk: str) -> None:
+    """Raises ZwalkUnavailable unless `zwalk --help` lists a bench command."""
+    if not os.path.exists(zwalk):
+        raise ZwalkUnavailable(f"no zwalk binary at {zwalk}: build it with "
+                               f"`swift build -c release --product zwalk`")
+    try:
+        p = subprocess.run([zwalk, "--help"], capture_output=True, text=True, timeout=60)
+    except OSError as e:
+        raise ZwalkUnavailable(f"cannot run {zwalk}: {e}")
+    except subprocess.TimeoutExpired:
+        raise ZwalkUnavailable(f"`{zwalk} --help` did not answer within 60 s")
+    if p.returncode == 0 and not re.search(r"^\s+bench\s", p.stdout, re.MULTILINE):
+        raise ZwalkUnavailable(f"{zwalk} has no bench command yet (`zwalk --help` does not list it)")
+
+
+def run_zwalk(zwalk: str, model: str, batches: list[int], threads: int, runs: int) -> dict[int, float]:
+    """Median ms per batch size from `zwalk bench --json`."""
+    cmd = [zwalk, "bench", model, "--batch", ",".join(map(str, batches)), "--threads", str(threads),
+           "--runs", str(runs), "--json"]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=ZWALK_TIMEOUT_S)
+    except FileNotFoundError:
+        raise ZwalkUnavailable(f"no zwalk binary at {zwalk}")
+    except PermissionError:
+        raise ZwalkUnavailable(f"{zwalk} is not executable")
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"`{' '.join(cmd)}` took more than {ZWALK_TIMEOUT_S} s")
+    if p.returncode != 0:
+        err = (p.stderr or p.stdout).strip()
+        first = err.splitlines()[0] if err else f"exit status {p.returncode}"
+        if "bench" in first and ("unknown" in first.lower() or "no such command" in first.lower()):
+            raise ZwalkUnavailable(f"{zwalk} has no bench command yet ({first})")
+        raise RuntimeError(f"`{' '.join(cmd)}` failed: {err[:600]}")
+    for line in reversed(p.stdout.strip().splitlines()):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("results"), list):
+            return {int(r["batch"]): float(r["median_ms"]) for r in obj["results"]}
+    raise RuntimeError(f"`{' '.join(cmd)}` printed no JSON object with \"results\":\n{p.stdout[:600]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--zwalk", default=DEFAULT_ZWALK, help="the zwalk binary (default: .build/release/zwalk)")
+    ap.add_argument("--out", default=bench_models.DEFAULT_OUT, help="where the benchmark models go")
+    ap.add_argument("--batch", type=bench_models.parse_batches, default=[1, 64], help="batch sizes, e.g. 1,64")
+    ap.add_argument("--threads", type=int, default=2, help="threads for both runtimes (default 2)")
+    ap.add_argument("--runs", type=int, default=20, help="at least this many timed runs per batch size")
+    ap.add_argument("--models", default="", help="comma-separated subset of the benchmark set, by file stem")
+    ap.add_argument("--json", action="store_true", help="also print the rows as one JSON object at the end")
+    args = ap.parse_args(argv)
+
+    paths = bench_models.write_benchmark_set(args.out)
+    if args.models:
+        wanted = set(args.models.split(","))
+        paths = [p for p in paths if os.path.splitext(os.path.basename(p))[0] in wanted]
+        if not paths:
+            ap.error(f"none of {sorted(wanted)} is in the benchmark set")
+
+    zwalk_note = None
+    try:
+        check_zwalk(args.zwalk)
+    except ZwalkUnavailable as e:
+        zwalk_note = f"{e}; showing onnxruntime alone."
+    rows = []
+    failures = []
+    for path in paths:
+        name = os.path.splitext(os.path.basename(path))[0]
+        zw: dict[int, float] = {}
+        if zwalk_note is None:
+            try:
+                zw = run_zwalk(args.zwalk, path, args.batch, args.threads, args.runs)
+            except ZwalkUnavailable as e:
+                zwalk_note = f"{e}; showing onnxruntime alone."
+            except RuntimeError as e:
+                failures.append(f"{name}: {e}")
+        ort = {r["batch"]: r["median_ms"] for r in bench_models.time_onnxruntime(path, args.batch, args.threads, args.runs)}
+        for b in args.batch:
+            z, o = zw.get(b), ort.get(b)
+            rows.append({"model": name, "batch": b, "zwalk_ms": z, "onnxruntime_ms": o,
+                         "ratio": (z / o) if z is not None and o else None})
+
+    if zwalk_note:
+        print(f"note: {zwalk_note}\n")
+    print(f"{'model':<20} {'batch':>5} {'zwalk ms':>10} {'onnxruntime ms':>15} {'zwalk/ORT':>10}")
+    for r in rows:
+        z = f"{r['zwalk_ms']:.3f}" if r["zwalk_ms"] is not None else "—"
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "—"
+        print(f"{r['model']:<20} {r['batch']:>5} {z:>10} {r['onnxruntime_ms']:>15.3f} {ratio:>10}")
+    ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
+    if ratios:
+        geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+        print(f"\ngeometric mean zwalk/ORT over {len(ratios)} rows: {geo:.2f} (threads {args.threads}, "
+              f"medians of ≥ {args.runs} runs)")
+    for f in failures:
+        print(f"error: {f}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"threads": args.threads, "rows": rows}))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
