@@ -95,7 +95,7 @@ public final class LatentDecoder: @unchecked Sendable {
             let plan = try session.plan(batch: n)
             let input = Tensor(shape: [n] + latentShape,
                                floats: Array(latents[(start * latentCount)..<((start + n) * latentCount)]))
-            let results = try plan.run([input], taps: tap.map { [$0] } ?? [])
+            let results = try plan.runBorrowing([input], taps: tap.map { [$0] } ?? [])
             outputs.append(contentsOf: results[0].floats)
             if tap != nil, let t = results.last {
                 guard t.dtype == .float32, t.count == n * tapCount else {
