@@ -29,6 +29,8 @@ let package = Package(
         .testTarget(name: "ConformanceTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkLatentTests", dependencies: ["ZWalkLatent", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkLatent", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "TestSupport"]),
         .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage", "ZWalkEngine", "TestSupport"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,

@@ -1,6 +1,57 @@
 import Foundation
 import ZWalkEngine
 
-// Commands → library calls. Filled in as the CLI grows.
-FileHandle.standardError.write("zwalk: no commands yet\n".data(using: .utf8)!)
-exit(2)
+// zwalk's entry point: parse the command, call into the library, turn errors into one clear
+// line on stderr and an exit status (0 ok, 1 failed, 2 usage).
+
+let commands: [Command] = [
+    exploreCommand, benchUICommand,
+    infoCommand, decodeCommand, benchCommand, opsCommand,
+    sampleCommand, gridCommand, traverseCommand, interpolateCommand, sliceCommand, directionsCommand, encodeCommand,
+]
+
+func topLevelHelp() -> String {
+    var s = """
+    zwalk — explore the latent space of a generative image model, in the terminal.
+
+    usage: zwalk [MODEL.onnx] [options]      open the explorer (default: the shipped model)
+           zwalk COMMAND [args] [options]    run a command without a terminal
+
+    commands:
+
+    """
+    let width = commands.map(\.name.count).max() ?? 8
+    for c in commands { s += "  " + c.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + c.summary + "\n" }
+    s += "\n'zwalk COMMAND --help' shows a command's options."
+    return s
+}
+
+func runMain(_ args: [String]) -> Int32 {
+    if args.first == "--help" || args.first == "-h" || args.first == "help" {
+        print(topLevelHelp()); return 0
+    }
+    // `zwalk`, `zwalk MODEL.onnx`, `zwalk --seed 3`: the explorer. `zwalk COMMAND …`: a command.
+    var args = args
+    if let first = args.first, !first.hasPrefix("-"), !commands.contains(where: { $0.name == first }),
+       !first.contains("."), !first.contains("/"), !FileManager.default.fileExists(atPath: first) {
+        note("zwalk: '\(first)' is neither a command nor a model file; see 'zwalk --help'")
+        return 2
+    }
+    if args.first.map({ name in !commands.contains { $0.name == name } }) ?? true {
+        args.insert(exploreCommand.name, at: 0)
+    }
+    let name = args[0]
+    let command = commands.first { $0.name == name }!
+    let rest = Array(args.dropFirst())
+    if rest.contains("--help") || rest.contains("-h") { print(command.help); return 0 }
+    do {
+        let inv = try Invocation(command: command, arguments: rest)
+        return try command.run(inv)
+    } catch let e as UsageError {
+        note(e.message); return 2
+    } catch {
+        note("zwalk \(name): \(error)"); return 1
+    }
+}
+
+exit(runMain(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,106 @@
+// What the explorer needs from the rest of zwalk, as small protocols: the CLI plugs the engine,
+// the latent toolkit and the PNG writer in, and the explorer's own tests plug in fakes. All four are
+// called from one worker thread only, never concurrently, so implementations need no locking.
+import Foundation
+
+/// Turns a latent into a picture.
+public protocol ExplorerDecoder: AnyObject {
+    /// Shown in the status line.
+    var modelName: String { get }
+    /// The latent's shape without the batch axis, e.g. [10] or [4, 8, 8].
+    var latentShape: [Int] { get }
+    /// z: the flat latent, latentShape's element count.
+    func decode(_ z: [Float]) throws -> RGBFrame
+}
+
+/// Draws the latent of a seed from the model's prior, truncated by ψ.
+public protocol ExplorerSampler: AnyObject {
+    func sample(seed: UInt32, psi: Float) throws -> [Float]
+}
+
+/// Computes or loads a direction set; `latent` is where the walk is now (local directions need it).
+public protocol DirectionProvider: AnyObject {
+    func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections
+}
+
+/// Everything an exported PNG should carry to be reproduced.
+public struct ExportRequest: Equatable, Sendable {
+    public var path: String
+    /// false: the write must fail rather than replace an existing file (AtomicFile's no-clobber).
+    public var overwrite: Bool
+    public var frame: RGBFrame
+    /// The flat latent that was decoded into `frame`.
+    public var latent: [Float]
+    public var latentShape: [Int]
+    /// The seed the walk started from; nil when the base latent was given directly. `latent` is
+    /// the authority: it equals the seed's sample only when `latentIsSeedSample`.
+    public var seed: UInt32?
+    public var psi: Float
+    public var directionsMethod: String
+    public var directionNames: [String]
+    public var coefficients: [Float]
+    public var modelName: String
+
+    /// True when no direction was walked: `seed` and `psi` alone reproduce `latent`.
+    public var latentIsSeedSample: Bool { seed != nil && coefficients.allSatisfy { $0 == 0 } }
+}
+
+/// Writes the PNG (with `latent` in its metadata so the picture can be decoded again).
+public protocol FrameExporter: AnyObject {
+    func export(_ request: ExportRequest) throws
+}
+
+/// How the picture's cells reach the terminal.
+public enum ImageOutput: String, Sendable {
+    /// Our own SGR escape sequences with our own diff (no colour pairs at all).
+    case escapes
+    /// ncurses colour pairs (alloc_pair) and mvwadd_wch; truecolor cells still go as escapes
+    /// unless the terminfo entry is a direct-colour one.
+    case curses
+}
+
+public struct ExplorerConfig: Sendable {
+    public var seed: UInt32 = 0
+    public var psi: Float = 1
+    /// Start from this latent instead of the seed's sample (a PNG's metadata, an .npy).
+    public var initialLatent: [Float]? = nil
+    public var directions: DirectionSource = .axis
+    public var blocks: BlockStyle = .half
+    public var color: ColorChoice = .auto
+    public var dither: Dither = .ordered
+    /// A built-in name, a user theme's name, or a path to a .theme file.
+    public var theme: String = Theme.defaultName
+    public var mouse: Bool = true
+    /// Where `e` writes `zwalk-<seed>-<n>.png` and where relative `:export` paths go.
+    public var exportDirectory: String = FileManager.default.currentDirectoryPath
+    /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.
+    public var imageOutput: ImageOutput? = nil
+    /// 24-bit colours on screen may be this many levels (of 255) off the frame before a cell is
+    /// resent; 0 sends every change. See FrameEncoder.
+    public var colourTolerance: Int = ExplorerConfig.defaultColourTolerance
+    public static let defaultColourTolerance = 3
+
+    public init() {}
+}
+
+public enum ExplorerError: Error, CustomStringConvertible, Equatable {
+    case notATerminal
+    case unknownTerminal(String)
+    case terminal(String)
+
+    static let headless = "the headless commands work without one: zwalk sample, zwalk grid, zwalk traverse, zwalk interpolate (zwalk --help)"
+
+    public var description: String {
+        switch self {
+        case .notATerminal:
+            return "the explorer needs a terminal, but stdin or stdout is not one (piped or redirected); " + ExplorerError.headless
+        case .unknownTerminal(let t):
+            let which = t.isEmpty ? "TERM is not set" : "the terminal type '\(t)' (TERM) is unknown to ncurses"
+            return "\(which); set TERM to a type this system knows (e.g. TERM=xterm-256color), or use " + ExplorerError.headless
+        case .terminal(let s):
+            return s
+        }
+    }
+}

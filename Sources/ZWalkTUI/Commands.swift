@@ -1,0 +1,119 @@
+// The `:` command line. Commands are a table like the keys, so `:help` and the help overlay list
+// exactly what the parser accepts.
+
+public enum Command: Equatable, Sendable {
+    case seed(UInt32)
+    /// nil path: the next free `zwalk-<seed>-<n>.png`.
+    case export(path: String?, overwrite: Bool)
+    case theme(String)
+    case directions(DirectionSource)
+    case psi(Float)
+    case stepSize(Float)
+    case blocks(BlockStyle)
+    case color(ColorMode)
+    case dither(Dither)
+    case help
+    case quit
+}
+
+public struct CommandSpec: Sendable {
+    public let names: [String]
+    public let usage: String
+    public let description: String
+}
+
+public struct CommandError: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+public enum CommandParser {
+    public static let specs: [CommandSpec] = [
+        CommandSpec(names: ["seed"], usage: ":seed N", description: "sample the latent of seed N (0…4294967295)"),
+        CommandSpec(names: ["export", "w"], usage: ":export [PATH]", description: "write the image as PNG; refuses an existing file"),
+        CommandSpec(names: ["export!", "w!"], usage: ":export! PATH", description: "write the image as PNG, replacing PATH"),
+        CommandSpec(names: ["theme"], usage: ":theme NAME|FILE", description: "switch theme (dark, light, high-contrast, mono, yours)"),
+        CommandSpec(names: ["directions", "dir"], usage: ":directions axis|sefa|pca|local|FILE.npy", description: "choose the direction set"),
+        CommandSpec(names: ["psi"], usage: ":psi X", description: "truncation ψ (0…2)"),
+        CommandSpec(names: ["step"], usage: ":step X", description: "step size in σ"),
+        CommandSpec(names: ["blocks"], usage: ":blocks half|quadrant|sextant", description: "how cells split into pixels"),
+        CommandSpec(names: ["color", "colour"], usage: ":color truecolor|256|16|mono", description: "colour mode"),
+        CommandSpec(names: ["dither"], usage: ":dither ordered|diffusion|none", description: "dithering in 256/16 colours"),
+        CommandSpec(names: ["help"], usage: ":help", description: "show the help"),
+        CommandSpec(names: ["q", "quit"], usage: ":q", description: "quit"),
+    ]
+
+    public static func parse(_ input: String) -> Result<Command, CommandError> {
+        var line = Substring(input).drop { $0 == " " || $0 == "\t" }
+        if line.hasPrefix(":") { line = line.dropFirst() }
+        let trimmed = line.trimmingWhitespace()
+        guard !trimmed.isEmpty else { return .failure(CommandError(message: "empty command (try :help)")) }
+        let name: String, arg: String
+        if let sp = trimmed.firstIndex(where: { $0 == " " || $0 == "\t" }) {
+            name = String(trimmed[..<sp]).lowercased()
+            arg = unquote(String(trimmed[sp...]).trimmingWhitespace())
+        } else {
+            name = trimmed.lowercased(); arg = ""
+        }
+        func usage(_ n: String) -> CommandError {
+            let u = specs.first { $0.names.contains(n) }?.usage ?? ":\(n)"
+            return CommandError(message: "usage: \(u)")
+        }
+        switch name {
+        case "q", "quit", "q!", "exit":
+            return .success(.quit)
+        case "help", "h":
+            return .success(.help)
+        case "seed":
+            guard !arg.isEmpty else { return .failure(usage("seed")) }
+            guard let s = UInt32(arg) else {
+                return .failure(CommandError(message: "seed must be a whole number 0…4294967295, got '\(arg)'"))
+            }
+            return .success(.seed(s))
+        case "export", "w":
+            return .success(.export(path: arg.isEmpty ? nil : arg, overwrite: false))
+        case "export!", "w!":
+            guard !arg.isEmpty else { return .failure(CommandError(message: ":export! needs a path (it replaces that file)")) }
+            return .success(.export(path: arg, overwrite: true))
+        case "theme":
+            guard !arg.isEmpty else { return .failure(usage("theme")) }
+            return .success(.theme(arg))
+        case "directions", "dir":
+            guard !arg.isEmpty else { return .failure(usage("directions")) }
+            return .success(.directions(DirectionSource.parse(arg)))
+        case "psi", "ψ":
+            guard let v = Float(arg), v.isFinite else { return .failure(CommandError(message: "ψ must be a number in 0…2, got '\(arg)'")) }
+            return .success(.psi(v))
+        case "step":
+            guard let v = Float(arg), v.isFinite, v > 0 else {
+                return .failure(CommandError(message: "step must be a positive number of σ, got '\(arg)'"))
+            }
+            return .success(.stepSize(v))
+        case "blocks":
+            guard let b = BlockStyle(name: arg) else { return .failure(usage("blocks")) }
+            return .success(.blocks(b))
+        case "color", "colour":
+            guard case .fixed(let m)? = ColorChoice(arg) else { return .failure(usage("color")) }
+            return .success(.color(m))
+        case "dither":
+            guard let d = Dither(rawValue: arg.lowercased()) else { return .failure(usage("dither")) }
+            return .success(.dither(d))
+        default:
+            return .failure(CommandError(message: "unknown command ':\(name)' (try :help)"))
+        }
+    }
+
+    private static func unquote(_ s: String) -> String {
+        if s.count >= 2, let f = s.first, f == s.last, f == "\"" || f == "'" { return String(s.dropFirst().dropLast()) }
+        return s
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,147 @@
+// The explorer's loop: events → actions → update → effects, then render → draw. This is the thin
+// front: every decision is in update(), every pixel in render(), every terminal call in
+// CursesTerminal.
+import Foundation
+
+/// Opens the explorer on the terminal and runs it until the user quits. Returns the process exit
+/// status: 0 on quit, 128 + n when ended by signal n (Ctrl-C: 130). Throws ExplorerError when
+/// there is no usable terminal (not a tty, unknown TERM), before touching the screen.
+public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sampler: ExplorerSampler,
+                        directions: DirectionProvider, exporter: FrameExporter) throws -> Int32 {
+    let library = ThemeLibrary(environment: config.environment)
+    let (theme, themeWarnings) = library.load(config.theme)
+    let output = config.imageOutput ?? ImageOutput(rawValue: config.environment["ZWALK_IMAGE_OUTPUT"] ?? "") ?? .escapes
+    let trace = config.environment["ZWALK_UI_TRACE"].flatMap { FileHandle(forWritingAtPath: $0) ?? createTrace($0) }
+
+    let terminal = try CursesTerminal(mouse: config.mouse, imageOutput: output, colourTolerance: config.colourTolerance,
+                                      environment: config.environment)
+    defer { terminal.close() }
+
+    trace?.write("terminal \(terminal.capabilities) size=\(terminal.size)\n".data(using: .utf8) ?? Data())
+    let mode: ColorMode
+    switch config.color {
+    case .fixed(let m): mode = m
+    case .auto: mode = detectColorMode(environment: config.environment, terminfoRGB: terminal.terminfoRGB,
+                                       terminfoColors: terminal.hasColors ? terminal.colorCount : 0)
+    }
+    var state = ExplorerState(modelName: decoder.modelName, latentShape: decoder.latentShape, seed: config.seed,
+                              psi: config.psi, base: config.initialLatent, blocks: config.blocks, colorMode: mode,
+                              dither: config.dither, theme: theme, loading: config.directions)
+    state.mouseEnabled = config.mouse
+    if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
+
+    let worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter,
+                               notify: { [weak terminal] in terminal?.wake() })
+    worker.start()
+    defer { worker.stop() }
+
+    let cache = ImageCellCache()
+    var exitCode: Int32 = 0
+    var submitted: [Int: Double] = [:]   // decode seq → when it was asked for, for the trace
+
+    func perform(_ effects: [Effect]) {
+        for e in effects {
+            switch e {
+            case .decode(let r):
+                worker.submit(r)
+                if trace != nil { submitted[r.seq] = monotonicSeconds() }
+            case .loadDirections(let src, let spec):
+                worker.submit(.directions(src, spec))
+            case .export(let path, let overwrite, let shown):
+                let target = resolveExportPath(path, directory: config.exportDirectory, seed: shown.request.spec.base == nil ? shown.request.spec.seed : nil)
+                if !overwrite && FileManager.default.fileExists(atPath: target) {
+                    dispatch(.exportFailed("\(target) exists; :export! \(target) replaces it"))
+                    continue
+                }
+                let spec = shown.request.spec
+                worker.submit(.export(ExportRequest(
+                    path: target, overwrite: overwrite, frame: shown.frame, latent: shown.latent,
+                    latentShape: state.latentShape, seed: spec.base == nil ? spec.seed : nil, psi: spec.psi,
+                    directionsMethod: spec.directions.method, directionNames: spec.directions.names,
+                    coefficients: spec.coefficients, modelName: state.modelName)))
+            case .loadTheme(let name):
+                let (t, w) = library.load(name)
+                dispatch(.themeLoaded(t, warnings: w))
+            case .redraw:
+                terminal.invalidate()
+            case .quit:
+                break
+            }
+        }
+    }
+
+    func dispatch(_ a: Action) {
+        let (s, fx) = update(state, a)
+        state = s
+        perform(fx)
+    }
+
+    dispatch(.start)
+    var lastShown = 0
+    while !state.quitRequested {
+        let t0 = monotonicSeconds()
+        let canvas = render(state, size: terminal.size, cache: cache)
+        terminal.draw(canvas)
+        if let t = trace {
+            let t1 = monotonicSeconds()
+            var line = "draw size=\(terminal.size) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells)"
+            if state.shownSeq != lastShown, let asked = submitted.removeValue(forKey: state.shownSeq) {
+                line += " key_to_frame_ms=\(formatFixed((t1 - asked) * 1000, 2)) decode_ms=\(formatFixed(state.shown?.milliseconds ?? 0, 2))"
+                submitted = submitted.filter { $0.key > state.shownSeq }
+            }
+            t.write((line + "\n").data(using: .utf8) ?? Data())
+        }
+        lastShown = state.shownSeq
+
+        for event in terminal.waitForEvents(timeoutMs: 1000) {
+            switch event {
+            case .key(let k):
+                if let a = action(for: k, in: state) { dispatch(a) }
+            case .mouse(let m):
+                if state.mouseEnabled, let a = mouseAction(m, state: state, size: terminal.size) { dispatch(a) }
+            case .resize:
+                terminal.refreshSize()
+            case .terminate(let sig):
+                exitCode = 128 + sig
+                state.quitRequested = true
+            case .suspend:
+                terminal.suspend()
+            case .continued:
+                terminal.refreshSize()
+                terminal.invalidate()
+            case .wake:
+                break
+            }
+            if state.quitRequested { break }
+        }
+        let now = monotonicSeconds()
+        for r in worker.takeResults() {
+            if case .exported(let p) = r { dispatch(.exported(path: displayPath(p))) } else { dispatch(r.action(at: now)) }
+        }
+    }
+    return exitCode
+}
+
+/// Where an export goes: the next free `zwalk-<seed>-<n>.png` in the export directory when no path
+/// was given; a relative path is taken from the export directory.
+func resolveExportPath(_ path: String?, directory: String, seed: UInt32?) -> String {
+    guard let p = path else {
+        return nextFreeExportPath(directory: directory, seed: seed) { FileManager.default.fileExists(atPath: $0) }
+    }
+    var q = p
+    if q.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { q = h + q.dropFirst() }
+    if !q.hasPrefix("/") { q = (directory.hasSuffix("/") ? directory : directory + "/") + q }
+    if !q.lowercased().hasSuffix(".png") { q += ".png" }
+    return q
+}
+
+/// A path as the status line shows it: relative to the working directory when inside it.
+func displayPath(_ p: String, cwd: String = FileManager.default.currentDirectoryPath) -> String {
+    let dir = cwd.hasSuffix("/") ? cwd : cwd + "/"
+    return p.hasPrefix(dir) ? String(p.dropFirst(dir.count)) : p
+}
+
+private func createTrace(_ path: String) -> FileHandle? {
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    return FileHandle(forWritingAtPath: path)
+}

@@ -1,0 +1,379 @@
+// Drawing a picture with text cells, pure (no terminal): resample the image to the cell grid's
+// sub-pixels by area averaging, reduce to the colour mode (dithering the palette modes), then give
+// each cell the glyph and the two colours that best reproduce the sub-pixels it covers.
+
+/// An RGB picture, 8 bits per channel, rows top to bottom: what the decoder hands the explorer.
+public struct RGBFrame: Equatable, Sendable {
+    public let width: Int
+    public let height: Int
+    /// (height, width, 3), row-major.
+    public let rgb: [UInt8]
+
+    public init(width: Int, height: Int, rgb: [UInt8]) throws {
+        try self.init(width: width, height: height, channels: 3, pixels: rgb)
+    }
+
+    /// From interleaved pixels with 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels;
+    /// alpha is dropped (the decoder's pictures are opaque).
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
+        guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else {
+            throw FrameError.invalid("image size \(width)×\(height) is not drawable (1…32768 per side)")
+        }
+        guard (1...4).contains(channels) else {
+            throw FrameError.invalid("image has \(channels) channels; expected 1 (grey), 2, 3 (RGB) or 4 (RGBA)")
+        }
+        guard pixels.count == width * height * channels else {
+            throw FrameError.invalid("image \(width)×\(height)×\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+        }
+        self.width = width
+        self.height = height
+        if channels == 3 { rgb = pixels; return }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        for i in 0..<(width * height) {
+            if channels >= 3 {
+                out[3 * i] = pixels[channels * i]; out[3 * i + 1] = pixels[channels * i + 1]; out[3 * i + 2] = pixels[channels * i + 2]
+            } else {
+                let v = pixels[channels * i]
+                out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v
+            }
+        }
+        rgb = out
+    }
+
+    public func pixel(x: Int, y: Int) -> RGB {
+        let i = 3 * (y * width + x)
+        return RGB(rgb[i], rgb[i + 1], rgb[i + 2])
+    }
+}
+
+public enum FrameError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String { if case .invalid(let s) = self { return s }; return "" }
+}
+
+/// How a cell is split into sub-pixels.
+public enum BlockStyle: String, CaseIterable, Sendable {
+    /// ▀ with two colours: 1×2 sub-pixels; every font has it.
+    case half
+    /// ▘▝▖▗▚▞▙▛▜▟ …: 2×2 sub-pixels, two colours per cell.
+    case quadrant
+    /// U+1FB00 block sextants: 2×3 sub-pixels, two colours per cell; sharper edges, newer fonts.
+    case sextant
+
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "half", "halfblock", "half-block": self = .half
+        case "quadrant", "quadrants", "quad": self = .quadrant
+        case "sextant", "sextants": self = .sextant
+        default: return nil
+        }
+    }
+
+    /// Sub-pixels per cell across and down.
+    public var subWidth: Int { self == .half ? 1 : 2 }
+    public var subHeight: Int { self == .sextant ? 3 : 2 }
+
+    public var next: BlockStyle {
+        switch self {
+        case .half: return .quadrant
+        case .quadrant: return .sextant
+        case .sextant: return .half
+        }
+    }
+}
+
+/// One drawn cell of the picture.
+public struct ImageCell: Hashable, Sendable {
+    public var scalar: Unicode.Scalar
+    public var fg: TermColor
+    public var bg: TermColor
+}
+
+public struct ImageRenderOptions: Hashable, Sendable {
+    public var blocks: BlockStyle
+    public var mode: ColorMode
+    public var dither: Dither
+    /// Mono mode only: the terminal draws dark ink on a light background, so dense shades are dark.
+    public var lightBackground: Bool
+
+    public init(blocks: BlockStyle = .half, mode: ColorMode = .truecolor, dither: Dither = .ordered, lightBackground: Bool = false) {
+        self.blocks = blocks; self.mode = mode; self.dither = dither; self.lightBackground = lightBackground
+    }
+}
+
+public enum ImageRenderer {
+    /// The largest cell grid inside `pane` that keeps the picture's aspect, given that a terminal
+    /// cell is about twice as tall as it is wide. Never zero when the pane is not empty.
+    public static func fit(imageWidth: Int, imageHeight: Int, in pane: Size) -> Size {
+        guard pane.width > 0, pane.height > 0, imageWidth > 0, imageHeight > 0 else { return Size(width: 0, height: 0) }
+        // cols / rows = 2 · (w / h)
+        let ratio = 2.0 * Double(imageWidth) / Double(imageHeight)
+        var rows = pane.height
+        var cols = Int((ratio * Double(rows)).rounded())
+        if cols > pane.width {
+            cols = pane.width
+            rows = Int((Double(cols) / ratio).rounded())
+        }
+        return Size(width: min(pane.width, max(1, cols)), height: min(pane.height, max(1, rows)))
+    }
+
+    /// Area-average resampling: each target pixel is the mean of the source area it covers
+    /// (fractional coverage at the edges), so shrinking never aliases and growing is a box filter.
+    /// Returns (height, width, 3) floats in 0…255.
+    public static func resample(_ frame: RGBFrame, width: Int, height: Int) -> [Float] {
+        guard width > 0, height > 0 else { return [] }
+        let wx = areaWeights(source: frame.width, target: width)
+        let wy = areaWeights(source: frame.height, target: height)
+        // Horizontal pass: (H, W, 3) → (H, width, 3).
+        var horiz = [Float](repeating: 0, count: frame.height * width * 3)
+        frame.rgb.withUnsafeBufferPointer { src in
+            horiz.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<frame.height {
+                    let srow = y * frame.width * 3, drow = y * width * 3
+                    for tx in 0..<width {
+                        var r: Float = 0, g: Float = 0, b: Float = 0
+                        let (start, ws) = wx[tx]
+                        for (k, w) in ws.enumerated() {
+                            let i = srow + (start + k) * 3
+                            r += w * Float(src[i]); g += w * Float(src[i + 1]); b += w * Float(src[i + 2])
+                        }
+                        dst[drow + tx * 3] = r; dst[drow + tx * 3 + 1] = g; dst[drow + tx * 3 + 2] = b
+                    }
+                }
+            }
+        }
+        // Vertical pass: (H, width, 3) → (height, width, 3).
+        var out = [Float](repeating: 0, count: height * width * 3)
+        horiz.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let rowLen = width * 3
+                for ty in 0..<height {
+                    let (start, ws) = wy[ty]
+                    let d = ty * rowLen
+                    for (k, w) in ws.enumerated() {
+                        let s = (start + k) * rowLen
+                        for i in 0..<rowLen { dst[d + i] += w * src[s + i] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// For each target index: the first source index it covers and the normalised weights of the
+    /// source indices from there.
+    static func areaWeights(source: Int, target: Int) -> [(Int, [Float])] {
+        let scale = Double(source) / Double(target)
+        return (0..<target).map { t in
+            let lo = Double(t) * scale, hi = Double(t + 1) * scale
+            let first = min(source - 1, Int(lo.rounded(.down)))
+            let last = min(source - 1, max(first, Int((hi - 1e-9).rounded(.down))))
+            var ws: [Float] = []
+            for s in first...last {
+                let overlap = min(hi, Double(s + 1)) - max(lo, Double(s))
+                ws.append(Float(max(0, overlap) / scale))
+            }
+            return (first, ws)
+        }
+    }
+
+    /// Draws `frame` on a cols×rows cell grid. Cells are row-major.
+    public static func render(_ frame: RGBFrame, cols: Int, rows: Int, options: ImageRenderOptions) -> [ImageCell] {
+        guard cols > 0, rows > 0 else { return [] }
+        if options.mode == .mono { return renderMono(frame, cols: cols, rows: rows, lightBackground: options.lightBackground) }
+        let sx = options.blocks.subWidth, sy = options.blocks.subHeight
+        let sw = cols * sx, sh = rows * sy
+        var px = resample(frame, width: sw, height: sh)
+        if options.mode != .truecolor && options.dither != .none {
+            ditherToPalette(&px, width: sw, height: sh, mode: options.mode, dither: options.dither)
+        }
+        var cells = [ImageCell](repeating: ImageCell(scalar: " ", fg: .default, bg: .default), count: cols * rows)
+        let n = sx * sy
+        // Sub-pixel order inside a cell: row-major (TL, TR, ML, MR, BL, BR), the bit order of the
+        // quadrant and sextant glyph tables.
+        var pr = [Float](repeating: 0, count: n), pg = pr, pb = pr
+        px.withUnsafeBufferPointer { p in
+            for cy in 0..<rows {
+                for cx in 0..<cols {
+                    for j in 0..<sy {
+                        for i in 0..<sx {
+                            let k = j * sx + i
+                            let o = ((cy * sy + j) * sw + cx * sx + i) * 3
+                            pr[k] = p[o]; pg[k] = p[o + 1]; pb[k] = p[o + 2]
+                        }
+                    }
+                    let fit: CellFit
+                    if options.blocks == .half {
+                        // ▀ with fg = top, bg = bottom is exact for two sub-pixels.
+                        fit = CellFit(mask: 1, fg: (pr[0], pg[0], pb[0]), bg: (pr[1], pg[1], pb[1]))
+                    } else {
+                        fit = fitTwoColours(pr, pg, pb)
+                    }
+                    cells[cy * cols + cx] = makeCell(fit, blocks: options.blocks, mode: options.mode)
+                }
+            }
+        }
+        return cells
+    }
+
+    /// The chosen split of a cell's sub-pixels: bit k of `mask` set = sub-pixel k takes `fg`.
+    struct CellFit {
+        var mask: Int
+        var fg: (Float, Float, Float)
+        var bg: (Float, Float, Float)
+    }
+
+    /// The two-colour approximation with least squared error: every split of the n sub-pixels into
+    /// two groups is tried (2^(n-1) of them, as a split and its complement are the same), each group
+    /// takes its mean colour. Minimising the error equals maximising |S_A|²/n_A + |S_B|²/n_B.
+    static func fitTwoColours(_ r: [Float], _ g: [Float], _ b: [Float]) -> CellFit {
+        let n = r.count
+        var tr: Float = 0, tg: Float = 0, tb: Float = 0
+        for k in 0..<n { tr += r[k]; tg += g[k]; tb += b[k] }
+        var bestMask = 0
+        var bestScore = (tr * tr + tg * tg + tb * tb) / Float(n)
+        let limit = 1 << (n - 1)
+        if limit > 1 {
+            for m in 1..<limit {
+                var ar: Float = 0, ag: Float = 0, ab: Float = 0, na = 0
+                for k in 0..<n where m & (1 << k) != 0 { ar += r[k]; ag += g[k]; ab += b[k]; na += 1 }
+                let nb = n - na
+                let br = tr - ar, bg = tg - ag, bb = tb - ab
+                let score = (ar * ar + ag * ag + ab * ab) / Float(na) + (br * br + bg * bg + bb * bb) / Float(nb)
+                // A strict improvement (with a little slack for rounding) keeps flat cells flat.
+                if score > bestScore * (1 + 1e-6) + 1e-3 { bestScore = score; bestMask = m }
+            }
+        }
+        if bestMask == 0 {
+            let mean = (tr / Float(n), tg / Float(n), tb / Float(n))
+            return CellFit(mask: 0, fg: mean, bg: mean)
+        }
+        var ar: Float = 0, ag: Float = 0, ab: Float = 0, na = 0
+        for k in 0..<n where bestMask & (1 << k) != 0 { ar += r[k]; ag += g[k]; ab += b[k]; na += 1 }
+        let nb = Float(n - na), fa = Float(na)
+        return CellFit(mask: bestMask, fg: (ar / fa, ag / fa, ab / fa), bg: ((tr - ar) / nb, (tg - ag) / nb, (tb - ab) / nb))
+    }
+
+    /// The glyph for a split: bit k set = sub-pixel k drawn in the foreground colour.
+    public static func glyph(mask: Int, blocks: BlockStyle) -> Unicode.Scalar {
+        switch blocks {
+        case .half:
+            switch mask & 3 {
+            case 0: return " "
+            case 1: return "▀"
+            case 2: return "▄"
+            default: return "█"
+            }
+        case .quadrant:
+            return quadrantGlyphs[mask & 15]
+        case .sextant:
+            let m = mask & 63
+            switch m {
+            case 0: return " "
+            case 21: return "▌"   // the left column is the half block, not in the sextant range
+            case 42: return "▐"
+            case 63: return "█"
+            default:
+                let index = m - 1 - (m > 21 ? 1 : 0) - (m > 42 ? 1 : 0)
+                return Unicode.Scalar(0x1FB00 + UInt32(index))!
+            }
+        }
+    }
+
+    /// Bits: 1 = top-left, 2 = top-right, 4 = bottom-left, 8 = bottom-right.
+    static let quadrantGlyphs: [Unicode.Scalar] = [
+        " ", "▘", "▝", "▀", "▖", "▌", "▞", "▛", "▗", "▚", "▐", "▜", "▄", "▙", "▟", "█",
+    ]
+
+    @inline(__always) static func toRGB(_ c: (Float, Float, Float)) -> RGB {
+        @inline(__always) func q(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+        return RGB(q(c.0), q(c.1), q(c.2))
+    }
+
+    static func makeCell(_ fit: CellFit, blocks: BlockStyle, mode: ColorMode) -> ImageCell {
+        let fg = Palette.resolve(toRGB(fit.fg), mode: mode)
+        let bg = Palette.resolve(toRGB(fit.bg), mode: mode)
+        if fit.mask == 0 || fg == bg { return ImageCell(scalar: " ", fg: bg, bg: bg) }
+        return ImageCell(scalar: glyph(mask: fit.mask, blocks: blocks), fg: fg, bg: bg)
+    }
+
+    /// 8×8 Bayer matrix (values 0…63).
+    static let bayer8: [Int] = [
+        0, 32, 8, 40, 2, 34, 10, 42, 48, 16, 56, 24, 50, 18, 58, 26,
+        12, 44, 4, 36, 14, 46, 6, 38, 60, 28, 52, 20, 62, 30, 54, 22,
+        3, 35, 11, 43, 1, 33, 9, 41, 51, 19, 59, 27, 49, 17, 57, 25,
+        15, 47, 7, 39, 13, 45, 5, 37, 63, 31, 55, 23, 61, 29, 53, 21,
+    ]
+
+    @inline(__always) static func paletteIndex(_ r: Float, _ g: Float, _ b: Float, mode: ColorMode) -> UInt8 {
+        @inline(__always) func c(_ v: Float) -> Int { Int(max(0, min(255, v.rounded()))) }
+        return mode == .ansi16 ? Palette.nearest16(r: c(r), g: c(g), b: c(b)) : Palette.nearest256(r: c(r), g: c(g), b: c(b))
+    }
+
+    /// Replaces every sub-pixel by a palette colour, dithered, before the cells are fitted, so that
+    /// the fitted colours are palette colours and the dither pattern survives.
+    static func ditherToPalette(_ px: inout [Float], width: Int, height: Int, mode: ColorMode, dither: Dither) {
+        let palette = Palette.xterm256
+        // Ordered dither: the threshold spread is about one palette step (cube steps are 40, the
+        // 16 ANSI colours are about 128 apart).
+        let spread: Float = mode == .ansi16 ? 64 : 36
+        px.withUnsafeMutableBufferPointer { p in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let o = (y * width + x) * 3
+                    var r = p[o], g = p[o + 1], b = p[o + 2]
+                    if dither == .ordered {
+                        let t = (Float(bayer8[(y & 7) * 8 + (x & 7)]) + 0.5) / 64 - 0.5
+                        r += t * spread; g += t * spread; b += t * spread
+                    }
+                    let c = palette[Int(paletteIndex(r, g, b, mode: mode))]
+                    let qr = Float(c.r), qg = Float(c.g), qb = Float(c.b)
+                    if dither == .diffusion {
+                        // Floyd–Steinberg: 7/16 right, 3/16 down-left, 5/16 down, 1/16 down-right.
+                        let er = r - qr, eg = g - qg, eb = b - qb
+                        @inline(__always) func spread(_ dx: Int, _ dy: Int, _ w: Float) {
+                            let nx = x + dx, ny = y + dy
+                            guard nx >= 0, nx < width, ny < height else { return }
+                            let q = (ny * width + nx) * 3
+                            p[q] += er * w; p[q + 1] += eg * w; p[q + 2] += eb * w
+                        }
+                        spread(1, 0, 7 / 16); spread(-1, 1, 3 / 16); spread(0, 1, 5 / 16); spread(1, 1, 1 / 16)
+                    }
+                    p[o] = qr; p[o + 1] = qg; p[o + 2] = qb
+                }
+            }
+        }
+    }
+
+    /// Shades for the mono mode, from empty to full.
+    public static let shades: [Unicode.Scalar] = [" ", "░", "▒", "▓", "█"]
+
+    /// No colour at all: one shade character per cell by luminance, error-diffused over the five
+    /// levels so gradients survive.
+    static func renderMono(_ frame: RGBFrame, cols: Int, rows: Int, lightBackground: Bool) -> [ImageCell] {
+        let px = resample(frame, width: cols, height: rows)
+        var lum = [Float](repeating: 0, count: cols * rows)
+        for i in 0..<(cols * rows) {
+            let l = (0.2126 * px[3 * i] + 0.7152 * px[3 * i + 1] + 0.0722 * px[3 * i + 2]) / 255
+            lum[i] = lightBackground ? 1 - l : l
+        }
+        var cells = [ImageCell](repeating: ImageCell(scalar: " ", fg: .default, bg: .default), count: cols * rows)
+        let top = Float(shades.count - 1)
+        for y in 0..<rows {
+            for x in 0..<cols {
+                let i = y * cols + x
+                let v = max(0, min(1, lum[i]))
+                let level = Int((v * top).rounded())
+                let err = lum[i] - Float(level) / top
+                if x + 1 < cols { lum[i + 1] += err * 7 / 16 }
+                if y + 1 < rows {
+                    if x > 0 { lum[i + cols - 1] += err * 3 / 16 }
+                    lum[i + cols] += err * 5 / 16
+                    if x + 1 < cols { lum[i + cols + 1] += err * 1 / 16 }
+                }
+                cells[i].scalar = shades[level]
+            }
+        }
+        return cells
+    }
+}

@@ -1,0 +1,322 @@
+// render(state, size) → Canvas: the whole screen as cells, pure. The terminal layer only copies
+// the canvas to the terminal; tests read it as text.
+
+/// Keeps the last picture's cells: the image is re-fitted only when the frame, the cell grid or
+/// the rendering options change, not when the selection moves or a message appears.
+public final class ImageCellCache {
+    private struct Key: Equatable {
+        var seq: Int
+        var frameSize: Size
+        var grid: Size
+        var options: ImageRenderOptions
+    }
+    private var key: Key?
+    private var cells: [ImageCell] = []
+
+    public init() {}
+
+    func cells(frame: RGBFrame, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
+        let k = Key(seq: seq, frameSize: Size(width: frame.width, height: frame.height), grid: grid, options: options)
+        if k == key { return cells }
+        cells = ImageRenderer.render(frame, cols: grid.width, rows: grid.height, options: options)
+        key = k
+        return cells
+    }
+}
+
+public func render(_ state: ExplorerState, size: Size, cache: ImageCellCache? = nil) -> Canvas {
+    let rt = ResolvedTheme(theme: state.theme, mode: state.colorMode)
+    var c = Canvas(size: size, fill: Cell(" ", style: rt.style(.text)))
+    guard size.width > 0, size.height > 0 else { return c }
+    let layout = computeLayout(size: size, imageAspect: imageAspect(state))
+
+    drawImage(&c, state, layout, rt, cache)
+    if layout.panel != nil { drawPanel(&c, state, layout, rt) }
+    if let row = layout.status { drawStatus(&c, state, row, rt, compact: layout.panel == nil) }
+    if let row = layout.hints { drawHints(&c, row, rt) }
+
+    switch state.mode {
+    case .normal: break
+    case .prompt(let kind, let text):
+        let row = layout.hints ?? layout.status ?? Rect(x: 0, y: size.height - 1, width: size.width, height: 1)
+        drawPrompt(&c, kind: kind, text: text, row: row, rt)
+    case .help(let scroll): drawHelp(&c, scroll: scroll, rt)
+    case .chooser(let sel): drawChooser(&c, state, selected: sel, rt)
+    }
+    return c
+}
+
+// MARK: - Picture
+
+private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: ScreenLayout, _ rt: ResolvedTheme, _ cache: ImageCellCache?) {
+    let r = layout.image
+    guard !r.isEmpty else { return }
+    guard let shown = state.shown else {
+        let msg = "decoding…"
+        let pane = layout.imagePane
+        c.writeTruncated(msg, x: pane.x + max(0, (pane.width - displayWidth(msg)) / 2), y: pane.y + pane.height / 2,
+                         style: rt.style(.text_dim), maxWidth: pane.width)
+        return
+    }
+    let options = ImageRenderOptions(blocks: state.blocks, mode: state.colorMode, dither: state.dither,
+                                     lightBackground: state.theme.isLight)
+    let grid = Size(width: r.width, height: r.height)
+    let cells = cache?.cells(frame: shown.frame, seq: shown.request.seq, grid: grid, options: options)
+        ?? ImageRenderer.render(shown.frame, cols: grid.width, rows: grid.height, options: options)
+    guard cells.count == grid.width * grid.height else { return }
+    for y in 0..<grid.height {
+        for x in 0..<grid.width {
+            let ic = cells[y * grid.width + x]
+            c[r.x + x, r.y + y] = Cell(ic.scalar, fg: ic.fg, bg: ic.bg, isImage: true)
+        }
+    }
+}
+
+// MARK: - Directions panel
+
+private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: ScreenLayout, _ rt: ResolvedTheme) {
+    guard let p = layout.panel else { return }
+    let d = state.directions
+    c.box(p, style: rt.style(.panel_border), title: "Directions · \(d.method) (\(d.count))",
+          titleStyle: rt.style(.panel_title, attrs: .bold))
+    if let list = layout.directionList, !list.isEmpty {
+        if d.count == 0 {
+            c.writeTruncated("no directions", x: list.x + 1, y: list.y, style: rt.style(.text_dim), maxWidth: list.width - 1)
+        }
+        let window = listWindow(count: d.count, selected: state.selected, rows: list.height)
+        let nameWidth = panelNameWidth(d, listWidth: list.width)
+        for (row, i) in window.enumerated() {
+            drawDirectionRow(&c, state, index: i, x: list.x, y: list.y + row, width: list.width, nameWidth: nameWidth, rt)
+        }
+    }
+    if let f = layout.panelFooter {
+        var left = "step \(formatSigma(state.stepSize))"
+        if let list = layout.directionList, d.count > list.height { left += " · \(state.selected + 1)/\(d.count)" }
+        c.writeTruncated(left, x: f.x + 1, y: f.y, style: rt.style(.text_dim), maxWidth: f.width - 1)
+        if let loading = state.loadingDirections {
+            let t = "computing \(loading)…"
+            let used = displayWidth(left) + 2
+            let room = f.width - 1 - used
+            if room >= 6 {
+                let tw = min(room, displayWidth(t))
+                c.writeTruncated(t, x: f.maxX - tw, y: f.y, style: rt.style(.pending_fg), maxWidth: tw)
+            }
+        }
+    }
+}
+
+private func panelNameWidth(_ d: WalkDirections, listWidth: Int) -> Int {
+    let longest = d.names.map(displayWidth).max() ?? 4
+    return max(3, min(longest, 14, max(3, (listWidth - 9) / 3)))
+}
+
+/// The coefficient bar's range: ±3σ fills it.
+let barRange: Float = 3
+
+private func drawDirectionRow(_ c: inout Canvas, _ state: ExplorerState, index i: Int, x: Int, y: Int, width: Int,
+                              nameWidth: Int, _ rt: ResolvedTheme) {
+    let d = state.directions
+    let selected = i == state.selected
+    let bgRole: ThemeRole = selected ? .selection_bg : .background
+    let textStyle = selected ? rt.style(.selection_fg, on: .selection_bg, attrs: .bold) : rt.style(.text)
+    c.fill(Rect(x: x, y: y, width: width, height: 1), style: rt.style(.text, on: bgRole))
+    let v = i < state.spec.coefficients.count ? state.spec.coefficients[i] : 0
+    var col = x
+    col += c.write(selected ? "▸ " : "  ", x: col, y: y, style: textStyle, maxWidth: x + width - col)
+    let valueText = formatSigned(v)
+    let valueWidth = 7
+    let scoreWidth = (d.scores != nil && width >= 44) ? 7 : 0
+    var nameW = nameWidth
+    var barW = width - 2 - nameW - 1 - scoreWidth - valueWidth - 1
+    if barW < 5 { nameW = max(1, width - 2 - valueWidth - 1); barW = 0 }
+    c.writeTruncated(d.names[i], x: col, y: y, style: textStyle, maxWidth: nameW)
+    col += nameW + 1
+    if scoreWidth > 0, let s = d.scores, i < s.count {
+        let t = formatScore(s[i])
+        c.writeTruncated(t, x: col + scoreWidth - 1 - min(displayWidth(t), scoreWidth - 1), y: y,
+                         style: rt.style(.text_dim, on: bgRole), maxWidth: scoreWidth - 1)
+        col += scoreWidth
+    }
+    if barW > 0 {
+        drawBar(&c, value: v, x: col, y: y, width: barW, bg: bgRole, rt)
+        col += barW + 1
+    }
+    let vw = displayWidth(valueText)
+    c.write(valueText, x: x + width - vw, y: y, style: v == 0 ? rt.style(.text_dim, on: bgRole) : textStyle, maxWidth: vw)
+}
+
+/// ───────│━━━━▶ : the centre tick is 0, the fill runs from it to the value, an arrow says the value
+/// is beyond the bar's ±3σ.
+private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: Int, bg: ThemeRole, _ rt: ResolvedTheme) {
+    let half = (width - 1) / 2
+    let centre = half
+    let pos = Int(max(-Float(half), min(Float(half), (v / barRange * Float(half)).rounded())))
+    let fill = rt.style(.slider_fill, on: bg), empty = rt.style(.slider_empty, on: bg), zero = rt.style(.slider_zero, on: bg)
+    for k in 0..<width {
+        let off = k - centre
+        if off == 0 {
+            c[x + k, y] = Cell("│", style: zero)
+        } else if (pos > 0 && off > 0 && off <= pos) || (pos < 0 && off < 0 && off >= pos) {
+            c[x + k, y] = Cell("━", style: fill)
+        } else {
+            c[x + k, y] = Cell("─", style: empty)
+        }
+    }
+    if v > barRange { c[x + centre + half, y] = Cell("▶", style: fill) }
+    if v < -barRange { c[x + centre - half, y] = Cell("◀", style: fill) }
+}
+
+// MARK: - Status line and hints
+
+/// The status line's fields, left to right.
+func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
+    var f: [String] = []
+    // Without the panel, the direction being walked leads: it is what the keys change.
+    if compact, state.selected < state.directions.count {
+        let v = state.spec.coefficients[state.selected]
+        f.append("\(state.directions.names[state.selected]) \(formatSigned(v)) \(state.selected + 1)/\(state.directions.count)")
+    }
+    f.append(state.spec.base == nil ? "seed \(state.spec.seed)" : "seed \(state.spec.seed) + walk")
+    if state.spec.base == nil { f.append("ψ " + formatFixed(state.spec.psi, 2)) }
+    f += [state.modelName, "z " + state.latentShape.map(String.init).joined(separator: "×")]
+    if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
+    if let fps = state.framesPerSecond { f.append(formatFixed(fps, 0) + " fps") }
+    f.append(state.blocks.rawValue + " · " + state.colorMode.rawValue)
+    return f
+}
+
+private func drawStatus(_ c: inout Canvas, _ state: ExplorerState, _ row: Rect, _ rt: ResolvedTheme, compact: Bool) {
+    let base = rt.style(.status_fg, on: .status_bg)
+    c.fill(row, style: base)
+    // A fixed slot for the pending marker, so the line does not shift as frames come and go.
+    if state.pending { c.write("●", x: row.x, y: row.y, style: rt.style(.pending_fg, on: .status_bg, attrs: .bold)) }
+    let left = statusFields(state, compact: compact).joined(separator: " · ")
+    var leftWidth = row.width - 2
+    if let m = state.visibleMessage {
+        let mw = min(displayWidth(m.text), max(row.width / 2, row.width - 2 - displayWidth(left) - 2))
+        leftWidth = max(0, row.width - 2 - mw - 2)
+        let style = m.isWarning ? rt.style(.warning_fg, on: .status_bg, attrs: .bold) : base
+        c.writeTruncated(m.text, x: row.maxX - mw, y: row.y, style: style, maxWidth: mw)
+    }
+    if leftWidth > 0 { c.writeTruncated(left, x: row.x + 2, y: row.y, style: base, maxWidth: leftWidth) }
+}
+
+private func drawHints(_ c: inout Canvas, _ row: Rect, _ rt: ResolvedTheme) {
+    c.fill(row, style: rt.style(.hint_fg))
+    var x = row.x + 1
+    for h in KeyMap.hintEntries(width: row.width - 1) {
+        x += c.write(h.keys, x: x, y: row.y, style: rt.style(.hint_key, attrs: .bold), maxWidth: row.maxX - x)
+        x += 1
+        x += c.write(h.label, x: x, y: row.y, style: rt.style(.hint_fg), maxWidth: row.maxX - x)
+        x += 2
+        if x >= row.maxX { break }
+    }
+}
+
+private func drawPrompt(_ c: inout Canvas, kind: PromptKind, text: String, row: Rect, _ rt: ResolvedTheme) {
+    c.fill(row, style: rt.style(.prompt_fg))
+    let label = kind.label
+    let lw = c.write(label, x: row.x, y: row.y, style: rt.style(.prompt_fg, attrs: .bold), maxWidth: row.width)
+    // Keep the end of a long input in view.
+    let room = max(0, row.width - lw - 1)
+    let scalars = displayScalars(text)
+    let shown = String(String.UnicodeScalarView(scalars.suffix(room)))
+    let tw = c.write(shown, x: row.x + lw, y: row.y, style: rt.style(.text), maxWidth: room)
+    c.cursor = Point(x: min(row.maxX - 1, row.x + lw + tw), y: row.y)
+}
+
+// MARK: - Overlays
+
+/// The help's sections, made from the key table and the command table: a title (nil for the
+/// first) and rows of (keys, what they do).
+public func helpSections() -> [(title: String?, rows: [(key: String, text: String)])] {
+    [
+        (nil, KeyMap.bindings.map { ($0.keyLabel, $0.description) }),
+        ("Commands (after :)", CommandParser.specs.map { ($0.usage, $0.description) }),
+        ("", [("Mouse", "click a direction to choose it; the wheel steps it"),
+              ("Prompts", "Enter accepts, Esc cancels, Ctrl-U clears")]),
+    ]
+}
+
+/// The help as lines of (key, text, key column width); a title line has key nil.
+private func helpLines() -> [(key: String?, text: String, keyWidth: Int)] {
+    var out: [(String?, String, Int)] = []
+    for (title, rows) in helpSections() {
+        if let t = title {
+            out.append(("", "", 0))
+            if !t.isEmpty { out.append((nil, t, 0)) }
+        }
+        let kw = min(40, rows.map { displayWidth($0.key) }.max() ?? 0)
+        out += rows.map { ($0.key, $0.text, kw) }
+    }
+    return out
+}
+
+private func overlayBox(_ c: inout Canvas, width: Int, height: Int, title: String, _ rt: ResolvedTheme) -> Rect {
+    let w = min(c.width, width), h = min(c.height, height)
+    let r = Rect(x: (c.width - w) / 2, y: (c.height - h) / 2, width: w, height: h)
+    c.fill(r, style: rt.style(.text, on: .overlay_bg))
+    c.box(r, style: rt.style(.overlay_border, on: .overlay_bg), title: title,
+          titleStyle: rt.style(.panel_title, on: .overlay_bg, attrs: .bold))
+    return r
+}
+
+private func drawHelp(_ c: inout Canvas, scroll: Int, _ rt: ResolvedTheme) {
+    let lines = helpLines()
+    let width = lines.map { $0.keyWidth + 2 + displayWidth($0.text) }.max() ?? 0
+    let box = overlayBox(&c, width: width + 4, height: lines.count + 2, title: "keys · ? or Esc closes", rt)
+    let inner = box.inset(1)
+    guard !inner.isEmpty else { return }
+    let maxScroll = max(0, lines.count - inner.height)
+    let first = min(scroll, maxScroll)
+    for row in 0..<min(inner.height, lines.count - first) {
+        let line = lines[first + row]
+        let y = inner.y + row
+        let x0 = inner.x + 1
+        guard let k = line.key else {
+            c.writeTruncated(line.text, x: x0, y: y, style: rt.style(.panel_title, on: .overlay_bg, attrs: .bold), maxWidth: inner.maxX - x0)
+            continue
+        }
+        c.writeTruncated(k, x: x0, y: y, style: rt.style(.hint_key, on: .overlay_bg, attrs: .bold), maxWidth: min(line.keyWidth, inner.maxX - x0))
+        let tx = x0 + line.keyWidth + 2
+        if tx < inner.maxX {
+            c.writeTruncated(line.text, x: tx, y: y, style: rt.style(.text, on: .overlay_bg), maxWidth: inner.maxX - tx)
+        }
+    }
+    if maxScroll > 0 && box.width > 16 {
+        let more = first < maxScroll ? " j/k scroll ↓ " : " k scrolls ↑ "
+        c.writeTruncated(more, x: box.maxX - displayWidth(more) - 2, y: box.maxY - 1,
+                         style: rt.style(.text_dim, on: .overlay_bg), maxWidth: box.width - 4)
+    }
+}
+
+/// The chooser's rows: the methods, then a file.
+func chooserEntries(_ state: ExplorerState) -> [(label: String, detail: String)] {
+    state.chooserSources.map { ($0.description, $0.explanation) } + [("file…", "load a .npy of directions (rows), with its .json sidecar")]
+}
+
+private func drawChooser(_ c: inout Canvas, _ state: ExplorerState, selected: Int, _ rt: ResolvedTheme) {
+    let entries = chooserEntries(state)
+    let labelW = entries.map { displayWidth($0.label) }.max() ?? 0
+    let detailW = entries.map { displayWidth($0.detail) }.max() ?? 0
+    let box = overlayBox(&c, width: 4 + 3 + 2 + labelW + 2 + detailW + 2, height: entries.count + 2,
+                         title: "direction set · Enter picks, Esc closes", rt)
+    let inner = box.inset(1)
+    guard !inner.isEmpty else { return }
+    let window = listWindow(count: entries.count, selected: selected, rows: inner.height)
+    for (row, i) in window.enumerated() {
+        let y = inner.y + row
+        let isSel = i == selected
+        let bg: ThemeRole = isSel ? .selection_bg : .overlay_bg
+        let style = isSel ? rt.style(.selection_fg, on: .selection_bg, attrs: .bold) : rt.style(.text, on: .overlay_bg)
+        c.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
+        let current = entries[i].label == state.directions.method ? "•" : " "
+        var x = inner.x + 1
+        x += c.write("\(i + 1) \(current) ", x: x, y: y, style: style, maxWidth: inner.maxX - x)
+        c.writeTruncated(entries[i].label, x: x, y: y, style: style, maxWidth: inner.maxX - x)
+        x += labelW + 2
+        if x < inner.maxX {
+            c.writeTruncated(entries[i].detail, x: x, y: y, style: rt.style(isSel ? .selection_fg : .text_dim, on: bg), maxWidth: inner.maxX - x)
+        }
+    }
+}

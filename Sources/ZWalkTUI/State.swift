@@ -1,0 +1,247 @@
+// The explorer's state: what the picture is made of (seed, ψ, directions and their coefficients),
+// what is shown, and the mode of the screen. A plain value, so update() is a pure function of it.
+
+/// Where a direction set comes from.
+public enum DirectionSource: Hashable, Sendable, CustomStringConvertible {
+    case axis
+    case sefa
+    case pca
+    case local
+    case file(String)
+
+    /// `axis`, `sefa`, `pca`, `local` (and a few spellings); anything else is a file path.
+    public static func parse(_ text: String) -> DirectionSource {
+        switch text.lowercased() {
+        case "axis", "axes", "per-axis", "peraxis": return .axis
+        case "sefa": return .sefa
+        case "pca", "ganspace": return .pca
+        case "local", "jacobian": return .local
+        default: return .file(text)
+        }
+    }
+
+    public static let methods: [DirectionSource] = [.axis, .sefa, .pca, .local]
+
+    public var description: String {
+        switch self {
+        case .axis: return "per-axis"
+        case .sefa: return "SeFa"
+        case .pca: return "PCA"
+        case .local: return "local"
+        case .file(let p): return p
+        }
+    }
+
+    /// One line for the chooser.
+    public var explanation: String {
+        switch self {
+        case .axis: return "latent axes, ranked by how much each changes the image"
+        case .sefa: return "closed-form factorisation of the first layer's weight"
+        case .pca: return "principal components of the first layer's activations (GANSpace)"
+        case .local: return "top singular vectors of the Jacobian at this latent"
+        case .file(let p): return "directions from \(p)"
+        }
+    }
+}
+
+/// A set of directions to walk, in the flat latent (every vector has the latent's element count).
+public struct WalkDirections: Equatable, Sendable {
+    /// The method's name as shown in the panel title ("per-axis", "SeFa", "PCA", a file name…).
+    public var method: String
+    public var vectors: [[Float]]
+    public var names: [String]
+    /// What the method ranks by (eigenvalue, σ, change in the output), shown beside each name.
+    public var scores: [Float]?
+    /// The length of one σ along each vector, in latent units: a coefficient c moves the latent by
+    /// c · sigmas[i] · vectors[i].
+    public var sigmas: [Float]
+
+    public init(method: String, vectors: [[Float]], names: [String]? = nil, scores: [Float]? = nil, sigmas: [Float]? = nil) {
+        self.method = method
+        self.vectors = vectors
+        let n = vectors.count
+        let given = names ?? []
+        self.names = (0..<n).map { $0 < given.count && !given[$0].isEmpty ? given[$0] : "\(method) \($0)" }
+        self.scores = scores.map { s in (0..<n).map { $0 < s.count ? s[$0] : .nan } }
+        let sg = sigmas ?? []
+        self.sigmas = (0..<n).map { $0 < sg.count && sg[$0].isFinite ? sg[$0] : 1 }
+    }
+
+    public var count: Int { vectors.count }
+
+    /// The unit axes of a latent with `count` elements: what the panel walks before a method's
+    /// directions arrive.
+    public static func axes(count: Int) -> WalkDirections {
+        WalkDirections(method: "axes", vectors: (0..<count).map { i in (0..<count).map { $0 == i ? 1 : 0 } },
+                       names: (0..<count).map { "z[\($0)]" })
+    }
+
+    /// Why these directions do not fit a latent of `latentCount` elements, or nil.
+    public func mismatch(latentCount: Int) -> String? {
+        for (i, v) in vectors.enumerated() where v.count != latentCount {
+            return "direction \(i) of \(method) has \(v.count) elements; the model's latent has \(latentCount)"
+        }
+        for (i, v) in vectors.enumerated() where v.contains(where: { !$0.isFinite }) {
+            return "direction \(i) of \(method) contains NaN or infinity"
+        }
+        return nil
+    }
+}
+
+/// Everything the picture is made of. z = (base ?? prior sample of seed, truncated by ψ)
+///   + Σ coefficients[i] · directions.sigmas[i] · directions.vectors[i].
+public struct LatentSpec: Equatable, Sendable {
+    public var seed: UInt32
+    public var psi: Float
+    /// A latent given directly (opened from a PNG or .npy, or kept when the direction set changed),
+    /// replacing the seed's sample.
+    public var base: [Float]?
+    public var directions: WalkDirections
+    public var coefficients: [Float]
+
+    public init(seed: UInt32, psi: Float, base: [Float]? = nil, directions: WalkDirections, coefficients: [Float]? = nil) {
+        self.seed = seed; self.psi = psi; self.base = base; self.directions = directions
+        self.coefficients = coefficients ?? Array(repeating: 0, count: directions.count)
+    }
+
+    /// Adds the walked directions to a base latent.
+    public func compose(base b: [Float]) -> [Float] {
+        var z = b
+        for (i, c) in coefficients.enumerated() where c != 0 && i < directions.count {
+            let v = directions.vectors[i]
+            let scale = c * directions.sigmas[i]
+            for k in 0..<min(z.count, v.count) { z[k] += scale * v[k] }
+        }
+        return z
+    }
+}
+
+public struct DecodeRequest: Equatable, Sendable {
+    /// Increases with every request: a result older than the one shown is dropped.
+    public var seq: Int
+    public var spec: LatentSpec
+}
+
+public struct DecodeResult: Equatable, Sendable {
+    public var request: DecodeRequest
+    /// The latent that was decoded (flat).
+    public var latent: [Float]
+    public var frame: RGBFrame
+    public var milliseconds: Double
+
+    public init(request: DecodeRequest, latent: [Float], frame: RGBFrame, milliseconds: Double) {
+        self.request = request; self.latent = latent; self.frame = frame; self.milliseconds = milliseconds
+    }
+}
+
+public enum PromptKind: Equatable, Sendable {
+    case command
+    case seed
+    case directionsFile
+
+    var label: String {
+        switch self {
+        case .command: return ":"
+        case .seed: return "seed: "
+        case .directionsFile: return "directions file (.npy): "
+        }
+    }
+}
+
+public enum Mode: Equatable, Sendable {
+    case normal
+    case help(scroll: Int)
+    case prompt(PromptKind, text: String)
+    case chooser(selected: Int)
+}
+
+public struct StatusMessage: Equatable, Sendable {
+    public var text: String
+    public var isWarning: Bool
+    /// Key presses since it was set; it fades after a few so old news does not linger.
+    public var age: Int = 0
+    public static let lifetime = 8
+}
+
+/// What update() asks the outside world to do.
+public enum Effect: Equatable, Sendable {
+    case decode(DecodeRequest)
+    case loadDirections(DirectionSource, at: LatentSpec)
+    /// path nil: the next free `zwalk-<seed>-<n>.png` in the export directory.
+    case export(path: String?, overwrite: Bool, of: DecodeResult)
+    case loadTheme(String)
+    case redraw
+    case quit
+}
+
+public struct ExplorerState: Equatable, Sendable {
+    public var modelName: String
+    public var latentShape: [Int]
+
+    public var spec: LatentSpec
+    public var selected: Int = 0
+    public var stepSize: Float = 0.25
+
+    public var undoStack: [Snapshot] = []
+    public var redoStack: [Snapshot] = []
+
+    public var blocks: BlockStyle
+    public var colorMode: ColorMode
+    public var dither: Dither
+    public var theme: Theme
+    public var mode: Mode = .normal
+    public var mouseEnabled: Bool = true
+
+    /// The direction set asked for at start or being computed now.
+    public var loadingDirections: DirectionSource?
+    public var chooserSources: [DirectionSource] = DirectionSource.methods
+
+    public var requestSeq: Int = 0
+    public var shown: DecodeResult?
+    public var shownSeq: Int = 0
+    /// When recent frames arrived (seconds), for the frame rate.
+    public var frameTimes: [Double] = []
+
+    public var message: StatusMessage?
+    public var quitRequested = false
+
+    public struct Snapshot: Equatable, Sendable {
+        public var spec: LatentSpec
+        public var selected: Int
+    }
+
+    public static let maxUndo = 500
+    public static let psiRange: ClosedRange<Float> = 0...2
+    public static let coefficientLimit: Float = 10
+    public static let stepLadder: [Float] = [0.05, 0.1, 0.25, 0.5, 1, 2]
+
+    public init(modelName: String, latentShape: [Int], seed: UInt32 = 0, psi: Float = 1, base: [Float]? = nil,
+                blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
+                theme: Theme = .defaultTheme, directions: WalkDirections? = nil, loading: DirectionSource? = nil) {
+        self.modelName = modelName
+        self.latentShape = latentShape
+        let count = latentShape.reduce(1, *)
+        self.spec = LatentSpec(seed: seed, psi: min(max(psi, Self.psiRange.lowerBound), Self.psiRange.upperBound),
+                               base: base, directions: directions ?? .axes(count: count))
+        self.blocks = blocks
+        self.colorMode = colorMode
+        self.dither = dither
+        self.theme = theme
+        self.loadingDirections = loading
+    }
+
+    public var latentCount: Int { latentShape.reduce(1, *) }
+    public var pending: Bool { requestSeq > shownSeq }
+    public var directions: WalkDirections { spec.directions }
+
+    /// Frames per second over the last two seconds of arrivals; nil until two frames arrived.
+    public var framesPerSecond: Double? {
+        guard frameTimes.count >= 2, let first = frameTimes.first, let last = frameTimes.last, last > first else { return nil }
+        return Double(frameTimes.count - 1) / (last - first)
+    }
+
+    public var visibleMessage: StatusMessage? {
+        guard let m = message, m.age < StatusMessage.lifetime else { return nil }
+        return m
+    }
+}

@@ -1,0 +1,407 @@
+// update(state, action) → (state, effects): the only place the explorer's state changes. Pure: no
+// clock, no files, no terminal; what it needs from outside comes in the action, and what it wants
+// done goes out as effects.
+
+/// The action for a key in the current mode: the bindings table in the normal mode; while an
+/// overlay or a prompt is open the key goes to it.
+public func action(for key: Key, in state: ExplorerState) -> Action? {
+    if case .normal = state.mode { return KeyMap.action(for: key) }
+    return .input(key)
+}
+
+public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, [Effect]) {
+    var s = state
+    var fx: [Effect] = []
+    if action.isUserInput, var m = s.message { m.age += 1; s.message = m }
+
+    switch action {
+    case .start:
+        requestDecode(&s, &fx)
+        if let src = s.loadingDirections { fx.append(.loadDirections(src, at: s.spec)) }
+
+    case .selectDirection(let d):
+        let n = s.directions.count
+        guard n > 0 else { break }
+        s.selected = ((s.selected + d) % n + n) % n
+
+    case .selectIndex(let i):
+        if i >= 0 && i < s.directions.count { s.selected = i }
+
+    case .step(let k):
+        step(&s, &fx, by: k)
+
+    case .stepIndex(let i, let k):
+        if i >= 0 && i < s.directions.count { s.selected = i; step(&s, &fx, by: k) }
+
+    case .scaleStep(let up):
+        let ladder = ExplorerState.stepLadder
+        let next = up ? ladder.first { $0 > s.stepSize * 1.0001 } : ladder.last { $0 < s.stepSize * 0.9999 }
+        if let n = next { s.stepSize = n }
+        say(&s, "step \(formatSigma(s.stepSize))")
+
+    case .resetDirection:
+        guard s.selected < s.spec.coefficients.count, s.spec.coefficients[s.selected] != 0 else { break }
+        pushUndo(&s)
+        s.spec.coefficients[s.selected] = 0
+        requestDecode(&s, &fx)
+
+    case .resetAll:
+        guard s.spec.coefficients.contains(where: { $0 != 0 }) else { break }
+        pushUndo(&s)
+        s.spec.coefficients = Array(repeating: 0, count: s.spec.coefficients.count)
+        requestDecode(&s, &fx)
+
+    case .nextSample:
+        setSeed(&s, &fx, s.spec.base == nil ? s.spec.seed &+ 1 : s.spec.seed)
+
+    case .promptSeed:
+        s.mode = .prompt(.seed, text: "")
+
+    case .adjustPsi(let d):
+        setPsi(&s, &fx, s.spec.psi + 0.1 * Float(d))
+
+    case .chooseDirections:
+        let current = s.chooserSources.firstIndex { $0.description == s.directions.method } ?? 0
+        s.mode = .chooser(selected: current)
+
+    case .undo:
+        guard let prev = s.undoStack.popLast() else { say(&s, "nothing to undo"); break }
+        s.redoStack.append(ExplorerState.Snapshot(spec: s.spec, selected: s.selected))
+        restore(&s, &fx, prev)
+
+    case .redo:
+        guard let next = s.redoStack.popLast() else { say(&s, "nothing to redo"); break }
+        s.undoStack.append(ExplorerState.Snapshot(spec: s.spec, selected: s.selected))
+        restore(&s, &fx, next)
+
+    case .cycleBlocks:
+        s.blocks = s.blocks.next
+        say(&s, "blocks: \(s.blocks.rawValue)")
+
+    case .exportImage:
+        return update(s, .command(.export(path: nil, overwrite: false)))
+
+    case .toggleHelp:
+        if case .help = s.mode { s.mode = .normal } else { s.mode = .help(scroll: 0) }
+
+    case .openCommandLine:
+        s.mode = .prompt(.command, text: "")
+
+    case .dismiss:
+        s.mode = .normal
+        s.message = nil
+
+    case .redraw:
+        fx.append(.redraw)
+
+    case .quit:
+        s.quitRequested = true
+        fx.append(.quit)
+
+    case .input(let key):
+        return handleModal(s, key)
+
+    case .command(let c):
+        apply(c, &s, &fx)
+
+    case .frameDecoded(let r, let now):
+        // A slower, older request finishing late must not replace a newer picture.
+        guard r.request.seq > s.shownSeq || s.shown == nil else { break }
+        s.shown = r
+        s.shownSeq = max(s.shownSeq, r.request.seq)
+        s.frameTimes.append(now)
+        s.frameTimes.removeAll { now - $0 > 2 }
+
+    case .decodeFailed(let seq, let message):
+        s.shownSeq = max(s.shownSeq, seq)
+        warn(&s, "decode failed: \(message)")
+
+    case .directionsLoaded(let d, let origin):
+        s.loadingDirections = nil
+        if let problem = d.mismatch(latentCount: s.latentCount) { warn(&s, problem); break }
+        pushUndo(&s)
+        let walked = s.spec.coefficients.contains { $0 != 0 }
+        if walked, let z = origin { s.spec.base = z }
+        s.spec.directions = d
+        s.spec.coefficients = Array(repeating: 0, count: d.count)
+        s.selected = 0
+        say(&s, "directions: \(d.method), \(d.count)" + (walked ? " (walking on from this latent)" : ""))
+        if walked { requestDecode(&s, &fx) }
+
+    case .directionsFailed(let message):
+        s.loadingDirections = nil
+        warn(&s, message)
+
+    case .exported(let path):
+        say(&s, "wrote \(path)")
+
+    case .exportFailed(let message):
+        warn(&s, message)
+
+    case .themeLoaded(let theme, let warnings):
+        s.theme = theme
+        if let w = warnings.first {
+            warn(&s, w + (warnings.count > 1 ? " (+\(warnings.count - 1) more)" : ""))
+        } else {
+            say(&s, "theme \(theme.name)")
+        }
+    }
+    return (s, fx)
+}
+
+extension Action {
+    /// Actions that come from the person at the keyboard (they age the status message).
+    var isUserInput: Bool {
+        switch self {
+        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded:
+            return false
+        default:
+            return true
+        }
+    }
+}
+
+// MARK: - Pieces of update
+
+private func say(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: false) }
+private func warn(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: true) }
+
+private func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+    s.requestSeq += 1
+    // One decode per update is enough: the latest request wins in the worker anyway.
+    fx.removeAll { if case .decode = $0 { return true }; return false }
+    fx.append(.decode(DecodeRequest(seq: s.requestSeq, spec: s.spec)))
+}
+
+private func pushUndo(_ s: inout ExplorerState) {
+    s.undoStack.append(ExplorerState.Snapshot(spec: s.spec, selected: s.selected))
+    if s.undoStack.count > ExplorerState.maxUndo { s.undoStack.removeFirst(s.undoStack.count - ExplorerState.maxUndo) }
+    s.redoStack.removeAll()
+}
+
+private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: ExplorerState.Snapshot) {
+    s.spec = snap.spec
+    s.selected = min(snap.selected, max(0, snap.spec.directions.count - 1))
+    requestDecode(&s, &fx)
+}
+
+private func step(_ s: inout ExplorerState, _ fx: inout [Effect], by k: Int) {
+    guard s.selected < s.spec.coefficients.count else { warn(&s, "no directions to step"); return }
+    let lim = ExplorerState.coefficientLimit
+    let old = s.spec.coefficients[s.selected]
+    // Rounded to 1e-4 σ so that stepping there and back returns exactly to where it was.
+    let new = (min(lim, max(-lim, old + Float(k) * s.stepSize)) * 10_000).rounded() / 10_000
+    guard new != old else { say(&s, "\(s.directions.names[s.selected]) is at the ±\(formatSigma(lim)) limit"); return }
+    pushUndo(&s)
+    s.spec.coefficients[s.selected] = new
+    requestDecode(&s, &fx)
+}
+
+private func setSeed(_ s: inout ExplorerState, _ fx: inout [Effect], _ seed: UInt32) {
+    pushUndo(&s)
+    s.spec.seed = seed
+    s.spec.base = nil
+    requestDecode(&s, &fx)
+}
+
+private func setPsi(_ s: inout ExplorerState, _ fx: inout [Effect], _ value: Float) {
+    let r = ExplorerState.psiRange
+    let v = (min(r.upperBound, max(r.lowerBound, value)) * 100).rounded() / 100
+    if s.spec.base != nil {
+        warn(&s, "ψ truncates seeded samples; this latent was given directly (r or :seed N samples again)")
+        return
+    }
+    guard v != s.spec.psi else { say(&s, "ψ \(formatFixed(v, 2)) (range \(formatFixed(r.lowerBound, 0))…\(formatFixed(r.upperBound, 0)))"); return }
+    pushUndo(&s)
+    s.spec.psi = v
+    say(&s, "ψ \(formatFixed(v, 2))")
+    requestDecode(&s, &fx)
+}
+
+private func loadDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ src: DirectionSource) {
+    s.loadingDirections = src
+    say(&s, "computing \(src) directions…")
+    fx.append(.loadDirections(src, at: s.spec))
+}
+
+private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect]) {
+    switch c {
+    case .seed(let n): setSeed(&s, &fx, n)
+    case .psi(let v): setPsi(&s, &fx, v)
+    case .stepSize(let v):
+        s.stepSize = min(v, ExplorerState.coefficientLimit)
+        say(&s, "step \(formatSigma(s.stepSize))")
+    case .export(let path, let overwrite):
+        guard let shown = s.shown else { warn(&s, "nothing to export yet: no image has been decoded"); return }
+        fx.append(.export(path: path, overwrite: overwrite, of: shown))
+    case .theme(let name): fx.append(.loadTheme(name))
+    case .directions(let src): loadDirections(&s, &fx, src)
+    case .blocks(let b):
+        s.blocks = b
+        say(&s, "blocks: \(b.rawValue)")
+    case .color(let m):
+        s.colorMode = m
+        say(&s, "colour: \(m.rawValue)")
+    case .dither(let d):
+        s.dither = d
+        say(&s, "dither: \(d.rawValue)")
+    case .help: s.mode = .help(scroll: 0)
+    case .quit:
+        s.quitRequested = true
+        fx.append(.quit)
+    }
+}
+
+/// Keys while the help, a prompt or the chooser is open.
+private func handleModal(_ state: ExplorerState, _ key: Key) -> (ExplorerState, [Effect]) {
+    var s = state
+    var fx: [Effect] = []
+    switch s.mode {
+    case .normal:
+        if let a = KeyMap.action(for: key) { return update(s, a) }
+
+    case .help(let scroll):
+        switch key {
+        case .char("j"), .down: s.mode = .help(scroll: scroll + 1)
+        case .char("k"), .up: s.mode = .help(scroll: max(0, scroll - 1))
+        case .pageDown, .char(" "): s.mode = .help(scroll: scroll + 10)
+        case .pageUp: s.mode = .help(scroll: max(0, scroll - 10))
+        default: s.mode = .normal
+        }
+
+    case .prompt(let kind, let text):
+        switch key {
+        case .escape: s.mode = .normal
+        case .backspace:
+            if text.isEmpty { s.mode = .normal } else { s.mode = .prompt(kind, text: String(text.dropLast())) }
+        case .ctrl("u"): s.mode = .prompt(kind, text: "")
+        case .char(let c):
+            if text.unicodeScalars.count < 512 { s.mode = .prompt(kind, text: text + String(c)) }
+        case .enter:
+            s.mode = .normal
+            let t = text.trimmingWhitespace()
+            switch kind {
+            case .command:
+                guard !t.isEmpty else { break }
+                switch CommandParser.parse(t) {
+                case .success(let c): return update(s, .command(c))
+                case .failure(let e): warn(&s, e.message)
+                }
+            case .seed:
+                guard !t.isEmpty else { break }
+                guard let n = UInt32(t) else { warn(&s, "seed must be a whole number 0…4294967295, got '\(t)'"); break }
+                return update(s, .command(.seed(n)))
+            case .directionsFile:
+                guard !t.isEmpty else { break }
+                return update(s, .command(.directions(.file(t))))
+            }
+        default: break
+        }
+
+    case .chooser(let sel):
+        let n = s.chooserSources.count + 1   // the last entry asks for a file
+        func pick(_ i: Int) {
+            if i == s.chooserSources.count {
+                s.mode = .prompt(.directionsFile, text: "")
+            } else {
+                s.mode = .normal
+                loadDirections(&s, &fx, s.chooserSources[i])
+            }
+        }
+        switch key {
+        case .char("j"), .down, .tab: s.mode = .chooser(selected: (sel + 1) % n)
+        case .char("k"), .up: s.mode = .chooser(selected: (sel - 1 + n) % n)
+        case .enter, .char("l"), .right: pick(sel)
+        case .char(let c) where c.properties.numericType != nil:
+            if let d = Int(String(c)), d >= 1, d <= n { pick(d - 1) }
+        case .escape, .char("q"), .char("d"), .char("h"), .left: s.mode = .normal
+        default: break
+        }
+    }
+    return (s, fx)
+}
+
+// MARK: - Mouse
+
+/// What a mouse event does: a click on a direction's row chooses it, the wheel steps the direction
+/// under the pointer (or the chosen one elsewhere). Any click closes the help.
+public func mouseAction(_ e: MouseEvent, state: ExplorerState, size: Size) -> Action? {
+    if case .help = state.mode { return e.kind == .press ? .toggleHelp : nil }
+    guard case .normal = state.mode else { return nil }
+    let layout = computeLayout(size: size, imageAspect: imageAspect(state))
+    var row: Int? = nil
+    if let list = layout.directionList, list.contains(x: e.x, y: e.y) {
+        let window = listWindow(count: state.directions.count, selected: state.selected, rows: list.height)
+        let i = window.lowerBound + (e.y - list.y)
+        if window.contains(i) { row = i }
+    }
+    switch e.kind {
+    case .press: return row.map { .selectIndex($0) }
+    case .wheelUp: return row.map { .stepIndex($0, by: 1) } ?? .step(1)
+    case .wheelDown: return row.map { .stepIndex($0, by: -1) } ?? .step(-1)
+    }
+}
+
+// MARK: - Export names
+
+/// `zwalk-<seed>-<n>.png` with the smallest n ≥ 1 that `exists` says is free (`zwalk-latent-<n>.png`
+/// when the latent was not sampled from a seed). Existence is re-checked by the no-clobber write.
+public func nextFreeExportPath(directory: String, seed: UInt32?, exists: (String) -> Bool) -> String {
+    let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    let stem = seed.map { "zwalk-\($0)" } ?? "zwalk-latent"
+    var n = 1
+    while true {
+        let p = (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(n).png"
+        if !exists(p) || n >= 1_000_000 { return p }
+        n += 1
+    }
+}
+
+// MARK: - Number formatting (locale-free, so the screen never shows "0,50")
+
+func formatFixed(_ v: Float, _ decimals: Int) -> String { formatFixed(Double(v), decimals) }
+
+func formatFixed(_ v: Double, _ decimals: Int) -> String {
+    guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
+    var p = 1.0
+    for _ in 0..<decimals { p *= 10 }
+    let scaled = (abs(v) * p).rounded()
+    let neg = v < 0 && scaled != 0
+    let whole = Int(scaled / p)
+    var out = (neg ? "-" : "") + String(whole)
+    if decimals > 0 {
+        let frac = Int(scaled - Double(whole) * p)
+        var f = String(frac)
+        while f.count < decimals { f = "0" + f }
+        out += "." + f
+    }
+    return out
+}
+
+func formatSigma(_ v: Float) -> String {
+    let d = abs(v) < 0.1 && v != 0 ? 2 : (v == v.rounded() ? 0 : 2)
+    return formatFixed(v, d) + "σ"
+}
+
+/// "+1.25σ", "−0.50σ", " 0.00σ".
+func formatSigned(_ v: Float) -> String {
+    let body = formatFixed(abs(v), 2)
+    if v > 0.00001 { return "+" + body + "σ" }
+    if v < -0.00001 { return "−" + body + "σ" }
+    return " " + body + "σ"
+}
+
+/// Three significant digits, for scores.
+func formatScore(_ v: Float) -> String {
+    guard v.isFinite else { return "–" }
+    let a = abs(Double(v))
+    if a == 0 { return "0" }
+    if a >= 1000 || a < 0.001 {
+        var e = 0, m = a
+        while m >= 10 { m /= 10; e += 1 }
+        while m < 1 { m *= 10; e -= 1 }
+        return (v < 0 ? "-" : "") + formatFixed(m, 1) + "e" + String(e)
+    }
+    let d = a >= 100 ? 0 : (a >= 10 ? 1 : (a >= 1 ? 2 : 3))
+    return formatFixed(Double(v), d)
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+import ZWalkFormats
+import ZWalkEngine
+import TestSupport
+
+/// The runtime's commands as a script would use them.
+@Suite struct RuntimeCommandTests {
+    let vae = repoRoot.appendingPathComponent("assets/vae_decoder.onnx").path
+    let fixtures = repoRoot.appendingPathComponent("Tests/Fixtures/vae").path
+
+    @Test func helpListsEveryCommandAndEachCommandHasHelp() throws {
+        let top = try zwalk(["--help"])
+        #expect(top.status == 0)
+        for name in ["info", "decode", "bench", "ops"] {
+            #expect(top.stdout.contains("  \(name) "), "top-level help lacks \(name)")
+            let r = try zwalk([name, "--help"])
+            #expect(r.status == 0 && r.stdout.contains("usage: zwalk \(name)"), "\(name) --help")
+        }
+    }
+
+    @Test func unknownOptionIsAUsageError() throws {
+        let r = try zwalk(["info", "--frobnicate"])
+        #expect(r.status == 2 && r.stderr.contains("unknown option '--frobnicate'"))
+    }
+
+    @Test func infoDescribesTheShippedModel() throws {
+        let r = try zwalk(["info", vae])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("latent       [10]"))
+        #expect(r.stdout.contains("3×64×64 image"))
+        #expect(r.stdout.contains("zwalk.latent_shape = 10"))
+    }
+
+    @Test func decodeMatchesOnnxruntime() throws {
+        let dir = try temporaryDirectory()
+        let out = dir + "/images.npy"
+        let r = try zwalk(["decode", vae, "--latents", fixtures + "/z.npy", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let got = try NPY.read(path: out), want = try NPY.read(path: fixtures + "/decoded.npy")
+        let c = compare(got, want, rtol: 0, atol: 1e-4)
+        #expect(c.ok, "\(c)")
+    }
+
+    @Test func decodeRefusesToOverwriteAndWrongShapes() throws {
+        let dir = try temporaryDirectory()
+        let out = dir + "/images.npy"
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: out))
+        let r = try zwalk(["decode", vae, "--latents", fixtures + "/z.npy", "--out", out])
+        #expect(r.status == 1 && r.stderr.contains("already exists"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "precious")
+        let bad = dir + "/bad.npy"
+        try NPY.write(Tensor(shape: [2, 7]), to: bad, overwrite: false)
+        let r2 = try zwalk(["decode", vae, "--latents", bad, "--out", dir + "/x.npy"])
+        #expect(r2.status == 1 && r2.stderr.contains("bad.npy") && r2.stderr.contains("10 values per row"), "\(r2.stderr)")
+    }
+
+    @Test func benchPrintsJSONWithAMedianPerBatch() throws {
+        let r = try zwalk(["bench", vae, "--batch", "1,3", "--runs", "3", "--seconds", "0", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let results = obj?["results"] as? [[String: Any]] ?? []
+        #expect(results.map { $0["batch"] as? Int } == [1, 3])
+        #expect(results.allSatisfy { ($0["median_ms"] as? Double ?? 0) > 0 })
+    }
+}

@@ -1,0 +1,278 @@
+import Testing
+@testable import ZWalkTUI
+
+/// Applies actions in order, collecting every effect.
+func run(_ s: ExplorerState, _ actions: [Action]) -> (ExplorerState, [Effect]) {
+    var state = s
+    var all: [Effect] = []
+    for a in actions { let (n, fx) = update(state, a); state = n; all += fx }
+    return (state, all)
+}
+
+func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decode(let r) = $0 { return r }; return nil } }
+
+@Suite struct UpdateTests {
+    @Test func startAsksForAFrameAndTheDirections() {
+        let s = ExplorerState(modelName: "m", latentShape: [4], seed: 3, loading: .sefa)
+        let (n, fx) = update(s, .start)
+        #expect(decodes(fx).map(\.seq) == [1])
+        #expect(fx.contains(.loadDirections(.sefa, at: n.spec)))
+        #expect(n.pending)
+    }
+
+    @Test func stepMovesTheSelectedCoefficientAndRequestsADecode() {
+        let s = startedState()
+        let (n, fx) = run(s, [.selectDirection(1), .step(1), .step(1), .step(-5)])
+        #expect(n.selected == 1)
+        #expect(n.spec.coefficients == [0, -0.75, 0, 0])
+        #expect(decodes(fx).count == 3)
+        #expect(decodes(fx).last?.spec.coefficients == [0, -0.75, 0, 0])
+    }
+
+    @Test func stepsClampAtTheLimit() {
+        var s = startedState()
+        s.stepSize = 2
+        let (n, fx) = run(s, Array(repeating: .step(5), count: 3))
+        #expect(n.spec.coefficients[0] == ExplorerState.coefficientLimit)
+        #expect(decodes(fx).count == 1)   // the later presses change nothing and ask for nothing
+        #expect(n.message?.text.contains("limit") == true)
+    }
+
+    @Test func stepSizeWalksTheLadder() {
+        let s = startedState()
+        #expect(run(s, [.scaleStep(up: true)]).0.stepSize == 0.5)
+        #expect(run(s, [.scaleStep(up: false), .scaleStep(up: false)]).0.stepSize == 0.05)
+        #expect(run(s, Array(repeating: .scaleStep(up: false), count: 9)).0.stepSize == 0.05)
+        #expect(run(s, Array(repeating: .scaleStep(up: true), count: 9)).0.stepSize == 2)
+    }
+
+    @Test(arguments: [(0, 1, 1), (3, 1, 0), (0, -1, 3), (2, -5, 1), (1, 8, 1)])
+    func directionSelectionWraps(start: Int, delta: Int, want: Int) {
+        var s = startedState()
+        s.selected = start
+        #expect(update(s, .selectDirection(delta)).0.selected == want)
+    }
+
+    @Test func resetOneAndResetAll() {
+        let s = startedState()
+        let (walked, _) = run(s, [.step(2), .selectDirection(1), .step(-1)])
+        let (one, fx1) = update(walked, .resetDirection)
+        #expect(one.spec.coefficients == [0.5, 0, 0, 0])
+        #expect(decodes(fx1).count == 1)
+        let (all, fx2) = update(walked, .resetAll)
+        #expect(all.spec.coefficients == [0, 0, 0, 0])
+        #expect(decodes(fx2).count == 1)
+        // Resetting what is already zero is not an edit.
+        let (same, fx3) = update(all, .resetAll)
+        #expect(same.undoStack.count == all.undoStack.count && fx3.isEmpty)
+    }
+
+    @Test func undoAndRedoRestoreThePicture() {
+        let s = startedState()
+        let (a, _) = run(s, [.step(1), .step(1), .nextSample])
+        #expect(a.spec.seed == 8 && a.spec.coefficients[0] == 0.5)
+        let (u1, fx) = update(a, .undo)
+        #expect(u1.spec.seed == 7 && u1.spec.coefficients[0] == 0.5)
+        #expect(decodes(fx).count == 1)
+        let (u3, _) = run(u1, [.undo, .undo])
+        #expect(u3.spec.coefficients[0] == 0)
+        let (u4, _) = update(u3, .undo)
+        #expect(u4.message?.text == "nothing to undo")
+        let (r, _) = run(u3, [.redo, .redo, .redo])
+        #expect(r.spec == a.spec)
+        #expect(update(r, .redo).0.message?.text == "nothing to redo")
+        // A new edit after undo drops the redo history.
+        let (b, _) = run(a, [.undo, .step(1)])
+        #expect(b.redoStack.isEmpty)
+    }
+
+    @Test func newSampleAndTypedSeed() {
+        let s = startedState()
+        let (n, fx) = update(s, .nextSample)
+        #expect(n.spec.seed == 8 && decodes(fx).count == 1)
+        let (p, _) = run(s, [.promptSeed, .input(.char("4")), .input(.char("2")), .input(.enter)])
+        #expect(p.spec.seed == 42 && p.mode == .normal)
+        let (bad, fxBad) = run(s, [.promptSeed, .input(.char("x")), .input(.enter)])
+        #expect(bad.spec.seed == 7 && decodes(fxBad).isEmpty && bad.message?.isWarning == true)
+        // The seed wraps rather than traps at the top of UInt32.
+        let (top, _) = run(s, [.command(.seed(UInt32.max)), .nextSample])
+        #expect(top.spec.seed == 0)
+    }
+
+    @Test(arguments: [(1.0 as Float, 1, 1.1 as Float), (1, -1, 0.9), (2, 1, 2), (0, -1, 0), (0.05, -1, 0)])
+    func psiStepsAndClamps(from: Float, d: Int, want: Float) {
+        var s = startedState()
+        s.spec.psi = from
+        #expect(update(s, .adjustPsi(d)).0.spec.psi == want)
+    }
+
+    @Test func psiCommandClampsAndLoadedLatentIgnoresPsi() {
+        let s = startedState()
+        #expect(update(s, .command(.psi(7))).0.spec.psi == 2)
+        #expect(update(s, .command(.psi(-3))).0.spec.psi == 0)
+        var given = s
+        given.spec.base = [1, 2, 3, 4]
+        let (n, fx) = update(given, .adjustPsi(1))
+        #expect(n.spec.psi == s.spec.psi && fx.isEmpty && n.message?.isWarning == true)
+    }
+
+    @Test func staleFramesDoNotReplaceNewerOnes() {
+        let s = startedState()
+        let (a, fx) = run(s, [.step(1), .step(1)])
+        let reqs = decodes(fx)
+        let f = frame(2, 2) { _, _ in red }
+        let newer = DecodeResult(request: reqs[1], latent: [0, 0, 0, 0], frame: f, milliseconds: 1)
+        let older = DecodeResult(request: reqs[0], latent: [1, 1, 1, 1], frame: f, milliseconds: 1)
+        let (b, _) = run(a, [.frameDecoded(newer, at: 2), .frameDecoded(older, at: 3)])
+        #expect(b.shown == newer && !b.pending)
+    }
+
+    @Test func frameRateComesFromArrivalTimes() {
+        var s = startedState()
+        s.frameTimes = []
+        let f = frame(2, 2) { _, _ in red }
+        for i in 0..<11 {
+            s.requestSeq += 1
+            let r = DecodeRequest(seq: s.requestSeq, spec: s.spec)
+            s = update(s, .frameDecoded(DecodeResult(request: r, latent: [], frame: f, milliseconds: 1), at: 10 + Double(i) * 0.05)).0
+        }
+        #expect(abs((s.framesPerSecond ?? 0) - 20) < 1e-6)
+    }
+
+    @Test func decodeFailureIsShownAndClearsPending() {
+        let (a, fx) = update(startedState(), .step(1))
+        let (b, _) = update(a, .decodeFailed(seq: decodes(fx)[0].seq, message: "node 'conv1' (Conv): bad"))
+        #expect(!b.pending && b.message?.isWarning == true && b.message?.text.contains("conv1") == true)
+    }
+
+    @Test func exportNeedsAFrameAndCarriesTheShownOne() {
+        let fresh = ExplorerState(modelName: "m", latentShape: [4])
+        let (n, fx) = update(fresh, .exportImage)
+        #expect(fx.isEmpty && n.message?.isWarning == true)
+        let s = startedState()
+        #expect(update(s, .exportImage).1 == [.export(path: nil, overwrite: false, of: s.shown!)])
+        let (_, fx2) = run(s, [.openCommandLine] + "export! a.png".unicodeScalars.map { .input(.char($0)) } + [.input(.enter)])
+        #expect(fx2 == [.export(path: "a.png", overwrite: true, of: s.shown!)])
+    }
+
+    @Test func exportResultsReachTheStatusLine() {
+        let s = startedState()
+        #expect(update(s, .exported(path: "zwalk-7-1.png")).0.message == StatusMessage(text: "wrote zwalk-7-1.png", isWarning: false))
+        #expect(update(s, .exportFailed("x.png exists")).0.message?.isWarning == true)
+    }
+
+    @Test func commandLineTypingAndErrors() {
+        let s = startedState()
+        let typed: [Action] = [.openCommandLine] + "theme light".unicodeScalars.map { .input(.char($0)) }
+        let (t, _) = run(s, typed)
+        #expect(t.mode == .prompt(.command, text: "theme light"))
+        let (done, fx) = update(t, .input(.enter))
+        #expect(done.mode == .normal && fx == [.loadTheme("light")])
+        let (bs, _) = run(t, [.input(.backspace), .input(.backspace)])
+        #expect(bs.mode == .prompt(.command, text: "theme lig"))
+        let (esc, fxEsc) = run(t, [.input(.escape)])
+        #expect(esc.mode == .normal && fxEsc.isEmpty)
+        let (bad, _) = run(s, [.openCommandLine, .input(.char("x")), .input(.enter)])
+        #expect(bad.message?.text.contains("unknown command") == true)
+        let (quit, fxq) = run(s, [.openCommandLine, .input(.char("q")), .input(.enter)])
+        #expect(quit.quitRequested && fxq == [.quit])
+    }
+
+    @Test func chooserPicksASetOrAsksForAFile() {
+        let s = startedState()
+        let (c, _) = run(s, [.chooseDirections, .input(.down), .input(.enter)])
+        #expect(c.mode == .normal && c.loadingDirections == .sefa)
+        let (d, fx) = run(s, [.chooseDirections, .input(.char("3"))])
+        #expect(fx == [.loadDirections(.pca, at: s.spec)] && d.loadingDirections == .pca)
+        let (f, _) = run(s, [.chooseDirections, .input(.up)])
+        #expect(f.mode == .chooser(selected: 4))      // wraps to "file…"
+        let (p, _) = run(f, [.input(.enter)])
+        #expect(p.mode == .prompt(.directionsFile, text: ""))
+        let (q, fxq) = run(p, [.input(.char("a")), .input(.enter)])
+        #expect(fxq == [.loadDirections(.file("a"), at: q.spec)])
+        let (closed, _) = run(s, [.chooseDirections, .input(.escape)])
+        #expect(closed.mode == .normal)
+    }
+
+    @Test func loadedDirectionsReplaceTheSetAndKeepTheWalk() {
+        let s = startedState()
+        let d = WalkDirections(method: "SeFa", vectors: [[0, 0, 0, 1], [0, 0, 1, 0]], scores: [3, 1])
+        // Nothing walked yet: the picture stays, no decode.
+        let (a, fxA) = update(s, .directionsLoaded(d, origin: [9, 9, 9, 9]))
+        #expect(a.directions == d && a.spec.base == nil && decodes(fxA).isEmpty && a.spec.coefficients == [0, 0])
+        // Walked: the walk continues from the latent the directions were computed at.
+        let (w, _) = update(s, .step(2))
+        let (b, fxB) = update(w, .directionsLoaded(d, origin: [9, 9, 9, 9]))
+        #expect(b.spec.base == [9, 9, 9, 9] && b.spec.coefficients == [0, 0] && decodes(fxB).count == 1)
+        #expect(update(b, .undo).0.spec == w.spec)
+    }
+
+    @Test func directionsOfTheWrongSizeAreRefused() {
+        let s = startedState()
+        let d = WalkDirections(method: "file", vectors: [[1, 0, 0]])
+        let (n, _) = update(s, .directionsLoaded(d, origin: nil))
+        #expect(n.directions == s.directions && n.message?.isWarning == true)
+        #expect(n.message?.text.contains("3 elements") == true && n.message?.text.contains("has 4") == true)
+    }
+
+    @Test func helpTogglesAndScrolls() {
+        let s = startedState()
+        let (h, _) = run(s, [.toggleHelp, .input(.down), .input(.down), .input(.up)])
+        #expect(h.mode == .help(scroll: 1))
+        #expect(update(h, .input(.char("?"))).0.mode == .normal)
+        #expect(update(h, .input(.escape)).0.mode == .normal)
+    }
+
+    @Test func blocksAndColourSwitch() {
+        let s = startedState()
+        #expect(run(s, [.cycleBlocks]).0.blocks == .quadrant)
+        #expect(run(s, [.cycleBlocks, .cycleBlocks, .cycleBlocks]).0.blocks == .half)
+        #expect(update(s, .command(.color(.ansi16))).0.colorMode == .ansi16)
+    }
+
+    @Test func messagesFadeAfterSomeKeys() {
+        var s = update(startedState(), .exported(path: "a.png")).0
+        #expect(s.visibleMessage != nil)
+        for _ in 0..<StatusMessage.lifetime { s = update(s, .selectDirection(1)).0 }
+        #expect(s.visibleMessage == nil)
+    }
+
+    @Test func composeAddsScaledDirections() {
+        let d = WalkDirections(method: "m", vectors: [[1, 0], [0, 1]], sigmas: [2, 0.5])
+        let spec = LatentSpec(seed: 0, psi: 1, directions: d, coefficients: [1.5, -2])
+        #expect(spec.compose(base: [10, 10]) == [13, 9])
+    }
+
+    @Test func exportNamesSkipExistingFiles() {
+        let existing: Set<String> = ["out/zwalk-42-1.png", "out/zwalk-42-2.png"]
+        #expect(nextFreeExportPath(directory: "out", seed: 42) { existing.contains($0) } == "out/zwalk-42-3.png")
+        #expect(nextFreeExportPath(directory: "out/", seed: 5) { existing.contains($0) } == "out/zwalk-5-1.png")
+        #expect(nextFreeExportPath(directory: "out", seed: nil) { _ in false } == "out/zwalk-latent-1.png")
+        #expect(resolveExportPath("pics/a", directory: "/w", seed: 1) == "/w/pics/a.png")
+        #expect(resolveExportPath("/abs/b.png", directory: "/w", seed: 1) == "/abs/b.png")
+    }
+
+    @Test func mouseClicksChooseAndWheelSteps() {
+        let s = startedState()
+        let size = Size(width: 100, height: 30)
+        let layout = computeLayout(size: size, imageAspect: imageAspect(s))
+        let list = layout.directionList!
+        #expect(mouseAction(MouseEvent(x: list.x + 3, y: list.y + 2, kind: .press), state: s, size: size) == .selectIndex(2))
+        #expect(mouseAction(MouseEvent(x: list.x + 3, y: list.y + 1, kind: .wheelUp), state: s, size: size) == .stepIndex(1, by: 1))
+        #expect(mouseAction(MouseEvent(x: 2, y: 2, kind: .wheelDown), state: s, size: size) == .step(-1))
+        #expect(mouseAction(MouseEvent(x: 2, y: 2, kind: .press), state: s, size: size) == nil)
+        // Below the last direction is not a direction.
+        #expect(mouseAction(MouseEvent(x: list.x + 3, y: list.y + 10, kind: .press), state: s, size: size) == nil)
+        let (stepped, _) = update(s, .stepIndex(3, by: -1))
+        #expect(stepped.selected == 3 && stepped.spec.coefficients[3] == -0.25)
+    }
+}
+
+@Suite struct PathTests {
+    @Test func displayPathIsRelativeInsideTheWorkingDirectory() {
+        #expect(displayPath("/w/out/a.png", cwd: "/w") == "out/a.png")
+        #expect(displayPath("/w/a.png", cwd: "/w/") == "a.png")
+        #expect(displayPath("/other/a.png", cwd: "/w") == "/other/a.png")
+        #expect(displayPath("/wx/a.png", cwd: "/w") == "/wx/a.png")
+    }
+}
