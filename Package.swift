@@ -30,7 +30,7 @@ let package = Package(
         .testTarget(name: "ZWalkLatentTests", dependencies: ["ZWalkLatent", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkLatent", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "ZWalkLatent", "TestSupport"]),
         .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage", "ZWalkEngine", "TestSupport"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,

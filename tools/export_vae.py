@@ -36,7 +36,10 @@ ALLOWED_OPS = {
 DATASET = "sprites64"
 
 
-def base_metadata(role: str) -> dict:
+OBJECTIVE_NAMES = {"beta": "beta-VAE", "tcvae": "beta-TCVAE", "capacity": "capacity-annealed beta-VAE"}
+
+
+def base_metadata(role: str, kind: str = "beta-VAE") -> dict:
     md = {
         "zwalk.role": role,
         "zwalk.latent_shape": str(LATENT),
@@ -48,12 +51,12 @@ def base_metadata(role: str) -> dict:
     if role == "decoder":
         md["zwalk.output_range"] = "0,1"
         md["zwalk.encoder"] = os.path.basename(ENC_PATH)
-        md["zwalk.description"] = ("beta-TCVAE decoder: a 10-d latent to a 64x64 RGB image of one sprite "
+        md["zwalk.description"] = (f"{kind} decoder: a 10-d latent to a 64x64 RGB image of one sprite "
                                    "(circle, square, triangle, heart or star) on a grey background.")
     else:
         md["zwalk.input_range"] = "0,1"
         md["zwalk.decoder"] = os.path.basename(DEC_PATH)
-        md["zwalk.description"] = ("beta-TCVAE encoder: a 64x64 RGB sprite image to the mean and log-variance "
+        md["zwalk.description"] = (f"{kind} encoder: a 64x64 RGB sprite image to the mean and log-variance "
                                    "of its 10-d latent posterior.")
     return md
 
@@ -67,6 +70,22 @@ def set_metadata(path: str, updates: dict):
     for k in sorted(props):
         e = m.metadata_props.add()
         e.key, e.value = k, props[k]
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, path)
+
+
+def fix_io_shapes(path: str, shapes: dict):
+    """Write static shapes (batch stays symbolic) on graph inputs/outputs: the TorchScript
+    exporter leaves the decoder's H and W as symbols after the Reshape."""
+    m = onnx.load(path)
+    for vi in list(m.graph.input) + list(m.graph.output):
+        if vi.name in shapes:
+            dims = vi.type.tensor_type.shape.dim
+            for d, v in zip(dims, shapes[vi.name]):
+                if isinstance(v, str):
+                    d.dim_param = v
+                else:
+                    d.dim_value = v
     onnx.checker.check_model(m, full_check=True)
     onnx.save(m, path)
 
@@ -107,7 +126,8 @@ def load_models(ckpt_path: str):
 
 def export(ckpt_path: str = DEFAULT_CKPT):
     os.makedirs(ASSETS, exist_ok=True)
-    enc, dec, _ = load_models(ckpt_path)
+    enc, dec, ck = load_models(ckpt_path)
+    kind = OBJECTIVE_NAMES.get(ck.get("args", {}).get("objective", "beta"), "VAE")
     dec_s = DecoderWithSigmoid(dec).eval()
 
     z_ex = torch.zeros(2, LATENT)
@@ -120,8 +140,10 @@ def export(ckpt_path: str = DEFAULT_CKPT):
                       input_names=["image"], output_names=["mu", "logvar"],
                       dynamic_axes={"image": {0: "batch"}, "mu": {0: "batch"}, "logvar": {0: "batch"}},
                       do_constant_folding=True, external_data=False)
-    set_metadata(DEC_PATH, base_metadata("decoder"))
-    set_metadata(ENC_PATH, base_metadata("encoder"))
+    fix_io_shapes(DEC_PATH, {"z": ["batch", LATENT], "image": ["batch", 3, 64, 64]})
+    fix_io_shapes(ENC_PATH, {"image": ["batch", 3, 64, 64], "mu": ["batch", LATENT], "logvar": ["batch", LATENT]})
+    set_metadata(DEC_PATH, base_metadata("decoder", kind))
+    set_metadata(ENC_PATH, base_metadata("encoder", kind))
 
     for p in (DEC_PATH, ENC_PATH):
         onnx.checker.check_model(onnx.load(p), full_check=True)

@@ -38,13 +38,19 @@ final class SignalPipe {
     func install() {
         signalPipeWriteFD = writeFD
         for sig in handledSignals { setHandler(sig) }
+        // A parent may have started us with SIGWINCH blocked (the mask is inherited across exec:
+        // test runners, some supervisors); then no resize would ever arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     func setHandler(_ sig: Int32) {
         var sa = sigaction()
         sa.__sigaction_handler.sa_handler = forwardSignal
         sigemptyset(&sa.sa_mask)
-        sa.sa_flags = 0
+        sa.sa_flags = SA_RESTART // a resize must not fail a read or a write half-way
         var old = sigaction()
         sigaction(sig, &sa, &old)
         if previous[sig] == nil { previous[sig] = old }
