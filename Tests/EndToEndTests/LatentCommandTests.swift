@@ -19,22 +19,7 @@ import ZWalkImage
     /// means the default model, wherever the binary was built.
     @discardableResult
     func run(_ args: [String], cwd: String? = nil) throws -> RunResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: zwalkBinary)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["ZWALK_ASSETS"] = LatentCommandTests.assets
-        p.environment = env
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try zwalk(args, cwd: cwd, environment: ["ZWALK_ASSETS": LatentCommandTests.assets])
     }
 
     /// A temporary directory, removed when the test ends.
