@@ -114,8 +114,7 @@ let traverseCommand = Command(
     let style = try figureStyle(inv, model)
     let p = try prior(inv, model)
     let steps = try boundedInt(inv, "steps", default: 9, in: 1...4096)
-    let range = try inv.double("range", default: 3)
-    guard range.isFinite, range >= 0 else { throw usageError(inv, "--range must be a finite number ≥ 0 (in σ), got \(range)") }
+    let range = try sigmaRange(inv)
     let base = try baseLatent(inv, model, p)
     let set = try resolveDirections(inv, model: model, prior: p, base: base.values)
     let rows: [Int]
@@ -177,8 +176,7 @@ let sliceCommand = Command(
     let style = try figureStyle(inv, model)
     let p = try prior(inv, model)
     let n = try boundedInt(inv, "steps", default: 7, in: 1...64)
-    let range = try inv.double("range", default: 3)
-    guard range.isFinite, range >= 0 else { throw usageError(inv, "--range must be a finite number ≥ 0 (in σ), got \(range)") }
+    let range = try sigmaRange(inv)
     let dims = try inv.ints("dims", default: [0, 1])
     guard dims.count == 2, dims[0] != dims[1] else { throw usageError(inv, "--dims needs two different directions X,Y, got \(dims)") }
     let base = try baseLatent(inv, model, p)
@@ -229,7 +227,7 @@ private func geodesicPoints(_ model: LatentModel, keyframes: [[Float]], loop: Bo
         if m == 0 {
             out.append(a)
         } else {
-            let r = try Geodesic.shorten(decoder: model.decoder(), from: a, to: b, interior: m, iterations: iterations, mode: .slerp)
+            let r = try Geodesic.shorten(decoder: model.decoder, from: a, to: b, interior: m, iterations: iterations, mode: .slerp)
             out += r.points.dropLast()
             before += r.energyBefore; after += r.energyAfter; done = max(done, r.iterations); decodes += r.decodes
         }

@@ -60,7 +60,7 @@ func computeDirections(_ method: DirectionMethod, inv: Invocation, model: Latent
         let samples = try boundedInt(inv, "samples", default: 32, in: 1...100_000)
         let decodes = samples * (model.latentCount + 1)
         if decodes > 1000 { note("ranking \(model.latentCount) axes over \(samples) samples: \(decodes) decodes") }
-        var set = try Directions.perAxis(decoder: model.decoder(), prior: prior, modelSHA256: sha, samples: samples,
+        var set = try Directions.perAxis(decoder: model.decoder, prior: prior, modelSHA256: sha, samples: samples,
                                          seed: seed, axisNames: model.axisNames)
         if let k = count, k < set.count { set = try prefix(set, k) }
         return set
@@ -73,7 +73,7 @@ func computeDirections(_ method: DirectionMethod, inv: Invocation, model: Latent
         return try Directions.pca(session: model.generative.session, latentShape: model.latentShape, prior: prior,
                                   modelSHA256: sha, layer: inv.string("node"), samples: samples, seed: seed, count: count)
     case .local:
-        return try Directions.local(decoder: model.decoder(), at: point, prior: prior, modelSHA256: sha, count: count)
+        return try Directions.local(decoder: model.decoder, at: point, prior: prior, modelSHA256: sha, count: count)
     case .attribute:
         throw usageError(inv, "attribute directions need labelled latents: make them with 'zwalk directions --method attribute --positive P --negative N --out dirs.npy' and pass dirs.npy")
     }

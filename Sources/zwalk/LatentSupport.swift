@@ -43,17 +43,9 @@ final class LatentModel {
         return SHA256.hash(Data("\(h.model)+\(w)".utf8))
     }
 
-    private var cachedDecoder: LatentDecoder?
-
-    /// A decoder over the same session as `generative` (one plan cache, one set of buffers), made
-    /// on first use: it is stricter about the latent shape than `GenerativeModel`, and `zwalk decode`
-    /// never needs it.
-    func decoder() throws -> LatentDecoder {
-        if let d = cachedDecoder { return d }
-        let d = try LatentDecoder(session: generative.session, latentShape: generative.description.latentShape)
-        cachedDecoder = d
-        return d
-    }
+    /// The decoder `GenerativeModel` already runs over the model's session (one plan cache, one
+    /// set of buffers).
+    var decoder: LatentDecoder { generative.decoder }
 
     /// MODEL (positional 0, default the shipped model) and --weights.
     convenience init(_ inv: Invocation) throws {
@@ -71,6 +63,13 @@ final class LatentModel {
 }
 
 // MARK: Usage helpers
+
+/// `--range R`: how far a figure walks either side of the base latent, in σ.
+func sigmaRange(_ inv: Invocation) throws -> Double {
+    let range = try inv.double("range", default: 3)
+    guard range.isFinite, range >= 0 else { throw usageError(inv, "--range must be a finite number ≥ 0 (in σ), got \(range)") }
+    return range
+}
 
 func usageError(_ inv: Invocation, _ message: String) -> UsageError {
     UsageError(message: "zwalk \(inv.command.name): \(message)")
@@ -266,7 +265,7 @@ func figureStyle(_ inv: Invocation, _ model: LatentModel) throws -> FigureStyle 
 /// Decodes rows of latents (row-major in `latents`) in chunks of the decoder's batch, with a
 /// progress bar for more than one chunk. Returns the raw outputs, (count, outputShape…).
 func decodeLatents(_ model: LatentModel, _ latents: [Float], count: Int, label: String) throws -> Tensor {
-    let d = try model.decoder()
+    let d = model.decoder
     let chunk = d.maxBatch
     let progress = count > chunk ? Progress(label, total: count) : nil
     var out: [Float] = []
