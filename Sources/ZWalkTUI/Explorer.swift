@@ -50,7 +50,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             case .export(let path, let overwrite, let shown):
                 let target = resolveExportPath(path, directory: config.exportDirectory, seed: shown.request.spec.base == nil ? shown.request.spec.seed : nil)
                 if !overwrite && FileManager.default.fileExists(atPath: target) {
-                    dispatch(.exportFailed("\(target) exists; :export! \(target) replaces it"))
+                    dispatch(.exportFailed(overwriteRefusal(target)))
                     continue
                 }
                 let spec = shown.request.spec
@@ -136,6 +136,12 @@ func resolveExportPath(_ path: String?, directory: String, seed: UInt32?) -> Str
 }
 
 /// A path as the status line shows it: relative to the working directory when inside it.
+/// The status line's answer to an export that would replace a file. The verdict comes first: a
+/// long path is cut at the right edge of the status line.
+func overwriteRefusal(_ path: String) -> String {
+    "not overwritten, exists: \(displayPath(path)) (:export! PATH replaces a file)"
+}
+
 func displayPath(_ p: String, cwd: String = FileManager.default.currentDirectoryPath) -> String {
     let dir = cwd.hasSuffix("/") ? cwd : cwd + "/"
     return p.hasPrefix(dir) ? String(p.dropFirst(dir.count)) : p

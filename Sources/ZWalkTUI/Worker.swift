@@ -154,7 +154,7 @@ final class BackendWorker {
                 try exporter.export(req)
                 return .exported(req.path)
             } catch FileWriteError.exists(let p) {
-                return .exportFailed("\(p) exists; :export! \(p) replaces it")
+                return .exportFailed(overwriteRefusal(p))
             } catch {
                 return .exportFailed("export failed: \(error)")
             }

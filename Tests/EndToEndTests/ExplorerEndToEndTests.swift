@@ -35,12 +35,46 @@ final class TmuxSession {
         try server.run()
         // The socket appears when the server is ready.
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { usleep(20_000) }
-        try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", cwd, command])
+        // The shell stays after the program exits and prints its status on the screen it left,
+        // which is how a person sees both.
+        try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", cwd,
+                  "\(command); echo exit=$?; sleep 600"])
+    }
+
+    /// The program's pid (the pane runs a shell around it).
+    func programPID() throws -> pid_t? {
+        let shell = try pane("#{pane_pid}")
+        let children = try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        return children?.split(separator: " ").first.flatMap { pid_t($0) }
+    }
+
+    /// A tmux format evaluated for the pane, e.g. `#{pane_mode}`, `#{alternate_on}`.
+    func pane(_ format: String) throws -> String {
+        try tmux(["display", "-p", "-t", name, format]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The pane's mode ("" when keys go to the program; "view-mode" or "copy-mode" swallow them).
-    func paneMode() throws -> String {
-        try tmux(["display", "-p", "-t", name, "#{pane_mode}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    func paneMode() throws -> String { try pane("#{pane_mode}") }
+
+    /// The program's exit status once it has exited, as the shell printed it; nil on timeout.
+    func exitStatus(timeout: Double = 10) throws -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            for line in try screen().split(separator: "\n") where line.hasPrefix("exit=") {
+                return Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces))
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    /// What a person is left with after the program exits: the normal screen, the cursor shown.
+    func terminalRestored() throws -> Bool {
+        try pane("#{alternate_on}") == "0" && pane("#{cursor_flag}") == "1"
+    }
+
+    func resize(_ width: Int, _ height: Int) throws {
+        try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
 
     static var python: String { ProcessInfo.processInfo.environment["ZWALK_PYTHON"] ?? "python3" }
@@ -106,22 +140,25 @@ final class TmuxSession {
         screen.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { $0.contains("▀") }
     }
 
+    /// zwalk on the shipped model in a fresh tmux session, once its first frame is up.
+    func start(_ dir: String, width: Int = 100, height: Int = 30, _ extra: String = "") throws -> TmuxSession {
+        let tmux = try TmuxSession(width: width, height: height,
+                                   command: "\(zwalkBinary) \(model) --color 256 --export-dir \(dir) \(extra)", cwd: dir)
+        _ = try tmux.waitFor("the first frame and the directions panel", timeout: 60) {
+            $0.contains("vae_decoder.onnx") && $0.contains("ms") && $0.contains("▀") && $0.contains("0.00σ")
+        }
+        #expect(try tmux.paneMode() == "", "the pane is in a tmux mode: keys would not reach zwalk")
+        return tmux
+    }
+
     @Test func startsStepsExportsResizesAndQuits() throws {
         let dir = try temporaryDirectory()
-        let status = dir + "/status"
-        let tmux = try TmuxSession(width: 100, height: 30,
-                                   command: "\(zwalkBinary) \(model) --color 256 --export-dir \(dir); echo $? > \(status)",
-                                   cwd: dir)
+        let tmux = try start(dir)
         defer { tmux.close() }
 
         // It starts on the shipped model and shows an image made of block characters, in colour.
-        // The first frame, and the direction set ranked (per-axis ranking decodes a few hundred
-        // samples in the background; steps pressed before it is ready have nothing to walk).
-        let first = try tmux.waitFor("the first frame and the directions panel", timeout: 60) {
-            $0.contains("vae_decoder.onnx") && $0.contains("ms") && $0.contains("▀") && $0.contains("0.00σ")
-        }
+        let first = try tmux.screen()
         #expect(imageRows(first).count >= 20, "image rows: \(imageRows(first).count)")
-        #expect(try tmux.paneMode() == "", "the pane is in a tmux mode: keys would not reach zwalk")
         let coloured = try tmux.screen(escapes: true)
         #expect(coloured.contains("38;5;") && coloured.contains("48;5;"), "no 256-colour cells on screen")
 
@@ -139,6 +176,7 @@ final class TmuxSession {
         let pngs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".png") }
         #expect(pngs.count == 1, "exported files: \(pngs); screen: \(written)")
         if let png = pngs.first {
+            #expect(written.contains(png), "the status line does not name the file written")
             let (image, text) = try PNGCodec.read(path: dir + "/" + png)
             let latent = try #require(try PNGMetadata(text: text).latents()?.first)
             #expect(text[PNGMetadata.Key.modelSHA256] == (try SHA256.hash(file: model)))
@@ -149,7 +187,7 @@ final class TmuxSession {
         }
 
         // Resizing to 40×12 and back keeps it alive and laid out.
-        try tmux.tmux(["resize-window", "-t", tmux.name, "-x", "40", "-y", "12"])
+        try tmux.resize(40, 12)
         // The compact layout: the picture, a status line with the walk's position, the hint bar.
         let small = try tmux.waitFor("the 40×12 layout") { s in
             let lines = s.split(separator: "\n")
@@ -157,16 +195,83 @@ final class TmuxSession {
         }
         #expect(imageRows(small).count >= 5, "40×12 screen:\n\(small)")
         #expect(small.split(separator: "\n").allSatisfy { $0.count <= 40 }, "a line wider than the terminal")
-        try tmux.tmux(["resize-window", "-t", tmux.name, "-x", "100", "-y", "30"])
+        try tmux.resize(100, 30)
         let big = try tmux.waitFor("the 100×30 layout with the directions panel") { $0.contains("Directions") && $0.contains("j/k") }
-        let pane = try tmux.tmux(["display", "-p", "-t", tmux.name, "#{window_width}x#{window_height} #{pane_width}x#{pane_height}"])
-        #expect(imageRows(big).count >= 20, "pane: \(pane)")
+        #expect(imageRows(big).count >= 20, "100×30 screen:\n\(big)")
 
         // `q` exits with status 0 and gives the terminal back.
         try tmux.keys("q")
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: status) { usleep(100_000) }
-        let code = try? String(contentsOfFile: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(code == "0")
+        #expect(try tmux.exitStatus() == 0)
+        #expect(try tmux.terminalRestored(), "left on the alternate screen or with the cursor hidden")
+    }
+
+    @Test func survivesTerminalsDownToOneCell() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir)
+        defer { tmux.close() }
+        for (w, h) in [(1, 1), (2, 1), (1, 5), (12, 3), (79, 23), (20, 60), (200, 60)] {
+            try tmux.resize(w, h)
+            try tmux.keys("l")       // a key (and a decode) at every size
+            usleep(300_000)
+            #expect(try tmux.programPID() != nil, "zwalk died at \(w)×\(h)")
+            let lines = try tmux.screen().split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.allSatisfy { $0.count <= w }, "a line wider than \(w) at \(w)×\(h)")
+        }
+        try tmux.resize(100, 30)
+        let back = try tmux.waitFor("the full layout again") { $0.contains("Directions") && $0.contains("seed") }
+        #expect(imageRows(back).count >= 20)
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test func helpCommandLineAndSeedKeysWork() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir)
+        defer { tmux.close() }
+
+        // `?` shows the help generated from the key table; any key closes it.
+        try tmux.keys("?")
+        let help = try tmux.waitFor("the help overlay") { $0.contains("this help") }
+        #expect(help.contains("export") && help.contains("undo"), "help:\n\(help)")
+        try tmux.keys("Escape")
+        _ = try tmux.waitFor("the help to close") { !$0.contains("this help") }
+
+        // `:seed 42` and `:export` from the command line; the status line says what happened.
+        try tmux.keys(":", "seed 42", "Enter")
+        _ = try tmux.waitFor("seed 42 in the status line") { $0.contains("seed 42") }
+        try tmux.keys(":", "export mine.png", "Enter")
+        _ = try tmux.waitFor("the export message") { $0.contains("mine.png") }
+        #expect(FileManager.default.fileExists(atPath: dir + "/mine.png"))
+        // Exporting to the same name again does not overwrite it silently.
+        let firstBytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/mine.png"))
+        try tmux.keys("r")
+        _ = try tmux.waitFor("seed 43") { $0.contains("seed 43") }
+        try tmux.keys(":", "export mine.png", "Enter")
+        _ = try tmux.waitFor("a refusal to overwrite") { $0.contains("not overwritten") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/mine.png")) == firstBytes)
+
+        // `u` takes the new seed back.
+        try tmux.keys("u")
+        _ = try tmux.waitFor("seed 42 again after undo") { $0.contains("seed 42") }
+
+        try tmux.keys(":", "q", "Enter")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test(arguments: [("C-c", Int32(130)), ("SIGTERM", Int32(143)), ("SIGHUP", Int32(129))])
+    func signalsRestoreTheTerminal(how: String, status: Int32) throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir)
+        defer { tmux.close() }
+        try tmux.keys("l")
+        if how == "C-c" {
+            try tmux.keys("C-c")
+        } else {
+            let pid = try #require(try tmux.programPID())
+            kill(pid, how == "SIGTERM" ? SIGTERM : SIGHUP)
+        }
+        #expect(try tmux.exitStatus() == status)
+        #expect(try tmux.terminalRestored(), "left on the alternate screen or with the cursor hidden after \(how)")
     }
 
     @Test func withoutATerminalItSaysSoAndPointsToTheHeadlessCommands() throws {
