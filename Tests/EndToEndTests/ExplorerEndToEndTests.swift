@@ -274,6 +274,16 @@ final class TmuxSession {
         #expect(try tmux.terminalRestored(), "left on the alternate screen or with the cursor hidden after \(how)")
     }
 
+    @Test func anUnknownTerminalTypeGetsOneClearLine() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try TmuxSession(width: 100, height: 30, command: "TERM=no-such-terminal \(zwalkBinary) \(model)", cwd: dir)
+        defer { tmux.close() }
+        #expect(try tmux.exitStatus() == 1)
+        let screen = try tmux.screen()
+        #expect(screen.contains("'no-such-terminal' (TERM) is unknown") && screen.contains("zwalk grid"), "\(screen)")
+        #expect(!screen.contains("Error opening terminal"), "ncurses' own exit leaked through")
+    }
+
     @Test func withoutATerminalItSaysSoAndPointsToTheHeadlessCommands() throws {
         let r = try zwalk([model])
         #expect(r.status == 1)
