@@ -23,6 +23,8 @@ public final class Plan: @unchecked Sendable {
 
     let steps: [Step]
     var slots: [Tensor?]
+    /// When set, every run adds each step's wall time to it (`zwalk bench --profile`).
+    public var profile: PlanProfile?
     let inputSlots: [Int]
     let outputSlots: [Int]
     let slotByName: [String: Int]
@@ -67,9 +69,10 @@ public final class Plan: @unchecked Sendable {
             }
             want.assign(from: t)
         }
-        for step in steps {
+        for (index, step) in steps.enumerated() {
             let ins = step.inputs.map { $0.flatMap { slots[$0] } }
             let outs = step.outputs.map { slots[$0]! }
+            let started = profile == nil ? 0 : monotonicSeconds()
             do {
                 try step.kernel.run(inputs: ins, outputs: outs)
             } catch let e as EngineError {
@@ -77,7 +80,9 @@ public final class Plan: @unchecked Sendable {
             } catch {
                 throw EngineError.invalidNode(node: step.node.displayName, op: step.node.opType, reason: "\(error)")
             }
+            profile?.seconds[index] += monotonicSeconds() - started
         }
+        profile?.runs += 1
         var result = outputSlots.map { slots[$0]! }
         for name in taps {
             guard let s = slotByName[name], let t = slots[s] else {
@@ -88,9 +93,47 @@ public final class Plan: @unchecked Sendable {
         return result
     }
 
+    /// Starts a fresh per-step profile of the following runs.
+    public func startProfiling() -> PlanProfile {
+        let p = PlanProfile(nodes: steps.map(\.node), outputShapes: steps.map { $0.outputs.map { slots[$0]!.shape } })
+        profile = p
+        return p
+    }
+
     /// The shape a named value has in this plan, if it exists.
     public func shape(of name: String) -> [Int]? { slotByName[name].flatMap { slots[$0]?.shape } }
 }
+
+/// Wall time per executed node, summed over `runs` runs of a plan. Constant-folded nodes and
+/// views made at planning time cost nothing at run time and do not appear.
+public final class PlanProfile {
+    public let nodes: [Node]
+    public let outputShapes: [[[Int]]]
+    public internal(set) var seconds: [Double]
+    public internal(set) var runs = 0
+
+    init(nodes: [Node], outputShapes: [[[Int]]]) {
+        self.nodes = nodes
+        self.outputShapes = outputShapes
+        seconds = Array(repeating: 0, count: nodes.count)
+    }
+
+    /// Mean seconds per run of each node.
+    public var perRun: [Double] { seconds.map { $0 / Double(max(runs, 1)) } }
+
+    /// Mean seconds per run summed by operator type, largest first.
+    public var byOperator: [(op: String, seconds: Double, nodes: Int)] {
+        var total: [String: (Double, Int)] = [:]
+        for (node, s) in zip(nodes, perRun) {
+            let t = total[node.opType] ?? (0, 0)
+            total[node.opType] = (t.0 + s, t.1 + 1)
+        }
+        return total.map { (op: $0.key, seconds: $0.value.0, nodes: $0.value.1) }.sorted { $0.seconds > $1.seconds }
+    }
+}
+
+/// A monotonic clock in seconds, for timing runs.
+public func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// Builds plans from a model. Validation that does not depend on the batch size (unsupported
 /// operators, cycles, missing values) happens in `init`, so a bad model fails at load time.

@@ -2,6 +2,7 @@
 // encode path the explorer runs for a key press, timed end to end, with the bytes our escape
 // encoder would write for the changed cells.
 
+import ZWalkEngine
 public struct BenchmarkRow: Sendable {
     public var size: Size
     public var mode: ColorMode

@@ -2,6 +2,7 @@
 // front: every decision is in update(), every pixel in render(), every terminal call in
 // CursesTerminal.
 import Foundation
+import ZWalkEngine
 
 /// Opens the explorer on the terminal and runs it until the user quits. Returns the process exit
 /// status: 0 on quit, 128 + n when ended by signal n (Ctrl-C: 130). Throws ExplorerError when

@@ -30,7 +30,6 @@ enum WorkerJob {
 }
 
 /// Monotonic seconds.
-func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
 final class LatentComposer {

@@ -4,8 +4,6 @@ import ZWalkEngine
 // `zwalk bench`: decode time per batch size, as medians with spread, and how close the
 // BLAS-backed work comes to the machine's measured sgemm peak.
 
-func nowSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
 /// Best of a few 1024³ sgemm runs: the practical peak the model's GEMM-shaped work is measured against.
 func measureSgemmPeak() -> Double {
     let n = 1024
@@ -14,10 +12,10 @@ func measureSgemmPeak() -> Double {
     let c = Tensor(shape: [n, n])
     var best = Double.infinity
     for _ in 0..<6 {
-        let t0 = nowSeconds()
+        let t0 = monotonicSeconds()
         BLAS.sgemm(m: n, n: n, k: n, a: a.floats.baseAddress!, lda: n, b: b.floats.baseAddress!, ldb: n,
                    c: c.floats.baseAddress!, ldc: n)
-        best = min(best, nowSeconds() - t0)
+        best = min(best, monotonicSeconds() - t0)
     }
     return 2 * Double(n * n * n) / best / 1e9
 }
@@ -45,11 +43,11 @@ func benchmark(_ plan: Plan, minRuns: Int, minSeconds: Double) throws -> BenchRe
     }
     for _ in 0..<3 { _ = try plan.runBorrowing(inputs) }
     var times: [Double] = []
-    let start = nowSeconds()
-    while times.count < minRuns || (nowSeconds() - start < minSeconds && times.count < 1000) {
-        let t0 = nowSeconds()
+    let start = monotonicSeconds()
+    while times.count < minRuns || (monotonicSeconds() - start < minSeconds && times.count < 1000) {
+        let t0 = monotonicSeconds()
         _ = try plan.runBorrowing(inputs)
-        times.append(nowSeconds() - t0)
+        times.append(monotonicSeconds() - t0)
     }
     return BenchResult(batch: plan.batch, times: times.sorted(), flops: plan.flops)
 }
@@ -63,6 +61,7 @@ let benchCommand = Command(
         .value("runs", "N", "at least this many timed runs per batch size", default: "20"),
         .value("seconds", "S", "and keep timing until S seconds have passed", default: "2"),
         .flag("json", "print one JSON object (median_ms per batch size) for scripts"),
+        .flag("profile", "also time every node: milliseconds per run by operator and the slowest nodes"),
     ],
     details: "Medians, not means: the first runs and scheduler noise do not move them. `make bench` runs this beside onnxruntime."
 ) { inv in
@@ -78,9 +77,16 @@ let benchCommand = Command(
     let planner = try Planner(model: model)
     let peak = measureSgemmPeak()
     var results: [BenchResult] = []
+    var profiles: [PlanProfile] = []
     for b in batches {
         let plan = try planner.plan(batch: b)
         results.append(try benchmark(plan, minRuns: runs, minSeconds: seconds))
+        // Profiled separately: timing every node adds clock reads to the runs being measured.
+        if inv.flag("profile") {
+            let profile = plan.startProfiling()
+            _ = try benchmark(plan, minRuns: runs, minSeconds: 0)
+            profiles.append(profile)
+        }
     }
     if inv.flag("json") {
         let obj: [String: Any] = [
@@ -90,6 +96,10 @@ let benchCommand = Command(
                 return ["batch": r.batch, "median_ms": r.median * 1e3, "min_ms": r.times[0] * 1e3,
                         "p25_ms": r.quantile(0.25) * 1e3, "p75_ms": r.quantile(0.75) * 1e3, "runs": r.times.count,
                         "gflop_per_run": r.flops / 1e9, "gflops": gf, "peak_fraction": gf / peak]
+            },
+            "profiles": zip(batches, profiles).map { b, p -> [String: Any] in
+                ["batch": b, "runs": p.runs,
+                 "nodes": zip(p.nodes, p.perRun).map { ["node": $0.displayName, "op": $0.opType, "ms": $1 * 1e3] }]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
@@ -104,5 +114,25 @@ let benchCommand = Command(
                      r.batch, r.median * 1e3, r.quantile(0.25) * 1e3, r.quantile(0.75) * 1e3,
                      r.median * 1e3 / Double(r.batch), gf, 100 * gf / peak, r.times.count))
     }
+    for (b, p) in zip(batches, profiles) { printProfile(p, batch: b) }
     return 0
+}
+
+/// Where a run's time goes: per operator, then the slowest nodes with their output shapes.
+func printProfile(_ p: PlanProfile, batch: Int) {
+    let perRun = p.perRun
+    let total = perRun.reduce(0, +)
+    guard total > 0 else { return }
+    print("\nbatch \(batch): \(String(format: "%.3f", total * 1e3)) ms per run in \(p.nodes.count) nodes (\(p.runs) profiled runs)")
+    print("  operator             nodes   ms/run   share")
+    for o in p.byOperator {
+        print("  " + o.op.padding(toLength: 20, withPad: " ", startingAt: 0)
+              + String(format: " %5d   %6.3f   %5.1f%%", o.nodes, o.seconds * 1e3, 100 * o.seconds / total))
+    }
+    print("  slowest nodes:")
+    for i in perRun.indices.sorted(by: { perRun[$0] > perRun[$1] }).prefix(8) {
+        let shape = p.outputShapes[i].first.map { "[\($0.map(String.init).joined(separator: ","))]" } ?? ""
+        print(String(format: "  %6.3f ms  %5.1f%%  %@ %@ → %@", perRun[i] * 1e3, 100 * perRun[i] / total,
+                     p.nodes[i].opType as NSString, p.nodes[i].displayName as NSString, shape as NSString))
+    }
 }

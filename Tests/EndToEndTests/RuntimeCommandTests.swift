@@ -63,4 +63,22 @@ import TestSupport
         #expect(results.map { $0["batch"] as? Int } == [1, 3])
         #expect(results.allSatisfy { ($0["median_ms"] as? Double ?? 0) > 0 })
     }
+
+    @Test func benchProfileTimesEveryExecutedNode() throws {
+        let model = try ONNXLoader.load(path: vae)
+        let r = try zwalk(["bench", vae, "--batch", "2", "--runs", "3", "--seconds", "0", "--json", "--profile"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let profile = try #require((obj?["profiles"] as? [[String: Any]])?.first)
+        let nodes = profile["nodes"] as? [[String: Any]] ?? []
+        // Every node that does work at run time: the Reshape's shape Constant is folded at load
+        // and the Reshape itself is a view planned at load, so those two never run.
+        let ran = Set(nodes.compactMap { $0["node"] as? String })
+        let graphNodes = model.graph.nodes.filter { !["Constant", "Reshape"].contains($0.opType) }.map(\.displayName)
+        #expect(ran == Set(graphNodes))
+        #expect(nodes.allSatisfy { ($0["ms"] as? Double ?? -1) >= 0 })
+        #expect(profile["runs"] as? Int ?? 0 >= 3)
+        let text = try zwalk(["bench", vae, "--batch", "1", "--runs", "3", "--seconds", "0", "--profile"])
+        #expect(text.stdout.contains("ConvTranspose") && text.stdout.contains("slowest nodes"), "\(text.stdout)")
+    }
 }
