@@ -73,6 +73,13 @@ final class TmuxSession {
         try pane("#{alternate_on}") == "0" && pane("#{cursor_flag}") == "1"
     }
 
+    /// A mouse event at a 0-based cell, in the X10 encoding a TERM of tmux-256color asks for
+    /// (button 0 press, 3 release, 64 wheel up, 65 wheel down).
+    func mouse(button: Int, x: Int, y: Int) throws {
+        let bytes = [27, 91, 77, 32 + button, 33 + x, 33 + y].map { Character(UnicodeScalar(UInt8($0))) }
+        try tmux(["send-keys", "-t", name, "-l", String(bytes)])
+    }
+
     func resize(_ width: Int, _ height: Int) throws {
         try tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
     }
@@ -255,6 +262,27 @@ final class TmuxSession {
         _ = try tmux.waitFor("seed 42 again after undo") { $0.contains("seed 42") }
 
         try tmux.keys(":", "q", "Enter")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test func clickingADirectionSelectsItAndTheWheelStepsIt() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir)
+        defer { tmux.close() }
+        // The third row of the directions panel.
+        let lines = try tmux.screen().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let rows = lines.indices.filter { lines[$0].contains("0.00σ") }
+        #expect(rows.count >= 3)
+        let y = rows[2]
+        let x = lines[y].distance(from: lines[y].startIndex, to: lines[y].firstIndex(of: "│")!) + 3
+        #expect(!lines[y].contains("▸"))
+        try tmux.mouse(button: 0, x: x, y: y)
+        try tmux.mouse(button: 3, x: x, y: y)
+        let selected = try tmux.waitFor("the clicked row selected") { $0.split(separator: "\n", omittingEmptySubsequences: false)[y].contains("▸") }
+        #expect(selected.split(separator: "\n", omittingEmptySubsequences: false)[rows[0]].contains("▸") == false)
+        try tmux.mouse(button: 64, x: x, y: y)
+        _ = try tmux.waitFor("a wheel step on that row") { $0.split(separator: "\n", omittingEmptySubsequences: false)[y].contains("+0.25σ") }
+        try tmux.keys("q")
         #expect(try tmux.exitStatus() == 0)
     }
 
