@@ -183,10 +183,12 @@ func isWide(_ v: UInt32) -> Bool {
 /// Display width of text after sanitising (one column per kept scalar).
 public func displayWidth(_ text: String) -> Int { displayScalars(text).count }
 
-/// Cuts text to `width` columns, ending in "…" when it had to be cut.
+/// Cuts text to `width` columns, ending in "…" when it had to be cut (with no space before it).
 public func truncate(_ text: String, to width: Int) -> String {
     guard width > 0 else { return "" }
     let s = displayScalars(text)
     if s.count <= width { return String(String.UnicodeScalarView(s)) }
-    return String(String.UnicodeScalarView(s.prefix(width - 1))) + "…"
+    var kept = s.prefix(width - 1)
+    while kept.last == " " { kept = kept.dropLast() }
+    return String(String.UnicodeScalarView(kept)) + "…"
 }

@@ -171,10 +171,13 @@ private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: I
 /// The status line's fields, left to right.
 func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     var f: [String] = []
-    // Without the panel, the direction being walked leads: it is what the keys change.
+    // Without the panel, the direction being walked leads: it is what the keys change. Its value
+    // comes first and its name is cut short, so that what a step changes stays on a narrow line
+    // even beside a message.
     if compact, state.selected < state.directions.count {
         let v = state.spec.coefficients[state.selected]
-        f.append("\(state.directions.names[state.selected]) \(formatSigned(v)) \(state.selected + 1)/\(state.directions.count)")
+        let name = truncate(state.directions.names[state.selected], to: 12)
+        f.append("\(formatSigned(v)) \(name) \(state.selected + 1)/\(state.directions.count)")
     }
     f.append(state.spec.base == nil ? "seed \(state.spec.seed)" : "seed \(state.spec.seed) + walk")
     if state.spec.base == nil { f.append("ψ " + formatFixed(state.spec.psi, 2)) }

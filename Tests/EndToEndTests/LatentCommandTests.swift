@@ -3,6 +3,7 @@ import Testing
 import ZWalkEngine
 import ZWalkFormats
 import ZWalkImage
+import ZWalkLatent
 
 /// The latent toolkit's commands as scripts and papers use them, run as the real executable on
 /// the shipped model. Serialized: each run already uses every core of a small machine.
@@ -105,7 +106,9 @@ import ZWalkImage
             #expect(t.shape == [10, 10])
             let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".json"))) as? [String: Any]
             #expect(sidecar?["model_sha256"] as? String == (try sha256(vae)))
-            #expect(r.stdout.contains("z[0]"), "axis directions of a 10-d latent print the axis names: \(r.stdout)")
+            // Axis directions print each axis's name: the model's zwalk.dim_names, else z[i].
+            let names = Prior.dimensionNames(of: try ONNXLoader.load(path: vae), latentCount: 10) ?? (0..<10).map { "z[\($0)]" }
+            #expect(names.allSatisfy { r.stdout.contains($0) }, "axis directions should name \(names): \(r.stdout)")
         }
     }
 

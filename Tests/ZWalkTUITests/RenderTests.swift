@@ -101,7 +101,18 @@ import Testing
         let s = startedState()
         let c = render(s, size: Size(width: 60, height: 12))
         #expect(!c.text.contains("Directions"))
-        #expect(c.lines[10].hasPrefix("  z[0]  0.00σ 1/4 · seed 7"), "\(c.lines[10])")
+        #expect(c.lines[10].hasPrefix("   0.00σ z[0] 1/4 · seed 7"), "\(c.lines[10])")
+    }
+
+    @Test func aLongDirectionNameLeavesRoomForItsValueOnANarrowScreen() {
+        var s = startedState()
+        s.spec.directions = WalkDirections(method: "axes", vectors: s.spec.directions.vectors,
+                                           names: ["background brightness", "b", "c", "d"])
+        s.spec.coefficients[0] = 1
+        s.message = StatusMessage(text: "wrote zwalk-7-1.png", isWarning: false)
+        let line = render(s, size: Size(width: 40, height: 12)).lines[10]
+        #expect(line.hasPrefix("  +1.00σ backgr"), "\(line)")
+        #expect(line.hasSuffix("wrote zwalk-7-1.png"), "\(line)")
     }
 
     /// No size may crash or draw outside the canvas, in any mode and overlay.
