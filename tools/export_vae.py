@@ -36,7 +36,8 @@ ALLOWED_OPS = {
 DATASET = "sprites64"
 
 
-OBJECTIVE_NAMES = {"beta": "beta-VAE", "tcvae": "beta-TCVAE", "capacity": "capacity-annealed beta-VAE"}
+OBJECTIVE_NAMES = {"beta": "beta-VAE", "tcvae": "beta-TCVAE", "capacity": "capacity-annealed beta-VAE",
+                   "adagvae": "Ada-GVAE (weakly supervised beta-VAE)"}
 
 
 def base_metadata(role: str, kind: str = "beta-VAE") -> dict:

@@ -8,7 +8,9 @@ Factors (all sampled independently and uniformly):
   shape       int   0 circle, 1 square, 2 triangle, 3 heart, 4 star
   x           float sprite centre, pixels from the left edge, in [X_MIN, X_MAX]
   y           float sprite centre, pixels from the top edge,  in [Y_MIN, Y_MAX]
-  scale       float bounding radius of the sprite in pixels / R_MAX, in [SCALE_MIN, 1]
+  scale       float linear size in [SCALE_MIN, 1]: all shapes cover the same area at the same
+                    scale (SIZE_GAIN), and the one with the least area for its reach, the
+                    triangle, has bounding radius scale * R_MAX pixels
   rotation    float radians in [-ROT_MAX, ROT_MAX] (ROT_MAX = 30 deg).  The smallest
                     rotational symmetry period among the shapes is the star's 72 deg,
                     so on this range rotation is unambiguous for every shape except the
@@ -40,7 +42,7 @@ SHAPES = ("circle", "square", "triangle", "heart", "star")
 FACTOR_NAMES = ("shape", "x", "y", "scale", "rotation", "hue", "background")
 CONTINUOUS_FACTORS = ("x", "y", "scale", "rotation", "hue", "background")
 
-R_MAX = 13.0          # bounding radius (pixels) at scale 1
+R_MAX = 15.0          # largest bounding radius (pixels) at scale 1 (the triangle's; see SIZE_GAIN)
 SCALE_MIN = 0.5
 MARGIN = 1.5
 X_MIN = R_MAX + MARGIN
@@ -146,6 +148,24 @@ def _sdf_unit(shape: int, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     raise ValueError(shape)
 
 
+def _unit_area(shape: int, step: float = 1.0 / 512) -> float:
+    """Area of a unit shape (bounding radius <= 1), by counting grid points inside it."""
+    g = np.arange(-1.0 + step / 2, 1.0, step)
+    px, py = np.meshgrid(g, g)
+    d = _sdf_unit(shape, px, py)
+    return float((d < 0).sum()) * step * step
+
+
+# Equal area at equal scale: each unit shape is shrunk by SIZE_GAIN[shape] so that every shape
+# covers the same area as the triangle, the shape with the least area for its bounding radius (1).
+# Without this, the size seen in the image depends on shape as much as on scale (at the same
+# bounding radius a circle covers 2.3 times the triangle's area), and "scale" is not what a viewer
+# would call the sprite's size.  No shape grows beyond bounding radius 1, so the insets hold.
+_AREAS = np.array([_unit_area(k) for k in range(len(SHAPES))])
+SIZE_GAIN = np.sqrt(_AREAS.min() / _AREAS)
+assert np.all(SIZE_GAIN <= 1.0 + 1e-9)
+
+
 def _hsv_to_rgb(h: np.ndarray, s: float, v: float) -> np.ndarray:
     h6 = (h % 1.0) * 6.0
     k = (np.array([5.0, 3.0, 1.0])[None, :] + h6[:, None]) % 6.0
@@ -170,6 +190,22 @@ def sample_factors(n: int, seed: int) -> dict:
     }
 
 
+def sample_pairs(n: int, seed: int) -> tuple[dict, dict, np.ndarray]:
+    """n pairs of factor tables that differ in exactly one factor (weak supervision for
+    Ada-GVAE training): the second table copies the first, then resamples the factor named by
+    `changed[i]` (an index into FACTOR_NAMES) for pair i.  A resampled shape may equal the old
+    one; that pair then shares every factor, which the training objective copes with."""
+    first = sample_factors(n, seed)
+    fresh = sample_factors(n, seed + 1)
+    rng = np.random.RandomState(seed + 2)
+    changed = rng.randint(0, len(FACTOR_NAMES), size=n)
+    second = {k: v.copy() for k, v in first.items()}
+    for j, name in enumerate(FACTOR_NAMES):
+        pick = changed == j
+        second[name][pick] = fresh[name][pick]
+    return first, second, changed
+
+
 def render(factors: dict, chunk: int = 2048) -> np.ndarray:
     """Render images for a factor table. Returns float32 [n,3,64,64] in [0,1]."""
     n = len(factors["shape"])
@@ -185,7 +221,8 @@ def render(factors: dict, chunk: int = 2048) -> np.ndarray:
         for shape in np.unique(shapes):
             idx = np.nonzero(shapes == shape)[0]
             g = lambda k: np.asarray(factors[k][sl][idx], dtype=np.float32)[:, None, None]
-            x, y, sc, rot = g("x"), g("y"), g("scale") * np.float32(R_MAX), g("rotation")
+            x, y, rot = g("x"), g("y"), g("rotation")
+            sc = g("scale") * np.float32(R_MAX * SIZE_GAIN[int(shape)])
             dx, dy = gx - x, -(gy - y)                      # y up in the shape frame
             cr, sr = np.cos(rot), np.sin(rot)
             # inverse rotation (counter-clockwise by rot in the y-up frame), then unscale
