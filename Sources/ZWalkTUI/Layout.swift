@@ -30,7 +30,13 @@ public func computeLayout(size: Size, imageAspect: Size) -> ScreenLayout {
     var panel: Rect? = nil, list: Rect? = nil, footer: Rect? = nil
     var paneWidth = w
     if w >= minimumPanelScreen.width && h >= minimumPanelScreen.height {
-        let pw = min(48, max(28, w / 3))
+        var pw = min(48, max(28, w / 3))
+        // A picture limited by the height leaves columns beside it: the panel takes them (keeping
+        // a column of margin each side of the picture, up to 64 wide) so that direction names
+        // need not be cut. The picture keeps its size.
+        let besidePanel = ImageRenderer.fit(imageWidth: imageAspect.width, imageHeight: imageAspect.height,
+                                            in: Size(width: w - pw - 1, height: bodyHeight))
+        pw += max(0, min(w - pw - 1 - besidePanel.width - 2, 64 - pw))
         let p = Rect(x: w - pw, y: 0, width: pw, height: bodyHeight)
         panel = p
         paneWidth = w - pw - 1

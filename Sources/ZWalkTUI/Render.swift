@@ -105,9 +105,13 @@ private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
     }
 }
 
+/// Names get the room the bar does not need: a bar of 8 columns still reads as a position, while
+/// a name cut short ("x positi…") loses what the direction is.
 private func panelNameWidth(_ d: WalkDirections, listWidth: Int) -> Int {
     let longest = d.names.map(displayWidth).max() ?? 4
-    return max(3, min(longest, 14, max(3, (listWidth - 9) / 3)))
+    let score = d.scores != nil && listWidth >= 44 ? 7 : 0
+    // marker 2 + name + 1 + score + bar ≥ 8 + 1 + value 7
+    return max(3, min(longest, 22, listWidth - 19 - score))
 }
 
 /// The coefficient bar's range: ±3σ fills it.

@@ -8,14 +8,15 @@ import Testing
         let l = computeLayout(size: Size(width: 80, height: 24), imageAspect: square)
         #expect(l.hints == Rect(x: 0, y: 23, width: 80, height: 1))
         #expect(l.status == Rect(x: 0, y: 22, width: 80, height: 1))
-        #expect(l.panel == Rect(x: 52, y: 0, width: 28, height: 22))
-        #expect(l.image == Rect(x: 3, y: 0, width: 44, height: 22))
+        // The picture fills the height; the columns it leaves go to the panel, less a margin.
+        #expect(l.panel == Rect(x: 47, y: 0, width: 33, height: 22))
+        #expect(l.image == Rect(x: 1, y: 0, width: 44, height: 22))
         #expect(l.directionList?.height == 19)
     }
 
     @Test func largeTerminalGivesTheImageTheRoom() {
         let l = computeLayout(size: Size(width: 200, height: 60), imageAspect: square)
-        #expect(l.panel?.width == 48)
+        #expect(l.panel?.width == 64)
         #expect(l.image.height == 58 && l.image.width == 116)
         #expect(l.image.maxX <= l.panel!.x)
     }
@@ -69,7 +70,7 @@ import Testing
         // The picture: 44×22 image cells, all flagged for the image path.
         #expect(c.cells.filter(\.isImage).count == 44 * 22)
         // The fake's left half is red-ish, right half blue-ish (z = seed 7's sample).
-        let left = c[3, 5], right = c[46, 5]
+        let left = c[2, 5], right = c[44, 5]
         if case .rgb(let l) = left.bg, case .rgb(let r) = right.bg {
             #expect(l.r > 0 && l.b == 0 && r.b > 0 && r.r == 0, "\(l) \(r)")
         } else { Issue.record("image cells should be truecolor: \(left) \(right)") }
@@ -102,6 +103,17 @@ import Testing
         let c = render(s, size: Size(width: 60, height: 12))
         #expect(!c.text.contains("Directions"))
         #expect(c.lines[10].hasPrefix("   0.00σ z[0] 1/4 · seed 7"), "\(c.lines[10])")
+    }
+
+    @Test func directionNamesGetTheRoomTheBarDoesNotNeed() {
+        var s = startedState()
+        s.spec.directions = WalkDirections(method: "axes", vectors: s.spec.directions.vectors,
+                                           names: ["background brightness", "x position", "c", "d"])
+        let at120 = render(s, size: Size(width: 120, height: 40)).text
+        #expect(at120.contains("x position ") && at120.contains("background brightn"), "\(at120)")
+        // At 80×24 the panel is narrow: names are cut, the bar keeps 8 columns and the value shows.
+        let row = render(s, size: Size(width: 80, height: 24)).lines.first { $0.contains("▸") } ?? ""
+        #expect(row.contains("backgr") && row.contains("0.00σ") && row.contains("│"), "\(row)")
     }
 
     @Test func aLongDirectionNameLeavesRoomForItsValueOnANarrowScreen() {
