@@ -9,7 +9,7 @@ enum ElementwiseOps {
         "Abs": unary { _ in { abs($0) } },
         "Sqrt": unary { _ in { sqrtf($0) } },
         "Reciprocal": unary { _ in { 1 / $0 } },
-        "Exp": unary { _ in { expf($0) } },
+        "Exp": vectorUnary(VectorMath.exp),
         "Log": unary { _ in { logf($0) } },
         "Erf": unary { _ in { erff($0) } },
         "Floor": unary { _ in { floorf($0) } },
@@ -18,9 +18,9 @@ enum ElementwiseOps {
         "Sin": unary { _ in { sinf($0) } },
         "Cos": unary { _ in { cosf($0) } },
         // activations
-        "Relu": unary { _ in { max($0, 0) } },
-        "Sigmoid": unary { _ in { sigmoid($0) } },
-        "Tanh": unary { _ in { tanhf($0) } },
+        "Relu": vectorUnary(VectorMath.relu),
+        "Sigmoid": vectorUnary(VectorMath.sigmoid),
+        "Tanh": vectorUnary(VectorMath.tanh),
         "Softplus": unary { _ in { softplus($0) } },
         "Softsign": unary { _ in { $0 / (1 + abs($0)) } },
         "Mish": unary { _ in { x in x * tanhf(softplus(x)) } },
@@ -85,11 +85,6 @@ enum ElementwiseOps {
         "Clip": clip,
     ]
 
-    @inline(__always) static func sigmoid(_ x: Float) -> Float {
-        // Split by sign so exp never overflows.
-        x >= 0 ? 1 / (1 + expf(-x)) : { let e = expf(x); return e / (1 + e) }()
-    }
-
     @inline(__always) static func softplus(_ x: Float) -> Float {
         x > 20 ? x : log1pf(expf(x))
     }
@@ -100,22 +95,7 @@ enum ElementwiseOps {
     static func unary(_ make: @escaping @Sendable (OpContext) throws -> @Sendable (Float) -> Float) -> OpFactory {
         return { ctx in
             let x = try ctx.input(0)
-            if x.dtype != .float32 {
-                // Integer Neg/Abs/Sign appear in shape arithmetic.
-                let intFn: (@Sendable (Int64) -> Int64)?
-                switch ctx.node.opType {
-                case "Neg": intFn = { 0 &- $0 }
-                case "Abs": intFn = { $0 < 0 ? 0 &- $0 : $0 }
-                case "Relu": intFn = { max($0, 0) }
-                case "Sign": intFn = { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
-                default: intFn = nil
-                }
-                guard let g = intFn else { throw ctx.error("input must be float, got \(x.dtype)") }
-                return KernelPlan(outputs: [OutputSpec(dtype: x.dtype, shape: x.shape)], kernel: ClosureKernel { ins, outs in
-                    let a = ins[0]!.ints, y = outs[0].ints
-                    for i in 0..<a.count { y[i] = g(a[i]) }
-                })
-            }
+            if x.dtype != .float32 { return try integerUnary(ctx, x) }
             let f = try make(ctx)
             return KernelPlan(outputs: [OutputSpec(shape: x.shape)], kernel: ClosureKernel { ins, outs in
                 let a = ins[0]!.floats.baseAddress!, y = outs[0].floats.baseAddress!
@@ -124,6 +104,37 @@ enum ElementwiseOps {
                 }
             })
         }
+    }
+
+    /// A unary op with a whole-buffer kernel (VectorMath): the hot activations of decoders.
+    static func vectorUnary(_ kernel: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> OpFactory {
+        return { ctx in
+            let x = try ctx.input(0)
+            if x.dtype != .float32 { return try integerUnary(ctx, x) }
+            return KernelPlan(outputs: [OutputSpec(shape: x.shape)], kernel: ClosureKernel { ins, outs in
+                let a = UnsafePointer(ins[0]!.floats.baseAddress!), y = outs[0].floats.baseAddress!
+                Parallel.forEach(outs[0].count, grain: 32768) { r in
+                    kernel(a + r.lowerBound, y + r.lowerBound, r.count)
+                }
+            })
+        }
+    }
+
+    /// Integer Neg/Abs/Relu/Sign: they appear in shape arithmetic.
+    static func integerUnary(_ ctx: OpContext, _ x: PlannedValue) throws -> KernelPlan {
+        let intFn: (@Sendable (Int64) -> Int64)?
+        switch ctx.node.opType {
+        case "Neg": intFn = { 0 &- $0 }
+        case "Abs": intFn = { $0 < 0 ? 0 &- $0 : $0 }
+        case "Relu": intFn = { max($0, 0) }
+        case "Sign": intFn = { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }
+        default: intFn = nil
+        }
+        guard let g = intFn else { throw ctx.error("input must be float, got \(x.dtype)") }
+        return KernelPlan(outputs: [OutputSpec(dtype: x.dtype, shape: x.shape)], kernel: ClosureKernel { ins, outs in
+            let a = ins[0]!.ints, y = outs[0].ints
+            for i in 0..<a.count { y[i] = g(a[i]) }
+        })
     }
 
     // MARK: binary
