@@ -41,16 +41,31 @@ public struct BroadcastLayout: Sendable {
     /// dimension; inside a run input k advances by `innerSteps[k]`.
     @inline(__always)
     public func forEachRun(_ body: (Int, (Int, Int, Int), Int) -> Void) {
+        forEachRun(in: 0..<runCount, body)
+    }
+
+    /// Runs along the innermost merged dimension: count / dims.last.
+    public var runCount: Int { count == 0 ? 0 : count / max(dims[dims.count - 1], 1) }
+
+    /// As forEachRun, for the runs in `runs` only (a slice of the work for one thread).
+    @inline(__always)
+    public func forEachRun(in runs: Range<Int>, _ body: (Int, (Int, Int, Int), Int) -> Void) {
         let r = dims.count
         let inner = dims[r - 1]
-        let outer = count / max(inner, 1)
-        if count == 0 { return }
+        if count == 0 || runs.isEmpty { return }
         let s0 = strides.count > 0 ? strides[0] : [Int](repeating: 0, count: r)
         let s1 = strides.count > 1 ? strides[1] : [Int](repeating: 0, count: r)
         let s2 = strides.count > 2 ? strides[2] : [Int](repeating: 0, count: r)
+        // The odometer's position and the input offsets at the first run.
         var idx = [Int](repeating: 0, count: r)
         var o0 = 0, o1 = 0, o2 = 0
-        for run in 0..<outer {
+        var rest = runs.lowerBound
+        for d in stride(from: r - 2, through: 0, by: -1) {
+            idx[d] = rest % dims[d]
+            rest /= dims[d]
+            o0 += idx[d] * s0[d]; o1 += idx[d] * s1[d]; o2 += idx[d] * s2[d]
+        }
+        for run in runs {
             body(run * inner, (o0, o1, o2), inner)
             // odometer over dims[0..<r-1]
             var d = r - 2

@@ -68,8 +68,15 @@ func graph(_ nodes: [Node], inputs: [(String, [Dim])], outputs: [String], initia
         let layout = BroadcastLayout(output: out, inputs: [a, b])
         var seen = [(Int, Int)](repeating: (-1, -1), count: out.reduce(1, *))
         let steps = layout.innerSteps
-        layout.forEachRun { o, offs, n in
-            for i in 0..<n { seen[o + i] = (offs.0 + i * steps[0], offs.1 + i * steps[1]) }
+        // Visited in uneven slices of runs, as the threads split the work.
+        var start = 0, width = 1
+        while start < layout.runCount {
+            let end = min(layout.runCount, start + width)
+            layout.forEachRun(in: start..<end) { o, offs, n in
+                for i in 0..<n { seen[o + i] = (offs.0 + i * steps[0], offs.1 + i * steps[1]) }
+            }
+            start = end
+            width += 2
         }
         let os = Shape.strides(out)
         func offset(_ shape: [Int], _ flat: Int) -> Int {
