@@ -6,7 +6,8 @@
 Writes the benchmark set (tools/bench_models.py), then for each model runs
 `zwalk bench MODEL --batch … --threads … --runs … --json` and times onnxruntime with the same
 batch sizes and thread count, one after the other (never both at once: they would share the
-cores). Prints model, batch, zwalk ms, onnxruntime ms and the ratio zwalk/onnxruntime (below 1 means
+cores). onnxruntime runs in a fresh Python process per model: run in this one, it left the next
+zwalk measurement up to 1.6x slower (its thread pools outlive the sessions). Prints model, batch, zwalk ms, onnxruntime ms and the ratio zwalk/onnxruntime (below 1 means
 zwalk is faster), medians of at least --runs runs after warm-ups. Without a zwalk binary, or
 with one that has no bench command yet, it says so and prints onnxruntime's column alone.
 """
@@ -76,6 +77,16 @@ def run_zwalk(zwalk: str, model: str, batches: list[int], threads: int, runs: in
     raise RuntimeError(f"`{' '.join(cmd)}` printed no JSON object with \"results\":\n{p.stdout[:600]}")
 
 
+def time_onnxruntime_isolated(path: str, batches: list[int], threads: int, runs: int) -> list[dict]:
+    """bench_models.time_onnxruntime in a child process, so nothing of onnxruntime stays behind."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_models; "
+            "print(json.dumps(bench_models.time_onnxruntime(sys.argv[2], json.loads(sys.argv[3]), "
+            "int(sys.argv[4]), int(sys.argv[5]))))")
+    p = subprocess.run([sys.executable, "-c", code, HERE, path, json.dumps(batches), str(threads), str(runs)],
+                       capture_output=True, text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--zwalk", default=DEFAULT_ZWALK, help="the zwalk binary (default: .build/release/zwalk)")
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                 zwalk_note = f"{e}; showing onnxruntime alone."
             except RuntimeError as e:
                 failures.append(f"{name}: {e}")
-        ort = {r["batch"]: r["median_ms"] for r in bench_models.time_onnxruntime(path, args.batch, args.threads, args.runs)}
+        ort = {r["batch"]: r["median_ms"] for r in time_onnxruntime_isolated(path, args.batch, args.threads, args.runs)}
         for b in args.batch:
             z, o = zw.get(b), ort.get(b)
             rows.append({"model": name, "batch": b, "zwalk_ms": z, "onnxruntime_ms": o,
