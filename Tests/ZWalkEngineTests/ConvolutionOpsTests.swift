@@ -103,7 +103,29 @@ struct ConvCase: CustomStringConvertible, Sendable {
         ConvCase(name: "large image, row blocks", x: [1, 64, 64, 64], w: [2, 64, 3, 3], attrs: ["pads": .ints([1, 1, 1, 1])]),
         ConvCase(name: "runtime weight", x: [2, 3, 6, 6], w: [4, 3, 3, 3], attrs: ["pads": .ints([1, 1, 1, 1])], constantWeight: false),
         ConvCase(name: "kernel_shape attribute", x: [1, 2, 6, 6], w: [2, 2, 3, 3], attrs: ["kernel_shape": .ints([3, 3])]),
+        // the direct kernel for few output channels (≤ 4, stride 1, dilation 1, groups 1)
+        ConvCase(name: "to RGB, batch 1, odd sizes", x: [1, 5, 13, 11], w: [3, 5, 3, 3], attrs: ["pads": .ints([1, 1, 1, 1])]),
+        ConvCase(name: "to 1 channel, 5x5 asymmetric pads", x: [3, 2, 9, 7], w: [1, 2, 5, 5],
+                 attrs: ["pads": .ints([2, 0, 1, 3])], bias: false),
+        ConvCase(name: "to RGB 1-D", x: [2, 3, 17], w: [3, 3, 5], attrs: ["pads": .ints([2, 1])]),
+        ConvCase(name: "to RGB, rows shorter than a vector, runtime weight", x: [2, 4, 6, 5], w: [3, 4, 3, 2],
+                 attrs: ["pads": .ints([0, 1, 2, 0])], constantWeight: false),
+        ConvCase(name: "to RGB, large image in row blocks", x: [1, 16, 70, 67], w: [3, 16, 3, 3], attrs: ["pads": .ints([1, 1, 1, 1])]),
     ]
+
+    /// Which convolutions the direct few-outputs kernel takes.
+    @Test func fewOutputsKernelTakesStrideOneConvolutionsToFewChannels() throws {
+        func setup(_ x: [Int], _ w: [Int], _ attrs: [String: AttributeValue] = [:]) throws -> ConvolutionOps.Setup {
+            try ConvolutionOps.convSetup(convOpContext("Conv", attrs, shapes: [x, w]))
+        }
+        #expect(FewOutputsConvKernel.applies(to: try setup([1, 64, 32, 32], [3, 64, 3, 3], ["pads": .ints([1, 1, 1, 1])])))
+        #expect(FewOutputsConvKernel.applies(to: try setup([1, 3, 17], [4, 3, 5])))
+        #expect(!FewOutputsConvKernel.applies(to: try setup([1, 64, 32, 32], [5, 64, 3, 3])))
+        #expect(!FewOutputsConvKernel.applies(to: try setup([1, 8, 32, 32], [3, 8, 3, 3], ["strides": .ints([2, 2])])))
+        #expect(!FewOutputsConvKernel.applies(to: try setup([1, 8, 32, 32], [3, 8, 3, 3], ["dilations": .ints([2, 2])])))
+        #expect(!FewOutputsConvKernel.applies(to: try setup([1, 8, 32, 32], [4, 4, 3, 3], ["group": .int(2)])))
+        #expect(!FewOutputsConvKernel.applies(to: try setup([1, 2, 5, 6, 4], [3, 2, 3, 2, 3])))
+    }
 
     static let convTransposeCases: [ConvCase] = [
         ConvCase(name: "DCGAN k4 s2 p1, batch 2", x: [2, 8, 4, 4], w: [8, 6, 4, 4],

@@ -2,7 +2,8 @@ import Foundation
 
 /// Conv and ConvTranspose, 1-D, 2-D and 3-D (all run as 3-D with unit leading axes), through
 /// OpenBLAS sgemm: im2col + sgemm for Conv, sgemm + col2im for ConvTranspose. The naive
-/// references are in ConvolutionNaive.swift, the column movement in Im2Col.swift.
+/// references are in ConvolutionNaive.swift, the column movement in Im2Col.swift, and the direct
+/// kernel for convolutions to few channels (an RGB output layer) in ConvolutionDirect.swift.
 ///
 /// Each factory validates the node once, fixes the blocking (how many images and position rows go
 /// through one sgemm) and allocates the scratch for it, so a run only computes.
@@ -112,7 +113,8 @@ enum ConvolutionOps {
 
     static let conv: OpFactory = { ctx in
         let s = try convSetup(ctx)
-        return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)], kernel: ConvKernel(s))
+        let kernel: Kernel = FewOutputsConvKernel.applies(to: s) ? FewOutputsConvKernel(s) : ConvKernel(s)
+        return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)], kernel: kernel)
     }
 
     static let convTranspose: OpFactory = { ctx in
