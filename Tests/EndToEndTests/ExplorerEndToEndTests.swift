@@ -265,6 +265,37 @@ final class TmuxSession {
         #expect(try tmux.exitStatus() == 0)
     }
 
+    @Test func truecolorBlockStylesAndThemesSwitchLive() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir, width: 120, height: 36, "--color truecolor")
+        defer { tmux.close() }
+        #expect(try tmux.screen(escapes: true).contains("38;2;"), "no 24-bit colour on screen")
+
+        // `b` cycles half → quadrant → sextant: the status line names the style and the picture
+        // uses its characters (quadrants U+2596…U+259F, sextants U+1FB00…U+1FB3B).
+        let quadrantChars = (0x2596...0x259F).compactMap(UnicodeScalar.init).map(Character.init)
+        let sextantChars = (0x1FB00...0x1FB3B).compactMap(UnicodeScalar.init).map(Character.init)
+        try tmux.keys("b")
+        let quad = try tmux.waitFor("quadrant blocks") { $0.contains("quadrant") }
+        #expect(quad.contains { quadrantChars.contains($0) }, "no quadrant characters in the picture")
+        try tmux.keys("b")
+        let sext = try tmux.waitFor("sextant blocks") { $0.contains("sextant") }
+        #expect(sext.contains { sextantChars.contains($0) }, "no sextant characters in the picture")
+
+        // `:theme light` repaints the panels in the light theme's colours: the top row (picture
+        // and the panel's border, no message there) changes its escapes.
+        func topRow() throws -> String { String(try tmux.screen(escapes: true).split(separator: "\n").first ?? "") }
+        let darkTop = try topRow()
+        try tmux.keys(":", "theme light", "Enter")
+        _ = try tmux.waitFor("the theme message") { $0.contains("light") }
+        usleep(300_000)
+        #expect(try topRow() != darkTop, "the panel border kept its colours")
+        try tmux.keys(":", "theme no-such-theme", "Enter")
+        _ = try tmux.waitFor("a warning about the unknown theme") { $0.contains("no-such-theme") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
     @Test func clickingADirectionSelectsItAndTheWheelStepsIt() throws {
         let dir = try temporaryDirectory()
         let tmux = try start(dir)
