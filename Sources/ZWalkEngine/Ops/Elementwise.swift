@@ -139,25 +139,6 @@ enum ElementwiseOps {
 
     // MARK: binary
 
-    /// Runs `f` over a precomputed broadcast of two inputs.
-    @inline(__always)
-    static func apply<A, B, C>(_ layout: BroadcastLayout, _ a: UnsafePointer<A>, _ b: UnsafePointer<B>,
-                               _ c: UnsafeMutablePointer<C>, _ f: (A, B) -> C) {
-        let steps = layout.innerSteps
-        let sa = steps[0], sb = steps[1]
-        if layout.dims.count == 1 && sa == 1 && sb == 1 {
-            for i in 0..<layout.count { c[i] = f(a[i], b[i]) }
-            return
-        }
-        layout.forEachRun { o, offs, n in
-            let pa = a + offs.0, pb = b + offs.1, pc = c + o
-            if sa == 1 && sb == 1 { for i in 0..<n { pc[i] = f(pa[i], pb[i]) } }
-            else if sa == 1 && sb == 0 { let v = pb[0]; for i in 0..<n { pc[i] = f(pa[i], v) } }
-            else if sa == 0 && sb == 1 { let v = pa[0]; for i in 0..<n { pc[i] = f(v, pb[i]) } }
-            else { for i in 0..<n { pc[i] = f(pa[i * sa], pb[i * sb]) } }
-        }
-    }
-
     static func binaryLayout(_ ctx: OpContext) throws -> (PlannedValue, PlannedValue, [Int], BroadcastLayout) {
         let a = try ctx.input(0), b = try ctx.input(1)
         let out: [Int]
@@ -169,9 +150,10 @@ enum ElementwiseOps {
     /// gets its own specialised (vectorised) loops instead of a call per element.
     enum Arithmetic: Sendable { case add, sub, mul, div }
 
-    /// Runs a binary op over the broadcast on all threads when the output is large.
+    /// Runs `f` over a precomputed broadcast of two inputs, on all threads when the output is
+    /// large (runs of the broadcast are sliced per thread; small outputs stay on this thread).
     @inline(__always)
-    static func applyParallel<A, B, C>(_ layout: BroadcastLayout, _ a: UnsafePointer<A>, _ b: UnsafePointer<B>,
+    static func apply<A, B, C>(_ layout: BroadcastLayout, _ a: UnsafePointer<A>, _ b: UnsafePointer<B>,
                                        _ c: UnsafeMutablePointer<C>, _ f: (A, B) -> C) {
         let steps = layout.innerSteps
         let sa = steps[0], sb = steps[1]
@@ -204,10 +186,10 @@ enum ElementwiseOps {
                     let x = UnsafePointer(ins[0]!.floats.baseAddress!), y = UnsafePointer(ins[1]!.floats.baseAddress!)
                     let z = outs[0].floats.baseAddress!
                     switch op {
-                    case .add: applyParallel(layout, x, y, z) { $0 + $1 }
-                    case .sub: applyParallel(layout, x, y, z) { $0 - $1 }
-                    case .mul: applyParallel(layout, x, y, z) { $0 * $1 }
-                    case .div: applyParallel(layout, x, y, z) { $0 / $1 }
+                    case .add: apply(layout, x, y, z) { $0 + $1 }
+                    case .sub: apply(layout, x, y, z) { $0 - $1 }
+                    case .mul: apply(layout, x, y, z) { $0 * $1 }
+                    case .div: apply(layout, x, y, z) { $0 / $1 }
                     }
                 })
             }
