@@ -43,8 +43,15 @@ $(VENV)/.installed: tools/requirements-test.txt
 
 venv: deps $(VENV)/.installed
 
-build: deps
+build: deps $(BIN)
+
+# Rebuilt only when a source is newer than the binary. `swift test` compiles the zwalk module
+# for testing and leaves the binary as it was, so after `make test` a plain `swift build` would
+# spend 45 s recompiling that module back into the same program.
+BUILD_INPUTS := Package.swift $(shell find Sources -type f 2>/dev/null)
+$(BIN): $(BUILD_INPUTS)
 	$(SWIFT) build $(SWIFTFLAGS) --product zwalk
+	@touch $@
 
 run: build
 	$(BIN) $(ARGS)
