@@ -16,7 +16,9 @@ final class TmuxSession {
     let name = "zwalk"
     private let server: Process
 
-    init(width: Int, height: Int, command: String, cwd: String) throws {
+    /// `wrap`: run `command` in a shell that prints its exit status and stays (see below);
+    /// without it, `command` is the pane's program itself (an interactive shell, say).
+    init(width: Int, height: Int, command: String, cwd: String, wrap: Bool = true) throws {
         socket = cwd + "/tmux.sock"
         let config = cwd + "/tmux.conf"
         try Data().write(to: URL(fileURLWithPath: config))
@@ -38,7 +40,7 @@ final class TmuxSession {
         // The shell stays after the program exits and prints its status on the screen it left,
         // which is how a person sees both.
         try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "-c", cwd,
-                  "\(command); echo exit=$?; sleep 600"])
+                  wrap ? "\(command); echo exit=$?; sleep 600" : command])
     }
 
     /// The program's pid (the pane runs a shell around it).
@@ -315,6 +317,30 @@ final class TmuxSession {
         _ = try tmux.waitFor("a wheel step on that row") { $0.split(separator: "\n", omittingEmptySubsequences: false)[y].contains("+0.25σ") }
         try tmux.keys("q")
         #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test func ctrlZSuspendsToTheShellAndFgResumes() throws {
+        let dir = try temporaryDirectory()
+        // An interactive shell with job control, as a person has.
+        let tmux = try TmuxSession(width: 100, height: 30, command: "env -i TERM=xterm-256color HOME=\(dir) PS1='shell$ ' bash --norc -i",
+                                   cwd: dir, wrap: false)
+        defer { tmux.close() }
+        _ = try tmux.waitFor("the shell prompt") { $0.contains("shell$") }
+        try tmux.keys("\(zwalkBinary) \(model) --color 256", "Enter")
+        _ = try tmux.waitFor("the first frame") { $0.contains("0.00σ") && $0.contains("q quit") }
+
+        try tmux.keys("C-z")
+        _ = try tmux.waitFor("the shell's job report") { $0.contains("Stopped") }
+        #expect(try tmux.terminalRestored(), "suspended with the alternate screen on or the cursor hidden")
+
+        try tmux.keys("fg", "Enter")
+        _ = try tmux.waitFor("the explorer again") { $0.contains("0.00σ") && $0.contains("q quit") }
+        try tmux.keys("l")
+        _ = try tmux.waitFor("a step after resuming") { $0.contains("+0.25σ") }
+        try tmux.keys("q")
+        _ = try tmux.waitFor("the prompt after quitting") { $0.split(separator: "\n").last?.hasPrefix("shell$") == true }
+        try tmux.keys("echo status=$?", "Enter")
+        _ = try tmux.waitFor("exit status 0") { $0.contains("status=0") }
     }
 
     @Test(arguments: [("C-c", Int32(130)), ("SIGTERM", Int32(143)), ("SIGHUP", Int32(129))])
