@@ -114,14 +114,16 @@ final class BackendWorker {
             cond.lock()
             while !stopping && pendingDecode == nil && jobs.isEmpty { cond.wait() }
             if stopping { cond.unlock(); return }
-            // Other jobs first: a direction set chosen before a step must be in place for it.
-            let job: WorkerJob? = jobs.isEmpty ? nil : jobs.removeFirst()
-            let decode: DecodeRequest? = job == nil ? pendingDecode : nil
-            if job == nil { pendingDecode = nil }
+            // The picture first: a direction set (per-axis ranking of a 100-d latent takes seconds)
+            // must not hold back the first frame or a key's frame. Order does not matter otherwise:
+            // a decode carries its own directions and coefficients, a direction set its origin.
+            let decode = pendingDecode
+            let job: WorkerJob? = decode == nil && !jobs.isEmpty ? jobs.removeFirst() : nil
+            pendingDecode = nil
             cond.unlock()
 
             let result: WorkerResult
-            if let j = job { result = perform(j) } else if let d = decode { result = perform(d) } else { continue }
+            if let d = decode { result = perform(d) } else if let j = job { result = perform(j) } else { continue }
             cond.lock(); results.append(result); let stop = stopping; cond.unlock()
             if stop { return }
             notify()

@@ -37,7 +37,12 @@ final class FakeSampler: ExplorerSampler {
 }
 
 final class FakeProvider: DirectionProvider {
+    /// Seconds each direction set takes, as per-axis ranking of a large latent does.
+    var delay: Double = 0
+    init(delay: Double = 0) { self.delay = delay }
+
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections {
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if case .file(let p) = source { throw CommandError(message: "no such file \(p)") }
         return WalkDirections(method: source.description, vectors: (0..<latent.count).map { i in (0..<latent.count).map { $0 == i ? 1 : 0 } })
     }

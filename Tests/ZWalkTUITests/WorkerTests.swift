@@ -32,6 +32,22 @@ import Foundation
         }
     }
 
+    /// The first frame must not wait for a slow direction set (per-axis ranking of a 100-d GAN
+    /// takes seconds): a decode pending beside a queued job goes first.
+    @Test func aPendingDecodeGoesBeforeAQueuedDirectionSet() {
+        let w = BackendWorker(decoder: FakeDecoder(), sampler: FakeSampler(), provider: FakeProvider(delay: 0.3),
+                              exporter: FakeExporter(), notify: {})
+        // Both queued before the thread starts, as the explorer's start-up queues them.
+        w.submit(.directions(.axis, spec([0, 0, 0, 0])))
+        w.submit(DecodeRequest(seq: 1, spec: spec([0, 0, 0, 0])))
+        w.start()
+        defer { w.stop() }
+        let results = collect(w) { $0.count >= 2 }
+        guard results.count >= 2 else { Issue.record("results: \(results)"); return }
+        if case .decoded = results[0] {} else { Issue.record("the frame came after the direction set: \(results)") }
+        if case .directions = results[1] {} else { Issue.record("no direction set: \(results)") }
+    }
+
     @Test func errorsComeBackAsResults() {
         final class Failing: ExplorerDecoder {
             let modelName = "f"; let latentShape = [4]
