@@ -19,6 +19,7 @@ public protocol ExplorerSampler: AnyObject {
 }
 
 /// Computes or loads a direction set; `latent` is where the walk is now (local directions need it).
+/// Called on its own thread, while the decoder decodes: it must not share a model session with it.
 public protocol DirectionProvider: AnyObject {
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections
 }

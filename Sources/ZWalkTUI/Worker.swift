@@ -1,6 +1,6 @@
-// The one thread that calls the model: decodes (the latest request wins; older ones still queued are
-// dropped, so holding a key never builds a backlog), direction sets and exports, in that thread
-// only, so the backend is never called concurrently and the UI thread never waits on it.
+// The threads that call the model, so the UI thread never waits on it: one decodes (the latest
+// request wins; older ones still queued are dropped, so holding a key never builds a backlog) and
+// exports, one computes direction sets.
 import Foundation
 import ZWalkEngine
 
@@ -28,8 +28,6 @@ enum WorkerJob {
     case directions(DirectionSource, LatentSpec)
     case export(ExportRequest)
 }
-
-/// Monotonic seconds.
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
 final class LatentComposer {
@@ -60,40 +58,57 @@ final class BackendWorker {
     private let decoder: ExplorerDecoder
     private let provider: DirectionProvider
     private let exporter: FrameExporter
-    private let composer: LatentComposer
+    /// One per thread: the composer caches the last seed's sample and is not shared.
+    private let decodeComposer: LatentComposer
+    private let directionsComposer: LatentComposer
     private let notify: () -> Void
 
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
-    private var jobs: [WorkerJob] = []
+    private var exports: [ExportRequest] = []
+    private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var results: [WorkerResult] = []
     private var stopping = false
-    private var thread: Thread?
+    private var threads: [Thread] = []
 
     init(decoder: ExplorerDecoder, sampler: ExplorerSampler, provider: DirectionProvider, exporter: FrameExporter,
          notify: @escaping () -> Void) {
         self.decoder = decoder
         self.provider = provider
         self.exporter = exporter
-        self.composer = LatentComposer(sampler: sampler, count: decoder.latentShape.reduce(1, *))
+        let count = decoder.latentShape.reduce(1, *)
+        decodeComposer = LatentComposer(sampler: sampler, count: count)
+        directionsComposer = LatentComposer(sampler: sampler, count: count)
         self.notify = notify
     }
 
+    /// Two threads: one decodes (and exports what was decoded), one computes direction sets, so
+    /// that ranking the axes of a large model (minutes for a 512-d decoder at 50 ms a sample)
+    /// never holds back a frame. The provider must therefore not share a model session with the
+    /// decoder (ExplorerBackend gives it its own).
     func start() {
-        let t = Thread { [weak self] in self?.run() }
-        t.name = "zwalk-decode"
-        t.stackSize = 16 << 20
-        thread = t
-        t.start()
+        for (name, body) in [("zwalk-decode", decodeLoop), ("zwalk-directions", directionsLoop)] as [(String, () -> Void)] {
+            let t = Thread { blockTerminalSignals(); body() }
+            t.name = name
+            t.stackSize = 16 << 20
+            threads.append(t)
+            t.start()
+        }
     }
 
     /// Replaces any decode not yet started.
     func submit(_ r: DecodeRequest) {
-        cond.lock(); pendingDecode = r; cond.signal(); cond.unlock()
+        cond.lock(); pendingDecode = r; cond.broadcast(); cond.unlock()
     }
 
     func submit(_ j: WorkerJob) {
-        cond.lock(); jobs.append(j); cond.signal(); cond.unlock()
+        cond.lock()
+        switch j {
+        case .directions(let src, let spec): directionJobs.append((src, spec))
+        case .export(let req): exports.append(req)
+        }
+        cond.broadcast()
+        cond.unlock()
     }
 
     func takeResults() -> [WorkerResult] {
@@ -103,37 +118,55 @@ final class BackendWorker {
         return r
     }
 
-    /// Asks the thread to finish after its current call; does not wait for a long decode.
+    /// Asks the threads to finish after their current call; does not wait for a long decode.
     func stop() {
-        cond.lock(); stopping = true; cond.signal(); cond.unlock()
+        cond.lock(); stopping = true; cond.broadcast(); cond.unlock()
     }
 
-    private func run() {
-        blockTerminalSignals()
+    /// Hands a result to the UI thread; false when the worker is stopping.
+    private func deliver(_ result: WorkerResult) -> Bool {
+        cond.lock(); results.append(result); let stop = stopping; cond.unlock()
+        if !stop { notify() }
+        return !stop
+    }
+
+    private func decodeLoop() {
         while true {
             cond.lock()
-            while !stopping && pendingDecode == nil && jobs.isEmpty { cond.wait() }
+            while !stopping && pendingDecode == nil && exports.isEmpty { cond.wait() }
             if stopping { cond.unlock(); return }
-            // The picture first: a direction set (per-axis ranking of a 100-d latent takes seconds)
-            // must not hold back the first frame or a key's frame. Order does not matter otherwise:
-            // a decode carries its own directions and coefficients, a direction set its origin.
+            // The picture first; an export carries its own frame, so it may wait for a decode.
             let decode = pendingDecode
-            let job: WorkerJob? = decode == nil && !jobs.isEmpty ? jobs.removeFirst() : nil
+            let export: ExportRequest? = decode == nil ? exports.removeFirst() : nil
             pendingDecode = nil
             cond.unlock()
+            let result = decode.map(perform) ?? perform(export: export!)
+            if !deliver(result) { return }
+        }
+    }
 
+    private func directionsLoop() {
+        while true {
+            cond.lock()
+            while !stopping && directionJobs.isEmpty { cond.wait() }
+            if stopping { cond.unlock(); return }
+            let (source, spec) = directionJobs.removeFirst()
+            cond.unlock()
             let result: WorkerResult
-            if let d = decode { result = perform(d) } else if let j = job { result = perform(j) } else { continue }
-            cond.lock(); results.append(result); let stop = stopping; cond.unlock()
-            if stop { return }
-            notify()
+            do {
+                let z = try directionsComposer.latent(for: spec)
+                result = .directions(try provider.directions(source, at: z), origin: z)
+            } catch {
+                result = .directionsFailed("cannot load \(source) directions: \(error)")
+            }
+            if !deliver(result) { return }
         }
     }
 
     private func perform(_ r: DecodeRequest) -> WorkerResult {
         let t0 = monotonicSeconds()
         do {
-            let z = try composer.latent(for: r.spec)
+            let z = try decodeComposer.latent(for: r.spec)
             let frame = try decoder.decode(z)
             return .decoded(DecodeResult(request: r, latent: z, frame: frame, milliseconds: (monotonicSeconds() - t0) * 1000))
         } catch {
@@ -141,24 +174,14 @@ final class BackendWorker {
         }
     }
 
-    private func perform(_ j: WorkerJob) -> WorkerResult {
-        switch j {
-        case .directions(let src, let spec):
-            do {
-                let z = try composer.latent(for: spec)
-                return .directions(try provider.directions(src, at: z), origin: z)
-            } catch {
-                return .directionsFailed("cannot load \(src) directions: \(error)")
-            }
-        case .export(let req):
-            do {
-                try exporter.export(req)
-                return .exported(req.path)
-            } catch FileWriteError.exists(let p) {
-                return .exportFailed(overwriteRefusal(p))
-            } catch {
-                return .exportFailed("export failed: \(error)")
-            }
+    private func perform(export req: ExportRequest) -> WorkerResult {
+        do {
+            try exporter.export(req)
+            return .exported(req.path)
+        } catch FileWriteError.exists(let p) {
+            return .exportFailed(overwriteRefusal(p))
+        } catch {
+            return .exportFailed("export failed: \(error)")
         }
     }
 }

@@ -11,8 +11,13 @@ import ZWalkTUI
 
 final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider, FrameExporter {
     let generative: GenerativeModel
+    /// The same model with a session of its own: direction sets are computed on another thread
+    /// while frames decode (plans own their buffers and run on one thread at a time). The weights
+    /// are shared, only the plans' buffers are not.
+    private let forDirections: GenerativeModel
     let path: String
     private var sha: String?
+    private let shaLock = NSLock()
 
     init(path: String, weights: String?) throws {
         self.path = path
@@ -20,10 +25,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         guard generative.description.imageShape != nil else {
             throw ModelError("\(path): the output of one sample has shape \(generative.description.outputShape), not an image (C×H×W with C = 1, 3 or 4)")
         }
+        forDirections = try GenerativeModel(model: generative.model)
     }
 
-    /// sha256 of the model file, computed on first need (direction sets and exports record it).
+    /// sha256 of the model file, computed on first need (direction sets and exports record it;
+    /// both threads may ask).
     func fingerprint() throws -> String {
+        shaLock.lock(); defer { shaLock.unlock() }
         if let s = sha { return s }
         let s = try SHA256.hash(file: path)
         sha = s
@@ -47,18 +55,18 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     }
 
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections {
-        let d = generative.description
+        let g = forDirections, d = g.description
         let set: DirectionSet
         switch source {
         case .axis:
-            set = try Directions.perAxis(decoder: generative.decoder, prior: try prior(), modelSHA256: try fingerprint(),
-                                         axisNames: Prior.dimensionNames(of: generative.model, latentCount: d.latentCount))
+            set = try Directions.perAxis(decoder: g.decoder, prior: try prior(), modelSHA256: try fingerprint(),
+                                         axisNames: Prior.dimensionNames(of: g.model, latentCount: d.latentCount))
         case .sefa:
-            set = try Directions.sefa(session: generative.session, latentShape: d.latentShape, modelSHA256: try fingerprint(), prior: try prior())
+            set = try Directions.sefa(session: g.session, latentShape: d.latentShape, modelSHA256: try fingerprint(), prior: try prior())
         case .pca:
-            set = try Directions.pca(session: generative.session, latentShape: d.latentShape, prior: try prior(), modelSHA256: try fingerprint())
+            set = try Directions.pca(session: g.session, latentShape: d.latentShape, prior: try prior(), modelSHA256: try fingerprint())
         case .local:
-            set = try Directions.local(decoder: generative.decoder, at: latent, prior: try prior(), modelSHA256: try fingerprint())
+            set = try Directions.local(decoder: g.decoder, at: latent, prior: try prior(), modelSHA256: try fingerprint())
         case .file(let file):
             set = try DirectionSet.load(npyPath: file, expectingModel: try fingerprint(), latentShape: d.latentShape)
         }
