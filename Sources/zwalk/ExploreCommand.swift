@@ -59,7 +59,12 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         let set: DirectionSet
         switch source {
         case .axis:
+            // About 4,096 decodes at most: 32 prior samples up to a 127-d latent, fewer above (7
+            // for 512-d), so ranking a large model's axes costs seconds of shared cores, not minutes.
+            // `zwalk directions --method axis --samples N` ranks with as many samples as asked.
+            let samples = max(4, min(32, 4096 / (d.latentCount + 1)))
             set = try Directions.perAxis(decoder: g.decoder, prior: try prior(), modelSHA256: try fingerprint(),
+                                         samples: samples,
                                          axisNames: Prior.dimensionNames(of: g.model, latentCount: d.latentCount))
         case .sefa:
             set = try Directions.sefa(session: g.session, latentShape: d.latentShape, modelSHA256: try fingerprint(), prior: try prior())
