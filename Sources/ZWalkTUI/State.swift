@@ -194,6 +194,9 @@ public struct ExplorerState: Equatable, Sendable {
 
     /// The direction set asked for at start or being computed now.
     public var loadingDirections: DirectionSource?
+    /// A set that arrived while the walk's frame was still decoding: it is adopted when that
+    /// frame arrives, so the walk goes on from exactly the latent on screen.
+    public var deferredDirections: WalkDirections?
     public var chooserSources: [DirectionSource] = DirectionSource.methods
 
     public var requestSeq: Int = 0

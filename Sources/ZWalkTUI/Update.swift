@@ -111,22 +111,26 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.shownSeq = max(s.shownSeq, r.request.seq)
         s.frameTimes.append(now)
         s.frameTimes.removeAll { now - $0 > 2 }
+        if let d = s.deferredDirections, !s.pending {
+            s.deferredDirections = nil
+            adoptDirections(&s, &fx, d, walkedTo: r.latent)
+        }
 
     case .decodeFailed(let seq, let message):
         s.shownSeq = max(s.shownSeq, seq)
         warn(&s, "decode failed: \(message)")
+        if let d = s.deferredDirections, !s.pending {
+            s.deferredDirections = nil
+            adoptDirections(&s, &fx, d, walkedTo: s.shown?.latent)
+        }
 
-    case .directionsLoaded(let d, let origin):
-        s.loadingDirections = nil
-        if let problem = d.mismatch(latentCount: s.latentCount) { warn(&s, problem); break }
-        pushUndo(&s)
+    case .directionsLoaded(let d, _):
+        if let problem = d.mismatch(latentCount: s.latentCount) { s.loadingDirections = nil; warn(&s, problem); break }
         let walked = s.spec.coefficients.contains { $0 != 0 }
-        if walked, let z = origin { s.spec.base = z }
-        s.spec.directions = d
-        s.spec.coefficients = Array(repeating: 0, count: d.count)
-        s.selected = 0
-        say(&s, "directions: \(d.method), \(d.count)" + (walked ? " (walking on from this latent)" : ""))
-        if walked { requestDecode(&s, &fx) }
+        // Computed on their own thread, the directions may land while keys are still walking
+        // the old set: wait for the frame of the walk so far, then go on from its latent.
+        if walked && s.pending { s.deferredDirections = d; break }
+        adoptDirections(&s, &fx, d, walkedTo: walked ? s.shown?.latent : nil)
 
     case .directionsFailed(let message):
         s.loadingDirections = nil
@@ -183,6 +187,19 @@ private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: Exp
     s.spec = snap.spec
     s.selected = min(snap.selected, max(0, snap.spec.directions.count - 1))
     requestDecode(&s, &fx)
+}
+
+/// Puts a loaded direction set in place. With a walk on screen (`walkedTo`: its latent), the walk
+/// is kept: that latent becomes the base and the new set starts from zero there.
+private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
+    s.loadingDirections = nil
+    pushUndo(&s)
+    if let z = latent { s.spec.base = z }
+    s.spec.directions = d
+    s.spec.coefficients = Array(repeating: 0, count: d.count)
+    s.selected = 0
+    say(&s, "directions: \(d.method), \(d.count)" + (latent != nil ? " (walking on from this latent)" : ""))
+    if latent != nil { requestDecode(&s, &fx) }
 }
 
 private func step(_ s: inout ExplorerState, _ fx: inout [Effect], by k: Int) {

@@ -54,4 +54,10 @@ func runMain(_ args: [String]) -> Int32 {
     }
 }
 
-exit(runMain(Array(CommandLine.arguments.dropFirst())))
+let status = runMain(Array(CommandLine.arguments.dropFirst()))
+// _exit, not exit: exit runs the libraries' destructors, and OpenBLAS's joins its worker threads,
+// which deadlocks when another thread is inside an OpenBLAS call at that moment (the explorer
+// quitting while its directions thread ranks the axes hung there). Everything zwalk writes is
+// closed by now (files are renamed into place); only stdio buffers remain, so flush them.
+fflush(nil)
+_exit(status)

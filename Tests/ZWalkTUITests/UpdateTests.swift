@@ -200,11 +200,26 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         // Nothing walked yet: the picture stays, no decode.
         let (a, fxA) = update(s, .directionsLoaded(d, origin: [9, 9, 9, 9]))
         #expect(a.directions == d && a.spec.base == nil && decodes(fxA).isEmpty && a.spec.coefficients == [0, 0])
-        // Walked: the walk continues from the latent the directions were computed at.
-        let (w, _) = update(s, .step(2))
+        // Walked, the walk's frame still decoding: the set waits for that frame, then the walk goes
+        // on from the frame's latent (not from where the directions were computed).
+        let (w, fxW) = update(s, .step(2))
         let (b, fxB) = update(w, .directionsLoaded(d, origin: [9, 9, 9, 9]))
-        #expect(b.spec.base == [9, 9, 9, 9] && b.spec.coefficients == [0, 0] && decodes(fxB).count == 1)
-        #expect(update(b, .undo).0.spec == w.spec)
+        #expect(b.directions == w.directions && b.spec == w.spec && decodes(fxB).isEmpty && b.deferredDirections == d)
+        let walkedTo: [Float] = [1, 2, 3, 4]
+        let request = decodes(fxW)[0]
+        let frame = DecodeResult(request: request, latent: walkedTo, frame: try! FakeDecoder().decode(walkedTo), milliseconds: 1)
+        let (c, fxC) = update(b, .frameDecoded(frame, at: 3))
+        #expect(c.directions == d && c.spec.base == walkedTo && c.spec.coefficients == [0, 0] && c.deferredDirections == nil)
+        #expect(decodes(fxC).count == 1 && c.message?.text.contains("walking on") == true)
+        #expect(update(c, .undo).0.spec == w.spec)
+        // Walked, frame on screen: adopted at once, from the latent on screen.
+        let (e, _) = update(c, .step(1))
+        var shownNow = e
+        shownNow.shownSeq = shownNow.requestSeq
+        shownNow.shown = DecodeResult(request: decodes(update(c, .step(1)).1)[0], latent: [5, 5, 5, 5],
+                                      frame: frame.frame, milliseconds: 1)
+        let (f, _) = update(shownNow, .directionsLoaded(d, origin: [9, 9, 9, 9]))
+        #expect(f.spec.base == [5, 5, 5, 5] && f.spec.coefficients == [0, 0])
     }
 
     @Test func directionsOfTheWrongSizeAreRefused() {
