@@ -109,9 +109,13 @@ private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
 /// a name cut short ("x positi…") loses what the direction is.
 private func panelNameWidth(_ d: WalkDirections, listWidth: Int) -> Int {
     let longest = d.names.map(displayWidth).max() ?? 4
-    let score = d.scores != nil && listWidth >= 44 ? 7 : 0
     // marker 2 + name + 1 + score + bar ≥ 8 + 1 + value 7
-    return max(3, min(longest, 22, listWidth - 19 - score))
+    return max(3, min(longest, 22, listWidth - 19 - scoreColumnWidth(d, listWidth: listWidth)))
+}
+
+/// The scores column: shown when the set has scores and the list is wide enough for them.
+private func scoreColumnWidth(_ d: WalkDirections, listWidth: Int) -> Int {
+    d.scores != nil && listWidth >= 44 ? 7 : 0
 }
 
 /// The coefficient bar's range: ±3σ fills it.
@@ -129,7 +133,7 @@ private func drawDirectionRow(_ c: inout Canvas, _ state: ExplorerState, index i
     col += c.write(selected ? "▸ " : "  ", x: col, y: y, style: textStyle, maxWidth: x + width - col)
     let valueText = formatSigned(v)
     let valueWidth = 7
-    let scoreWidth = (d.scores != nil && width >= 44) ? 7 : 0
+    let scoreWidth = scoreColumnWidth(d, listWidth: width)
     var nameW = nameWidth
     var barW = width - 2 - nameW - 1 - scoreWidth - valueWidth - 1
     if barW < 5 { nameW = max(1, width - 2 - valueWidth - 1); barW = 0 }

@@ -111,18 +111,12 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.shownSeq = max(s.shownSeq, r.request.seq)
         s.frameTimes.append(now)
         s.frameTimes.removeAll { now - $0 > 2 }
-        if let d = s.deferredDirections, !s.pending {
-            s.deferredDirections = nil
-            adoptDirections(&s, &fx, d, walkedTo: r.latent)
-        }
+        adoptDeferredDirections(&s, &fx)
 
     case .decodeFailed(let seq, let message):
         s.shownSeq = max(s.shownSeq, seq)
         warn(&s, "decode failed: \(message)")
-        if let d = s.deferredDirections, !s.pending {
-            s.deferredDirections = nil
-            adoptDirections(&s, &fx, d, walkedTo: s.shown?.latent)
-        }
+        adoptDeferredDirections(&s, &fx)
 
     case .directionsLoaded(let d, _):
         if let problem = d.mismatch(latentCount: s.latentCount) { s.loadingDirections = nil; warn(&s, problem); break }
@@ -187,6 +181,14 @@ private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: Exp
     s.spec = snap.spec
     s.selected = min(snap.selected, max(0, snap.spec.directions.count - 1))
     requestDecode(&s, &fx)
+}
+
+/// A set that waited for the walk's frame goes in once no frame is outstanding, from the latent
+/// on screen.
+private func adoptDeferredDirections(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+    guard let d = s.deferredDirections, !s.pending else { return }
+    s.deferredDirections = nil
+    adoptDirections(&s, &fx, d, walkedTo: s.shown?.latent)
 }
 
 /// Puts a loaded direction set in place. With a walk on screen (`walkedTo`: its latent), the walk

@@ -13,8 +13,9 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     let generative: GenerativeModel
     /// The same model with a session of its own: direction sets are computed on another thread
     /// while frames decode (plans own their buffers and run on one thread at a time). The weights
-    /// are shared, only the plans' buffers are not.
-    private let forDirections: GenerativeModel
+    /// are shared, only the plans' buffers are not. Made on first use, by that thread, so that
+    /// planning it costs the first frame nothing; only that thread touches it.
+    private var forDirections: GenerativeModel?
     let path: String
     private var sha: String?
     private let shaLock = NSLock()
@@ -25,7 +26,6 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         guard generative.description.imageShape != nil else {
             throw ModelError("\(path): the output of one sample has shape \(generative.description.outputShape), not an image (C×H×W with C = 1, 3 or 4)")
         }
-        forDirections = try GenerativeModel(model: generative.model)
     }
 
     /// sha256 of the model file, computed on first need (direction sets and exports record it;
@@ -55,7 +55,9 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     }
 
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections {
-        let g = forDirections, d = g.description
+        let g = try forDirections ?? GenerativeModel(model: generative.model)
+        forDirections = g
+        let d = g.description
         let set: DirectionSet
         switch source {
         case .axis:

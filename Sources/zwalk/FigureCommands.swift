@@ -69,6 +69,24 @@ let gridCommand = Command(
 
 /// The direction rows of a traversal or slice as metadata: the set's method and fingerprint, and
 /// per row its index, name, score, 1σ length and unit vector, so the PNG alone says what was walked.
+/// Refuses `--dims` entries that are not directions of the set.
+private func checkDirectionIndices(_ dims: [Int], in set: DirectionSet, _ inv: Invocation) throws {
+    if let bad = dims.first(where: { $0 < 0 || $0 >= set.count }) {
+        throw usageError(inv, "--dims \(bad) is not a direction of the set (it has \(set.count): 0…\(set.count - 1))")
+    }
+}
+
+/// What a walk figure (traverse, slice) records besides its latents: the base latent's seed when
+/// it was drawn from one, the directions walked and the steps taken.
+private func walkMetadata(_ inv: Invocation, set: DirectionSet, rows: [Int], base: BaseLatent, steps: JSON) -> [(String, String)] {
+    var extra: [(String, String)] = [
+        (PNGMetadata.Key.direction, directionJSON(set, source: inv.string("directions") ?? defaultDirections, rows: rows)),
+        (PNGMetadata.Key.step, steps.text),
+    ]
+    if let s = base.seed { extra.insert(("zwalk.base_seed", String(s)), at: 0) }
+    return extra
+}
+
 private func directionJSON(_ set: DirectionSet, source: String, rows: [Int]) -> String {
     JSON.object([
         ("source", .string(source)), ("method", .string(set.method)), ("model_sha256", .string(set.modelSHA256)),
@@ -120,9 +138,7 @@ let traverseCommand = Command(
     let rows: [Int]
     if inv.string("dims") != nil {
         rows = try inv.ints("dims", default: [])
-        if let bad = rows.first(where: { $0 < 0 || $0 >= set.count }) {
-            throw usageError(inv, "--dims \(bad) is not a direction of the set (it has \(set.count): 0…\(set.count - 1))")
-        }
+        try checkDirectionIndices(rows, in: set, inv)
     } else {
         let k = try boundedInt(inv, "count", default: min(10, set.count), in: 1...4096)
         rows = Array(0..<min(k, set.count))
@@ -130,11 +146,7 @@ let traverseCommand = Command(
     let layout = try Figures.traversal(base: base.values, directions: set, indices: rows, columns: steps, range: range)
     let stepValues = Figures.steps(columns: steps, range: range)
     let highlighted = layout.referenceColumn.map { c in Set(rows.indices.map { $0 * steps + c }) } ?? []
-    var extra: [(String, String)] = [
-        (PNGMetadata.Key.direction, directionJSON(set, source: inv.string("directions") ?? defaultDirections, rows: rows)),
-        (PNGMetadata.Key.step, JSON.array(stepValues.map { .double($0) }).text),
-    ]
-    if let s = base.seed { extra.insert(("zwalk.base_seed", String(s)), at: 0) }
+    let extra = walkMetadata(inv, set: set, rows: rows, base: base, steps: .array(stepValues.map { .double($0) }))
     var fields: [(String, JSON)] = [("range_sigma", .double(range))]
     if let c = layout.referenceColumn { fields.append(("reference_column", .int(c))) }
     let spec = FigureSpec(
@@ -181,17 +193,12 @@ let sliceCommand = Command(
     guard dims.count == 2, dims[0] != dims[1] else { throw usageError(inv, "--dims needs two different directions X,Y, got \(dims)") }
     let base = try baseLatent(inv, model, p)
     let set = try resolveDirections(inv, model: model, prior: p, base: base.values)
-    for i in dims where i < 0 || i >= set.count {
-        throw usageError(inv, "--dims \(i) is not a direction of the set (it has \(set.count): 0…\(set.count - 1))")
-    }
+    try checkDirectionIndices(dims, in: set, inv)
     let layout = try Figures.slice(centre: base.values, directions: set, x: dims[0], y: dims[1], rows: n, columns: n, range: range)
     let xs = Figures.steps(columns: n, range: range)
     let ys = Array(xs.reversed())
-    var extra: [(String, String)] = [
-        (PNGMetadata.Key.direction, directionJSON(set, source: inv.string("directions") ?? defaultDirections, rows: dims)),
-        (PNGMetadata.Key.step, JSON.object([("x", .array(xs.map { .double($0) })), ("y", .array(ys.map { .double($0) }))]).text),
-    ]
-    if let s = base.seed { extra.insert(("zwalk.base_seed", String(s)), at: 0) }
+    let extra = walkMetadata(inv, set: set, rows: dims, base: base,
+                             steps: .object([("x", .array(xs.map { .double($0) })), ("y", .array(ys.map { .double($0) }))]))
     let centre = n % 2 == 1 ? (n / 2) * n + n / 2 : nil
     let spec = FigureSpec(
         kind: "slice", rows: n, cols: n,

@@ -120,8 +120,7 @@ final class TmuxSession {
 
     /// Polls the screen until `condition` holds (the decode runs off the UI thread).
     func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
-        if let s = try waitFor(what, timeout: timeout, recordTimeout: true, condition) { return s }
-        return (try? screen()) ?? ""
+        try waitFor(what, timeout: timeout, recordTimeout: true, condition) ?? ""
     }
 
     /// As above; nil on timeout, recorded as a test issue only when `recordTimeout`.

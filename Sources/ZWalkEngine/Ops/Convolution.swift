@@ -24,6 +24,14 @@ enum ConvolutionOps {
     /// Below this many columns per sgemm OpenBLAS loses efficiency, so small images are batched.
     static let targetColumns = 1024
 
+    /// A convolution kernel's buffers at run time: x, w, the bias when there is one, and y.
+    static func buffers(_ inputs: [Tensor?], _ outputs: [Tensor])
+        -> (x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+        (UnsafePointer(inputs[0]!.floats.baseAddress!), UnsafePointer(inputs[1]!.floats.baseAddress!),
+         inputs.count > 2 ? inputs[2].map { UnsafePointer($0.floats.baseAddress!) } : nil,
+         outputs[0].floats.baseAddress!)
+    }
+
     /// A validated convolution node: channel counts and geometry.
     struct Setup: Sendable {
         var batch: Int
@@ -195,10 +203,7 @@ final class ConvKernel: Kernel, @unchecked Sendable {
     }
 
     func run(inputs: [Tensor?], outputs: [Tensor]) throws {
-        let x = UnsafePointer(inputs[0]!.floats.baseAddress!)
-        let w = UnsafePointer(inputs[1]!.floats.baseAddress!)
-        let bias = inputs.count > 2 ? inputs[2].map { UnsafePointer($0.floats.baseAddress!) } : nil
-        let y = outputs[0].floats.baseAddress!
+        let (x, w, bias, y) = ConvolutionOps.buffers(inputs, outputs)
         if depthwise { return runDepthwise(x, w, bias, y) }
         let win = s.window
         let plane = win.imageCount, positions = win.positionCount, pw = win.positions[2]
@@ -387,10 +392,7 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     }
 
     func run(inputs: [Tensor?], outputs: [Tensor]) throws {
-        let x = UnsafePointer(inputs[0]!.floats.baseAddress!)
-        let w = UnsafePointer(inputs[1]!.floats.baseAddress!)
-        let bias = inputs.count > 2 ? inputs[2].map { UnsafePointer($0.floats.baseAddress!) } : nil
-        let y = outputs[0].floats.baseAddress!
+        let (x, w, bias, y) = ConvolutionOps.buffers(inputs, outputs)
         let win = s.window
         let plane = win.imageCount, positions = win.positionCount
         let cin = s.inChannels, cout = s.outChannels, kk = self.kk, cinG = self.cinG, coutG = self.coutG

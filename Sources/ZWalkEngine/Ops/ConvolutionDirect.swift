@@ -31,10 +31,7 @@ final class FewOutputsConvKernel: Kernel, @unchecked Sendable {
     }
 
     func run(inputs: [Tensor?], outputs: [Tensor]) throws {
-        let x = UnsafePointer(inputs[0]!.floats.baseAddress!)
-        let w = UnsafePointer(inputs[1]!.floats.baseAddress!)
-        let bias = inputs.count > 2 ? inputs[2].map { UnsafePointer($0.floats.baseAddress!) } : nil
-        let y = outputs[0].floats.baseAddress!
+        let (x, w, bias, y) = ConvolutionOps.buffers(inputs, outputs)
         let win = s.window
         let h = win.image[1], wd = win.image[2], oh = win.positions[1], ow = win.positions[2]
         let kh = win.kernel[1], kw = win.kernel[2], padTop = win.padBegin[1], padLeft = win.padBegin[2]
