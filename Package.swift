@@ -20,8 +20,10 @@ let package = Package(
         // catch: a few lines of C turn it into return codes.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
         .target(name: "ZWalkImage", dependencies: ["CPNG", "CPNGText", "ZWalkEngine"]),
-        .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
-        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkTUI"]),
+        // A model opened for exploring: what the commands and the explorer share.
+        .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage"]),
+        .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
+        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
 
         .target(name: "TestSupport", dependencies: ["ZWalkEngine"], path: "Tests/TestSupport"),
         .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),
@@ -31,6 +33,7 @@ let package = Package(
         .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkLatent", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "ZWalkLatent", "TestSupport"]),
+        .testTarget(name: "ZWalkSessionTests", dependencies: ["ZWalkSession", "ZWalkLatent", "ZWalkImage", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage", "ZWalkEngine", "TestSupport"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,

@@ -120,6 +120,19 @@ public struct Image: Equatable, Sendable {
         return Image(width: ow, height: oh, channels: channels, pixels: out)
     }
 
+    /// The region (x, y, width, height), clamped to the image.
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> Image {
+        let x0 = max(0, min(x, width - 1)), y0 = max(0, min(y, height - 1))
+        let cw = max(1, min(w, width - x0)), ch = max(1, min(h, height - y0))
+        var out = [UInt8]()
+        out.reserveCapacity(cw * ch * channels)
+        for row in y0..<(y0 + ch) {
+            let start = (row * width + x0) * channels
+            out += pixels[start..<(start + cw * channels)]
+        }
+        return Image(width: cw, height: ch, channels: channels, pixels: out)
+    }
+
     /// Gray and RGB as RGB; RGBA loses its alpha (as PIL's `convert("RGB")` does), which is what an
     /// encoder that takes RGB wants.
     public func toRGB() -> Image {

@@ -8,20 +8,48 @@ public struct PNGMetadata: Equatable, Sendable {
         public init(key: String, value: String) { self.key = key; self.value = value }
     }
 
-    /// The keys zwalk writes.
+    /// Every key zwalk writes, and its format: the one list (the README's table copies it). All
+    /// values are ASCII, so they go into plain tEXt chunks every PNG tool shows.
     public enum Key {
-        /// sha256 (hex) of the model file the image was decoded with.
+        /// The PNG spec's registered keyword for the producing program: "zwalk".
+        public static let software = "Software"
+        /// The PNG spec's keyword for a caption: what the figure shows, in words.
+        public static let description = "Description"
+        /// The command line that reproduces the file (shell-quoted).
+        public static let command = "zwalk.command"
+        /// sha256 (hex, as sha256sum prints it) of the model file the image was decoded with.
         public static let modelSHA256 = "zwalk.model_sha256"
-        /// JSON array of arrays of numbers: the latent of every cell, row-major.
-        public static let latents = "zwalk.latents"
+        /// sha256 of the safetensors weights bound onto the model, when there were any.
+        public static let weightsSHA256 = "zwalk.weights_sha256"
+        /// The latent shape without the batch axis: "10" or "4,8,8".
+        public static let latentShape = "zwalk.latent_shape"
+        /// JSON object: kind, rows, cols, scale, padding, labels and the figure's own fields.
+        public static let figure = "zwalk.figure"
         /// JSON array of integers: the seed of every cell, when latents were drawn from seeds.
         public static let seeds = "zwalk.seeds"
+        /// Integer: the seed of the base latent a walk started from.
+        public static let baseSeed = "zwalk.base_seed"
+        /// JSON array of integers: the seeds of an interpolation's keyframes.
+        public static let keyframeSeeds = "zwalk.keyframe_seeds"
+        /// JSON object: the direction set walked (source, method, model_sha256, score_kind) and its
+        /// rows (index, name, score, sigma, vector).
         public static let direction = "zwalk.direction"
+        /// JSON: the steps taken, in σ of each direction row (an array) or {"x": […], "y": […]}
+        /// for slices; interpolation parameters t (or u, v) for strips and J-diagrams.
         public static let step = "zwalk.step"
-        /// The command line that reproduces the file.
-        public static let command = "zwalk.command"
-        /// The PNG spec's registered keyword for the producing program.
-        public static let software = "Software"
+        /// sha256 of the encoder that produced a reconstruction's latent.
+        public static let encoderSHA256 = "zwalk.encoder_sha256"
+        /// JSON array of arrays of numbers: the latent of every cell, row-major, exact.
+        public static let latents = "zwalk.latents"
+
+        /// The keys in the order zwalk writes them, with their format, for documentation.
+        public static let all: [(key: String, format: String)] = [
+            (software, "\"zwalk\""), (description, "text"), (command, "shell command line"),
+            (modelSHA256, "hex sha256"), (weightsSHA256, "hex sha256"), (latentShape, "comma-separated integers"),
+            (figure, "JSON object"), (seeds, "JSON integer array"), (baseSeed, "integer"),
+            (keyframeSeeds, "JSON integer array"), (direction, "JSON object"), (step, "JSON"),
+            (encoderSHA256, "hex sha256"), (latents, "JSON array of float arrays"),
+        ]
     }
 
     public var entries: [Entry]

@@ -69,10 +69,10 @@ public struct DirectionSet: Equatable, Sendable {
         }
         if force { return }
         if latentShape != expected {
-            throw LatentError.mismatchedDirections("\(source) was made for latent shape \(latentShape), the model's is \(expected); pass --force to use it anyway")
+            throw LatentError.mismatchedDirections("\(source) was made for latent shape \(latentShape), the model's is \(expected)")
         }
         if modelSHA256 != sha.lowercased() {
-            throw LatentError.mismatchedDirections("\(source) was made for model sha256 \(modelSHA256), not this model (sha256 \(sha.lowercased())); pass --force to use it anyway")
+            throw LatentError.mismatchedDirections("\(source) was made for model sha256 \(modelSHA256), not this model (sha256 \(sha.lowercased()))")
         }
     }
 

@@ -52,7 +52,7 @@ extension DirectionSet {
             }
         } else {
             guard force else {
-                throw LatentError.mismatchedDirections("\(npyPath) has no sidecar \(sidecar), so nothing says which model it was made for; pass --force to use it anyway")
+                throw LatentError.mismatchedDirections("\(npyPath) has no sidecar \(sidecar), so nothing says which model it was made for")
             }
             guard width == latentCount else {
                 throw LatentError.mismatchedDirections("\(npyPath) has rows of \(width) values, but the model's latent is \(latentShape) (\(latentCount) values)")

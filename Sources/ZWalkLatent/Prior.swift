@@ -51,7 +51,7 @@ public struct Prior: Equatable, Sendable, CustomStringConvertible {
         var k = kind
         if k == nil, let name = model.metadata["zwalk.prior"], !name.isEmpty {
             guard let parsed = PriorKind(rawValue: name.lowercased()) else {
-                throw LatentError.unsupportedModel("\(model.source): metadata zwalk.prior = '\(name)' is not one of \(PriorKind.allCases.map(\.rawValue).joined(separator: ", ")); pass --prior")
+                throw LatentError.unsupportedModel("\(model.source): metadata zwalk.prior = '\(name)' is not one of \(PriorKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             k = parsed
         }
@@ -85,7 +85,7 @@ public struct Prior: Equatable, Sendable, CustomStringConvertible {
         }
         guard let d = declared else {
             let shown = first.dims.map { "(" + $0.map(\.description).joined(separator: ", ") + ")" } ?? "no shape"
-            throw LatentError.unsupportedModel("\(model.source): cannot tell the latent shape: input '\(first.name)' has \(shown) and there is no zwalk.latent_shape metadata; pass --latent-shape")
+            throw LatentError.unsupportedModel("\(model.source): cannot tell the latent shape: input '\(first.name)' has \(shown) and there is no zwalk.latent_shape metadata to say it (set it when exporting, see the README)")
         }
         return d
     }

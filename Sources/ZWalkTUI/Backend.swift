@@ -37,8 +37,8 @@ public struct ExportRequest: Equatable, Sendable {
     /// the authority: it equals the seed's sample only when `latentIsSeedSample`.
     public var seed: UInt32?
     public var psi: Float
-    public var directionsMethod: String
-    public var directionNames: [String]
+    /// The directions walked and how far along each (σ units).
+    public var directions: WalkDirections
     public var coefficients: [Float]
     public var modelName: String
 
@@ -65,7 +65,7 @@ public struct ExplorerConfig: Sendable {
     public var psi: Float = 1
     /// Start from this latent instead of the seed's sample (a PNG's metadata, an .npy).
     public var initialLatent: [Float]? = nil
-    public var directions: DirectionSource = .axis
+    public var directions: DirectionSource = .default
     public var blocks: BlockStyle = .half
     public var color: ColorChoice = .auto
     public var dither: Dither = .ordered

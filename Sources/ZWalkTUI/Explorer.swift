@@ -58,8 +58,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 worker.submit(.export(ExportRequest(
                     path: target, overwrite: overwrite, frame: shown.frame, latent: shown.latent,
                     latentShape: state.latentShape, seed: spec.base == nil ? spec.seed : nil, psi: spec.psi,
-                    directionsMethod: spec.directions.method, directionNames: spec.directions.names,
-                    coefficients: spec.coefficients, modelName: state.modelName)))
+                    directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName)))
             case .loadTheme(let name):
                 let (t, w) = library.load(name)
                 dispatch(.themeLoaded(t, warnings: w))

@@ -1,48 +1,10 @@
 // The explorer's state: what the picture is made of (seed, ψ, directions and their coefficients),
 // what is shown, and the mode of the screen. A plain value, so update() is a pure function of it.
 
-/// Where a direction set comes from.
-public enum DirectionSource: Hashable, Sendable, CustomStringConvertible {
-    case axis
-    case sefa
-    case pca
-    case local
-    case file(String)
+import ZWalkLatent
 
-    /// `axis`, `sefa`, `pca`, `local` (and a few spellings); anything else is a file path.
-    public static func parse(_ text: String) -> DirectionSource {
-        switch text.lowercased() {
-        case "axis", "axes", "per-axis", "peraxis": return .axis
-        case "sefa": return .sefa
-        case "pca", "ganspace": return .pca
-        case "local", "jacobian": return .local
-        default: return .file(text)
-        }
-    }
-
-    public static let methods: [DirectionSource] = [.axis, .sefa, .pca, .local]
-
-    public var description: String {
-        switch self {
-        case .axis: return "per-axis"
-        case .sefa: return "SeFa"
-        case .pca: return "PCA"
-        case .local: return "local"
-        case .file(let p): return p
-        }
-    }
-
-    /// One line for the chooser.
-    public var explanation: String {
-        switch self {
-        case .axis: return "latent axes, ranked by how much each changes the image"
-        case .sefa: return "closed-form factorisation of the first layer's weight"
-        case .pca: return "principal components of the first layer's activations (GANSpace)"
-        case .local: return "top singular vectors of the Jacobian at this latent"
-        case .file(let p): return "directions from \(p)"
-        }
-    }
-}
+/// Where a direction set comes from: the toolkit's one type (its spellings, its `auto` rule).
+public typealias DirectionSource = ZWalkLatent.DirectionSource
 
 /// A set of directions to walk, in the flat latent (every vector has the latent's element count).
 public struct WalkDirections: Equatable, Sendable {
@@ -55,6 +17,15 @@ public struct WalkDirections: Equatable, Sendable {
     /// The length of one σ along each vector, in latent units: a coefficient c moves the latent by
     /// c · sigmas[i] · vectors[i].
     public var sigmas: [Float]
+    /// The toolkit's set these came from, when they came from one: exports record it whole (its
+    /// score kind, its fingerprint), the same `zwalk.direction` the commands write.
+    public var set: DirectionSet?
+
+    /// The directions of a toolkit set, shown under `method`.
+    public init(_ set: DirectionSet, method: String) {
+        self.init(method: method, vectors: set.vectors, names: set.names, scores: set.scores, sigmas: set.sigmas)
+        self.set = set
+    }
 
     public init(method: String, vectors: [[Float]], names: [String]? = nil, scores: [Float]? = nil, sigmas: [Float]? = nil) {
         self.method = method

@@ -42,10 +42,17 @@ struct Option {
     let valueName: String?
     let help: String
     var defaultText: String? = nil
+    /// Given more than once, the values add up (`--positive a.png --positive b.png`); any other
+    /// option given twice is an error, never a silent choice of the last.
+    var repeatable = false
 
     static func flag(_ name: String, _ help: String) -> Option { Option(name: name, valueName: nil, help: help) }
     static func value(_ name: String, _ valueName: String, _ help: String, default d: String? = nil) -> Option {
         Option(name: name, valueName: valueName, help: help, defaultText: d)
+    }
+    /// A list option: repeatable, and each value may itself be a comma-separated list.
+    static func list(_ name: String, _ valueName: String, _ help: String, default d: String? = nil) -> Option {
+        Option(name: name, valueName: valueName, help: help + " (repeatable, or comma-separated)", defaultText: d, repeatable: true)
     }
 }
 
@@ -58,7 +65,7 @@ struct UsageError: Error, CustomStringConvertible {
 struct Invocation {
     let command: Command
     var positionals: [String] = []
-    var values: [String: String] = [:]
+    var values: [String: [String]] = [:]
     var flags: Set<String> = []
 
     init(command: Command, arguments: [String]) throws {
@@ -81,39 +88,47 @@ struct Invocation {
                 let hint = close.isEmpty ? "" : " (did you mean --\(close[0])?)"
                 throw UsageError(message: "zwalk \(command.name): unknown option '\(a)'\(hint); see 'zwalk \(command.name) --help'")
             }
+            guard opt.repeatable || (values[name] == nil && !flags.contains(name)) else {
+                throw UsageError(message: "zwalk \(command.name): --\(name) is given twice; give it once")
+            }
             if opt.valueName == nil {
                 guard inline == nil else { throw UsageError(message: "zwalk \(command.name): --\(name) takes no value") }
                 flags.insert(name)
             } else if let v = inline {
-                values[name] = v
+                values[name, default: []].append(v)
             } else {
                 guard i < arguments.count else {
                     throw UsageError(message: "zwalk \(command.name): --\(name) needs a value (\(opt.valueName!))")
                 }
-                values[name] = arguments[i]
+                values[name, default: []].append(arguments[i])
                 i += 1
             }
         }
     }
 
     func flag(_ name: String) -> Bool { flags.contains(name) }
-    func string(_ name: String) -> String? { values[name] }
+    func string(_ name: String) -> String? { values[name]?.last }
+
+    /// Every value of a list option, commas split: `--positive a.png,b.png --positive c.png`.
+    func list(_ name: String) -> [String] {
+        (values[name] ?? []).flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
 
     func int(_ name: String, default d: Int) throws -> Int {
-        guard let s = values[name] else { return d }
+        guard let s = string(name) else { return d }
         guard let v = Int(s) else { throw UsageError(message: "--\(name) must be an integer, got '\(s)'") }
         return v
     }
 
     func double(_ name: String, default d: Double) throws -> Double {
-        guard let s = values[name] else { return d }
+        guard let s = string(name) else { return d }
         guard let v = Double(s) else { throw UsageError(message: "--\(name) must be a number, got '\(s)'") }
         return v
     }
 
     /// A comma-separated list of integers ("1,64").
     func ints(_ name: String, default d: [Int]) throws -> [Int] {
-        guard let s = values[name] else { return d }
+        guard let s = string(name) else { return d }
         let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
             throw UsageError(message: "--\(name) must be a comma-separated list of integers, got '\(s)'")
@@ -122,7 +137,7 @@ struct Invocation {
     }
 
     func required(_ name: String) throws -> String {
-        guard let v = values[name] else { throw UsageError(message: "zwalk \(command.name): --\(name) is required; see 'zwalk \(command.name) --help'") }
+        guard let v = string(name) else { throw UsageError(message: "zwalk \(command.name): --\(name) is required; see 'zwalk \(command.name) --help'") }
         return v
     }
 
@@ -139,24 +154,15 @@ func note(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .
 
 var stderrIsTerminal: Bool { isatty(2) != 0 }
 
-/// A progress bar on stderr for long work, shown only when stderr is a terminal.
-final class Progress {
-    let total: Int
-    let label: String
-    private var done = 0
+/// The session's progress reports drawn as a bar on stderr, only when stderr is a terminal.
+final class ProgressBar {
     private var lastDraw = Date.distantPast
-    private let enabled = stderrIsTerminal
 
-    init(_ label: String, total: Int) { self.label = label; self.total = max(total, 1) }
-
-    func advance(by n: Int = 1) {
-        done += n
-        guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
+    func report(_ label: String, _ done: Int, _ total: Int) {
+        guard stderrIsTerminal, Date().timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
         lastDraw = Date()
-        let width = 30
-        let filled = min(width, width * done / total)
+        let width = 30, filled = min(width, width * done / max(total, 1))
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        FileHandle.standardError.write("\r\(label) \(bar) \(done)/\(total)".data(using: .utf8)!)
-        if done >= total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+        FileHandle.standardError.write("\r\(label) \(bar) \(done)/\(total)\(done >= total ? "\n" : "")".data(using: .utf8)!)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import ZWalkEngine
+import ZWalkLatent
+import ZWalkSession
 
 // zwalk's entry point: parse the command, call into the library, turn errors into one clear
 // line on stderr and an exit status (0 ok, 1 failed, 2 usage).
@@ -50,7 +52,18 @@ func runMain(_ args: [String]) -> Int32 {
     } catch let e as UsageError {
         note(e.message); return 2
     } catch {
-        note("zwalk \(name): \(error)"); return 1
+        note("zwalk \(name): \(error)\(hint(for: error))"); return 1
+    }
+}
+
+/// The library's errors name no flags; the command line adds the one that helps.
+func hint(for error: Error) -> String {
+    switch error {
+    case FileWriteError.exists: return " (pass --force to overwrite)"
+    case LatentError.mismatchedDirections: return "; pass --trust-directions to use it anyway"
+    case LatentError.unsupportedModel(let m) where m.contains("zwalk.prior"): return "; pass --prior"
+    case SessionError.noEncoder: return "; pass --encoder FILE.onnx"
+    default: return ""
     }
 }
 

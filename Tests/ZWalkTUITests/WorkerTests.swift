@@ -81,7 +81,7 @@ import Foundation
         let w = BackendWorker(decoder: FakeDecoder(), sampler: FakeSampler(), provider: FakeProvider(), exporter: ex, notify: {})
         w.start(); defer { w.stop() }
         let req = ExportRequest(path: "/tmp/a.png", overwrite: false, frame: frame(1, 1) { _, _ in red }, latent: [1, 2, 3, 4],
-                                latentShape: [4], seed: 1, psi: 1, directionsMethod: "axes", directionNames: [], coefficients: [], modelName: "fake")
+                                latentShape: [4], seed: 1, psi: 1, directions: .axes(count: 4), coefficients: [], modelName: "fake")
         w.submit(.export(req))
         let rs = collect(w) { !$0.isEmpty }
         #expect(rs.first.map { $0.action(at: 0) } == .exported(path: "/tmp/a.png"))

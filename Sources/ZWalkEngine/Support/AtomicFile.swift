@@ -6,7 +6,7 @@ public enum FileWriteError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .exists(let p): return "\(p) already exists (use --force to overwrite)"
+        case .exists(let p): return "\(p) already exists"
         case .failed(let p, let r): return "cannot write \(p): \(r)"
         }
     }

@@ -1,0 +1,144 @@
+import Foundation
+import ZWalkEngine
+import ZWalkFormats
+import ZWalkImage
+import ZWalkLatent
+
+/// How decoded cells become a picture: enlargement, padding, captions.
+public struct FigureStyle: Sendable {
+    public var scale: Int
+    public var padding: Int
+    public var labels: Bool
+    public init(scale: Int = 1, padding: Int = 2, labels: Bool = false) {
+        self.scale = scale; self.padding = padding; self.labels = labels
+    }
+}
+
+/// A figure ready to decode and compose: its cells' latents row-major, the grid, the captions and
+/// what its PNG records besides the common metadata.
+public struct FigureSpec: Sendable {
+    public var kind: String
+    public var rows: Int
+    public var cols: Int
+    public var latents: [[Float]]
+    public var rowLabels: [String] = []
+    public var columnLabels: [String] = []
+    /// Row-major cells framed: the unmodified sample of a walk, the keyframes of a strip.
+    public var highlighted: Set<Int> = []
+    /// The PNG's Description: what the figure shows, in words.
+    public var description: String
+    /// Fields of `zwalk.figure` after kind, rows, cols, scale, padding and labels.
+    public var fields: [(String, JSON)] = []
+    /// Entries particular to the figure (zwalk.seeds, zwalk.direction, zwalk.step, …).
+    public var extra: [(String, String)] = []
+    /// Per cell, what replaces those entries when the cell is written as a PNG of its own (its
+    /// seed, its t); empty, or one list per cell.
+    public var cellExtra: [[(String, String)]] = []
+
+    public init(kind: String, rows: Int, cols: Int, latents: [[Float]], rowLabels: [String] = [], columnLabels: [String] = [],
+                highlighted: Set<Int> = [], description: String, fields: [(String, JSON)] = [], extra: [(String, String)] = [],
+                cellExtra: [[(String, String)]] = []) {
+        self.kind = kind; self.rows = rows; self.cols = cols; self.latents = latents
+        self.rowLabels = rowLabels; self.columnLabels = columnLabels; self.highlighted = highlighted
+        self.description = description; self.fields = fields; self.extra = extra; self.cellExtra = cellExtra
+    }
+
+    /// The `zwalk.figure` object for this figure drawn in `style`.
+    public func figureJSON(_ style: FigureStyle) -> [(String, JSON)] {
+        [("kind", .string(kind)), ("rows", .int(rows)), ("cols", .int(cols)), ("scale", .int(style.scale)),
+         ("padding", .int(style.padding)), ("labels", .bool(style.labels))] + fields
+    }
+}
+
+/// A step in σ as a caption: up to two decimals, explicit sign ("-3", "+1.5", "0").
+public func stepLabel(_ s: Double) -> String {
+    var t = String(format: "%.2f", s)
+    while t.hasSuffix("0") { t.removeLast() }
+    if t.hasSuffix(".") { t.removeLast() }
+    if t == "-0" { t = "0" }
+    return s > 0 && t != "0" ? "+" + t : t
+}
+
+extension FigureLayout {
+    /// The latent of every cell, row-major.
+    public var latentRows: [[Float]] {
+        (0..<(rows * columns)).map { latent(row: $0 / columns, column: $0 % columns) }
+    }
+}
+
+extension ModelSession {
+    /// The figure as one picture: cells decoded from `batch`, laid out with the spec's captions.
+    public func compose(_ spec: FigureSpec, style: FigureStyle, batch: Tensor) throws -> Image {
+        let cells = try images(batch, scale: style.scale)
+        if spec.rows * spec.cols == 1 && !style.labels { return cells[0] }
+        let layout = GridLayout(rows: spec.rows, cols: spec.cols, padding: style.padding,
+                                rowLabels: style.labels ? spec.rowLabels : [],
+                                columnLabels: style.labels ? spec.columnLabels : [],
+                                highlighted: spec.highlighted, labelScale: style.scale)
+        return try Grid.compose(cells, layout: layout)
+    }
+
+    /// Decodes a figure and writes it: `.png` the composed picture with its metadata, `.npy` the
+    /// decoded batch; `latentsOut` also saves the cells' latents. Outputs are readied (refused when
+    /// they exist, folders made) before any decoding. Returns a line saying what was written.
+    @discardableResult
+    public func write(_ spec: FigureSpec, style: FigureStyle, to out: String, latentsOut: String? = nil, command: String,
+                      overwrite: Bool) throws -> String {
+        let kind = try OutputKind(path: out)
+        try Outputs.prepare([out] + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
+        let batch = try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
+        var said: String
+        switch kind {
+        case .npy:
+            try NPY.write(batch, to: out, overwrite: overwrite)
+            said = "wrote \(out): decoded \(spec.kind) \(batch.shape)"
+        case .png:
+            let image = try compose(spec, style: style, batch: batch)
+            let meta = try metadata(description: spec.description, command: command, figure: spec.figureJSON(style),
+                                    latents: spec.latents, extra: spec.extra)
+            try PNGCodec.write(image, to: out, text: meta.pairs, overwrite: overwrite)
+            said = "wrote \(out): \(spec.kind), \(spec.rows)×\(spec.cols) cells, \(image.width)×\(image.height) pixels"
+        }
+        if let p = latentsOut { said += "\n" + (try writeLatents(spec.latents, to: p, overwrite: overwrite)) }
+        return said
+    }
+
+    /// One PNG per cell at `paths` (a template's expansions): each carries its own latent, the
+    /// figure's metadata with `frame`/`frames`, and the spec's `cellExtra` for that cell.
+    @discardableResult
+    public func writeCells(_ spec: FigureSpec, style: FigureStyle, paths: [String], latentsOut: String? = nil, command: String,
+                           overwrite: Bool) throws -> String {
+        guard paths.count == spec.latents.count else {
+            throw SessionError.invalidOption("\(spec.latents.count) cells need as many file names, got \(paths.count)")
+        }
+        try Outputs.prepare(paths + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
+        let batch = try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
+        let pictures = try images(batch, scale: style.scale)
+        for (i, image) in pictures.enumerated() {
+            let fields: [(String, JSON)] = [("kind", .string(spec.kind)), ("rows", .int(1)), ("cols", .int(1)),
+                                            ("scale", .int(style.scale)), ("frame", .int(i)), ("frames", .int(pictures.count))]
+                + spec.fields
+            let own = i < spec.cellExtra.count ? spec.cellExtra[i] : []
+            let extra = spec.extra.filter { e in !own.contains { $0.0 == e.0 } } + own
+            let meta = try metadata(description: spec.description + (pictures.count > 1 ? ", cell \(i)" : ""), command: command,
+                                    figure: fields, latents: [spec.latents[i]], extra: extra)
+            try PNGCodec.write(image, to: paths[i], text: meta.pairs, overwrite: overwrite)
+        }
+        var said = paths.count == 1 ? "wrote \(paths[0])" : "wrote \(paths.count) files \(paths[0])…\(paths[paths.count - 1])"
+        if let p = latentsOut { said += "\n" + (try writeLatents(spec.latents, to: p, overwrite: overwrite)) }
+        return said
+    }
+
+    /// Latent rows as a float32 .npy of shape (N, latentShape…).
+    public func writeLatents(_ latents: [[Float]], to path: String, overwrite: Bool) throws -> String {
+        let t = Tensor(shape: [latents.count] + latentShape, floats: latents.flatMap { $0 })
+        try Outputs.prepare([path], overwrite: overwrite)
+        try NPY.write(t, to: path, overwrite: overwrite)
+        return "wrote \(path): latents \(t.shape)"
+    }
+
+    func progressReporter(_ label: String, total: Int) -> ((Int, Int) -> Void)? {
+        guard let report = progress, total > decoder.maxBatch else { return nil }
+        return { done, all in report(label, done, all) }
+    }
+}

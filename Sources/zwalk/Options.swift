@@ -1,0 +1,184 @@
+import Foundation
+import ZWalkEngine
+import ZWalkLatent
+import ZWalkSession
+
+// The option groups the commands share, and how each becomes a value of the core: flags in,
+// `ModelSession`, `FigureStyle`, `BaseLatent`, `DirectionSource` out. Nothing else happens here.
+
+func usageError(_ inv: Invocation, _ message: String) -> UsageError {
+    UsageError(message: "zwalk \(inv.command.name): \(message)")
+}
+
+// MARK: The model
+
+let weightsOption = Option.value("weights", "FILE.safetensors", "replace the model's initializers with these weights (matched by name)")
+
+let modelOptions: [Option] = [
+    weightsOption,
+    .value("prior", "normal|uniform", "the distribution latents are drawn from", default: "the model's zwalk.prior, else normal"),
+    .value("psi", "ψ", "truncation: every latent is scaled by ψ toward the mean 0 (StyleGAN's ψ)", default: "1"),
+    .value("output-range", "LO,HI", "the model output values shown as black…white", default: "the model's range (zwalk info)"),
+]
+
+/// "LO,HI" with LO < HI, both finite.
+func parseRange(_ text: String, option: String, _ inv: Invocation) throws -> (Float, Float) {
+    let parts = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.count == 2, parts[0] < parts[1], parts.allSatisfy({ $0.isFinite }) else {
+        throw usageError(inv, "--\(option) must be 'LO,HI' with LO < HI, got '\(text)'")
+    }
+    return (parts[0], parts[1])
+}
+
+func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
+    var o = SessionOptions(weights: inv.string("weights"), encoder: inv.string("encoder"))
+    if let s = inv.string("prior") {
+        guard let k = PriorKind(rawValue: s.lowercased()) else {
+            throw usageError(inv, "--prior must be one of \(PriorKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
+        }
+        o.prior = k
+    }
+    o.psi = try inv.double("psi", default: 1)
+    guard o.psi.isFinite, o.psi >= 0 else { throw usageError(inv, "--psi must be a finite number ≥ 0, got \(o.psi)") }
+    if let r = inv.string("output-range") { o.outputRange = try parseRange(r, option: "output-range", inv) }
+    return o
+}
+
+/// MODEL (positional 0, default the shipped model) opened with the flags, its progress drawn on
+/// stderr and its notes printed there.
+func openSession(_ inv: Invocation) throws -> ModelSession {
+    let path = try inv.positionals.first ?? ShippedModel.locate()
+    let session = try ModelSession(path: path, options: sessionOptions(inv))
+    if let r = session.weightsReport { note(r) }
+    let bar = ProgressBar()
+    session.progress = { bar.report($0, $1, $2) }
+    session.log = { note($0) }
+    return session
+}
+
+// MARK: Seeds and numbers
+
+/// A seed as numpy's RandomState accepts it (0…2³²−1).
+func seedValue(_ inv: Invocation, _ name: String = "seed", default d: Int = 0) throws -> UInt32 {
+    let s = try inv.int(name, default: d)
+    guard let v = UInt32(exactly: s) else {
+        throw usageError(inv, "--\(name) \(s) is out of range: numpy's RandomState takes seeds 0…4294967295")
+    }
+    return v
+}
+
+/// A longer seed list than any figure has cells (4096) is a typo, not a request.
+let maxSeedList = 4096
+
+/// Seeds as GAN repositories write them: "1,2,7", ranges "0-15", mixed ("0-3,9"); the option may
+/// be repeated.
+func seedList(_ inv: Invocation, _ option: String, default d: String) throws -> [UInt32] {
+    let parts = inv.list(option).isEmpty ? d.split(separator: ",").map(String.init) : inv.list(option)
+    var seeds: [UInt32] = []
+    for p in parts {
+        let bounds = p.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let lo = UInt32(bounds[0]), let hi = bounds.count == 2 ? UInt32(bounds[1]) : lo, lo <= hi else {
+            throw usageError(inv, "--\(option) must be seeds 0…4294967295 separated by commas, with ranges like 0-15; got '\(p)'")
+        }
+        guard seeds.count + Int(hi - lo) < maxSeedList else { throw usageError(inv, "--\(option) lists more than \(maxSeedList) seeds") }
+        seeds += (lo...hi).map { $0 }
+    }
+    return seeds
+}
+
+/// An integer option with bounds, named in the message.
+func boundedInt(_ inv: Invocation, _ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
+    let v = try inv.int(name, default: d)
+    guard range.contains(v) else { throw usageError(inv, "--\(name) must be in \(range.lowerBound)…\(range.upperBound), got \(v)") }
+    return v
+}
+
+/// `--range R`: how far a figure walks either side of the base latent, in σ.
+func sigmaRange(_ inv: Invocation) throws -> Double {
+    let range = try inv.double("range", default: 3)
+    guard range.isFinite, range >= 0 else { throw usageError(inv, "--range must be a finite number ≥ 0 (in σ), got \(range)") }
+    return range
+}
+
+// MARK: Base latent
+
+let baseLatentOptions: [Option] = [
+    .value("seed", "S", "draw the base latent as numpy.random.RandomState(S).standard_normal(latent shape)", default: "0"),
+    .value("latent", "FILE", "use a latent from a .npy (one latent or rows) or a PNG written by zwalk instead of --seed"),
+    .value("index", "I", "which row of --latent to use", default: "0"),
+]
+
+func baseLatent(_ inv: Invocation, _ session: ModelSession) throws -> BaseLatent {
+    guard let path = inv.string("latent") else { return try session.base(seed: seedValue(inv)) }
+    if inv.string("seed") != nil { throw usageError(inv, "give --seed or --latent, not both") }
+    return try session.base(file: readLatents(path, session), index: inv.int("index", default: 0))
+}
+
+/// A latent file, its warning (a PNG of another model) said once.
+func readLatents(_ path: String, _ session: ModelSession) throws -> LatentFile {
+    let file = try session.readLatents(path)
+    if let w = file.warning { note("warning: \(w)") }
+    return file
+}
+
+// MARK: Directions
+
+let directionSourceOptions: [Option] = [
+    .value("directions", "auto|axis|sefa|pca|local|FILE.npy",
+           "the directions: computed now by method (see 'zwalk directions --help'), or a set saved by 'zwalk directions'",
+           default: "auto (\(DirectionMethod.autoRule))"),
+    .value("samples", "N", "axis: prior samples the axes are ranked over; pca: samples whose activations are analysed",
+           default: "32 for axis (fewer above 127 dims), 2048 for pca"),
+    .value("node", "NAME", "pca: the value whose activations are analysed", default: "the first layer's output"),
+    .flag("trust-directions", "accept a direction file made for another model, or a bare .npy without its .json sidecar"),
+]
+
+func directionRequest(_ inv: Invocation, seed: UInt32 = 0, count: Int? = nil) throws -> DirectionRequest {
+    DirectionRequest(seed: seed, count: count, samples: inv.string("samples") == nil ? nil : try inv.int("samples", default: 0),
+                     node: inv.string("node"), sefaNormalize: inv.flag("sefa-normalize"), trustFile: inv.flag("trust-directions"))
+}
+
+/// --directions for traverse and slice: a method computed at the base latent (its ranking samples
+/// from seed 0, so a traversal's rows do not depend on its --seed), or a saved set.
+func walkDirections(_ inv: Invocation, _ session: ModelSession, base: BaseLatent) throws -> (DirectionSet, String) {
+    let spelling = inv.string("directions") ?? DirectionSource.default.spelling
+    return (try session.directions(DirectionSource.parse(spelling), at: base.values, directionRequest(inv)), spelling)
+}
+
+// MARK: Figures and outputs
+
+let figureStyleOptions: [Option] = [
+    .value("scale", "N", "enlarge every sample N× (nearest neighbour, so pixels stay crisp)", default: "1"),
+    .value("padding", "P", "pixels around and between cells", default: "2"),
+    .flag("labels", "label rows and columns (seeds, direction names, steps in σ)"),
+]
+
+func figureStyle(_ inv: Invocation) throws -> FigureStyle {
+    FigureStyle(scale: try boundedInt(inv, "scale", default: 1, in: 1...64),
+                padding: try boundedInt(inv, "padding", default: 2, in: 0...256), labels: inv.flag("labels"))
+}
+
+let outputOptions: [Option] = [
+    .flag("force", "overwrite existing output files"),
+    .value("latents-out", "Z.npy", "also save the latents of every cell, row-major, as (N, latent…) float32"),
+]
+
+/// The command line that reproduces this run: `zwalk` and the arguments as given, shell-quoted.
+/// The program's own path is left out so the text is the same whichever build ran it.
+func reproducingCommand() -> String {
+    (["zwalk"] + CommandLine.arguments.dropFirst().map(shellQuote)).joined(separator: " ")
+}
+
+/// A figure to --out (.png or .npy) and --latents-out, with what was written said on stderr.
+func writeFigure(_ spec: FigureSpec, _ session: ModelSession, _ inv: Invocation, out: String) throws {
+    note(try session.write(spec, style: figureStyle(inv), to: out, latentsOut: inv.string("latents-out"),
+                           command: reproducingCommand(), overwrite: inv.flag("force")))
+}
+
+/// Refuses a bad --out before the work: an unknown extension, or (untemplated) an existing file.
+func precheckOutput(_ out: String, _ inv: Invocation, allowed: [OutputKind] = OutputKind.allCases, templated: Bool = false) throws {
+    _ = try OutputKind(path: out, allowed: allowed)
+    if !templated && !inv.flag("force") && FileManager.default.fileExists(atPath: out) {
+        throw FileWriteError.exists(out)
+    }
+}
