@@ -51,6 +51,12 @@ func runMain(_ args: [String]) -> Int32 {
         return try command.run(inv)
     } catch let e as UsageError {
         note(e.message); return 2
+    } catch let e as SessionError {
+        // A value the user gave that the core refused (an output name, a direction method): usage.
+        switch e {
+        case .invalidOption, .unknownOutputKind: note("zwalk \(name): \(e)"); return 2
+        default: note("zwalk \(name): \(e)\(hint(for: e))"); return 1
+        }
     } catch {
         note("zwalk \(name): \(error)\(hint(for: error))"); return 1
     }

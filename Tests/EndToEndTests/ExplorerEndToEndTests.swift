@@ -158,7 +158,7 @@ final class TmuxSession {
     /// zwalk on the shipped model in a fresh tmux session, once its first frame is up.
     func start(_ dir: String, width: Int = 100, height: Int = 30, _ extra: String = "") throws -> TmuxSession {
         let tmux = try TmuxSession(width: width, height: height,
-                                   command: "\(zwalkBinary) \(model) --color 256 --export-dir \(dir) \(extra)", cwd: dir)
+                                   command: "\(zwalkBinary) \(model) \(extra.contains("--color") ? "" : "--color 256") --export-dir \(dir) \(extra)", cwd: dir)
         // The first frame, and the ranked direction set in place: steps taken before it lands
         // are kept in the base latent, but their coefficients would start again from 0.00σ.
         _ = try tmux.waitFor("the first frame and the ranked directions", timeout: 60) {

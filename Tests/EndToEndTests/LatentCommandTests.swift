@@ -385,8 +385,12 @@ import ZWalkLatent
     @Test(arguments: [
         (["sample", "--count", "3", "--out", "x.png"], "{seed}"),
         (["sample", "--seed", "-1", "--out", "x.png"], "4294967295"),
-        (["sample", "--out", "x.jpg"], ".png or .npy"),
-        (["traverse", "--directions", "nonsense", "--out", "x.png"], "neither a method"),
+        (["sample", "--out", "x.jpg"], "must end in .png, .npy"),
+        // A .jpg is refused with the known kinds, never written as a NumPy file under that name.
+        (["decode", "--latents", "z.npy", "--out", "x.jpg"], "must end in .png, .npy"),
+        (["traverse", "--directions", "nonsense", "--out", "x.png"], "neither a direction method"),
+        // A repeated option is an error, never a silent choice of the last.
+        (["grid", "--rows", "2", "--rows", "3", "--out", "x.png"], "--rows is given twice"),
         (["interpolate", "--mode", "cubic", "--out", "x.png"], "--mode"),
         (["interpolate", "--jdiagram", "--seeds", "1,2", "--out", "x.png"], "three keyframes"),
         (["slice", "--dims", "1,1", "--out", "x.png"], "two different"),
