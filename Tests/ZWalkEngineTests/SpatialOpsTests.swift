@@ -250,8 +250,8 @@ let spatialBlockCases: [SpatialBlockCase] = [
         // The naive reference must agree with the golden values too: it is what the fast paths
         // are held to on shapes no golden row covers.
         let ctx = spatialContext(op: c.op, opset: c.opset, attributes: c.attributes, x: c.shape, constants: c.constants)
-        let setup = c.op == "Resize" ? try SpatialOps.resizeSetup(ctx) : try SpatialOps.upsampleSetup(ctx)
-        let naive = compare(SpatialOps.resampleNaive(setup, x).doubleArray, c.expected.map(Double.init), rtol: 1e-5, atol: 1e-5)
+        let setup = c.op == "Resize" ? try ResizeOps.resizeSetup(ctx) : try ResizeOps.upsampleSetup(ctx)
+        let naive = compare(ResizeOps.resampleNaive(setup, x).doubleArray, c.expected.map(Double.init), rtol: 1e-5, atol: 1e-5)
         #expect(naive.ok, "naive: \(naive)")
     }
 
@@ -286,7 +286,7 @@ struct SpatialResampleCase: Sendable, CustomTestStringConvertible {
     let attributes: [String: AttributeValue]
     let shape: [Int]
     let scales: [Float]?, sizes: [Int64]?, roi: [Float]?
-    let path: SpatialOps.ResamplePath
+    let path: ResizeOps.ResamplePath
     var testDescription: String { name }
 }
 
@@ -333,11 +333,11 @@ let spatialResampleCases: [SpatialResampleCase] = [
     func fastPathMatchesNaive(_ c: SpatialResampleCase) throws {
         let consts: [(String, Tensor?)] = [("roi", c.roi.map { spatialTensor($0) }), ("scales", c.scales.map { spatialTensor($0) }),
                                            ("sizes", c.sizes.map { spatialTensor(ints: $0) })]
-        let setup = try SpatialOps.resizeSetup(spatialContext(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts))
-        #expect(SpatialOps.path(setup) == c.path)
+        let setup = try ResizeOps.resizeSetup(spatialContext(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts))
+        #expect(ResizeOps.path(setup) == c.path)
         let x = Tensor(shape: c.shape, floats: testValues(c.shape.reduce(1, *), seed: 3))
         let y = try runSpatial(spatialOpModel(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts), x)
-        let want = SpatialOps.resampleNaive(setup, x)
+        let want = ResizeOps.resampleNaive(setup, x)
         let cmp = compare(y, want, rtol: 1e-5, atol: 1e-6)
         #expect(cmp.ok, "\(cmp)")
     }
@@ -434,7 +434,7 @@ let spatialErrorCases: [SpatialErrorCase] = [
             ctx = OpContext(node: Node(name: "n", opType: "Resize", inputs: ["x", "", "s"], outputs: ["y"]), opset: 13,
                             inputs: [PlannedValue(dtype: .float32, shape: c.shape), nil, PlannedValue(dtype: .float32, shape: [4])])
         }
-        guard let factory = SpatialOps.table[c.op] else { Issue.record("no factory for \(c.op)"); return }
+        guard let factory = OperatorRegistry.table[c.op] else { Issue.record("no factory for \(c.op)"); return }
         do {
             _ = try factory(ctx)
             Issue.record("expected an error containing \"\(c.message)\"")
