@@ -89,16 +89,37 @@ extension ModelDescription {
         return names
     }
 
-    /// The final activation tells the range of most image decoders.
+    /// Operators whose every output value is a value of their first input (they reshape, permute,
+    /// copy or select): the range of the output is that of the input, so `guessRange` looks
+    /// through them to the activation before.
+    static let rangePreservingOps: Set<String> = [
+        "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity",
+        "DepthToSpace", "SpaceToDepth", "Expand", "Tile", "Slice",
+    ]
+
+    /// The final activation tells the range of most image decoders. Exporters often end with a
+    /// Reshape or Flatten after it, so the search walks back through `rangePreservingOps`.
     static func guessRange(model: Model, output: String) -> ((Float, Float), String) {
-        let producer = model.graph.nodes.first { $0.outputs.contains(output) }
-        switch producer?.opType {
-        case "Tanh": return ((-1, 1), "guessed from the final Tanh")
-        case "Sigmoid": return ((0, 1), "guessed from the final Sigmoid")
-        case "Clip":
-            return ((0, 1), "guessed (final Clip)")
-        default: return ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
+        var value = output
+        var passed: [String] = []
+        // Each step moves one node toward the inputs; the bound guards a (malformed) cyclic graph.
+        for _ in 0...model.graph.nodes.count {
+            guard let producer = model.graph.nodes.first(where: { $0.outputs.contains(value) }) else { break }
+            let through = passed.isEmpty ? "" : " (through \(passed.reversed().joined(separator: " → ")))"
+            switch producer.opType {
+            case "Tanh": return ((-1, 1), "guessed from the final Tanh" + through)
+            case "Sigmoid": return ((0, 1), "guessed from the final Sigmoid" + through)
+            case "Clip": return ((0, 1), "guessed (final Clip" + through + ")")
+            case let op where rangePreservingOps.contains(op):
+                guard let input = producer.inputs.first, !input.isEmpty else { break }
+                passed.append(op)
+                value = input
+                continue
+            default: break
+            }
+            break
         }
+        return ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
     }
 }
 
