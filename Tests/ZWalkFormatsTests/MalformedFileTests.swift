@@ -51,7 +51,8 @@ let malformedRows: [BadInput] = [
     // — truncated ONNX, cut at several points —
     BadInput(name: "ONNX cut inside producer_name", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(5)), dir, "cut5.onnx")
-    }, expect: ["$DIR/cut5.onnx: ModelProto field producer_name at byte 3: length", "runs past the end of the file (size 5)"]),
+    }, expect: ["$DIR/cut5.onnx: not an ONNX model (no graph found)",
+                "detail: ModelProto field producer_name at byte 3: length", "runs past the end of the file (size 5)"]),
     BadInput(name: "ONNX cut at 50%", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(Tiny.bytes.count / 2)), dir, "half.onnx")
     }, expect: ["$DIR/half.onnx: ModelProto field graph at byte \(Tiny.graphTag + 1): length", "runs past the end of the file (size \(Tiny.bytes.count / 2))"]),
@@ -63,7 +64,7 @@ let malformedRows: [BadInput] = [
     }, expect: ["cut1.onnx: ModelProto field metadata_props at byte", "runs past the end of the file (size \(Tiny.bytes.count - 1))"]),
     BadInput(name: "ONNX cut to 1 byte", run: { dir in
         try Tiny.load([0x08], dir, "one.onnx")
-    }, expect: ["one.onnx: ModelProto field ir_version at byte 1: varint runs past the end of the file (size 1)"]),
+    }, expect: ["one.onnx: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 1: varint runs past the end of the file (size 1)"]),
     BadInput(name: "empty file", run: { dir in try Tiny.load([], dir, "empty.onnx") },
              expect: ["$DIR/empty.onnx: the file is empty"]),
     BadInput(name: "missing file", run: { dir in _ = try ONNXLoader.load(path: dir + "/nope.onnx") },
@@ -115,11 +116,11 @@ let malformedRows: [BadInput] = [
     }, expect: ["dup.onnx: TensorProto 'W' field name at byte", "a second initializer is named 'W'"]),
     BadInput(name: "group wire type (corrupt)", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(2)) + [0x1B, 0x1C] + Array(Tiny.bytes.dropFirst(2)), dir, "group.onnx")
-    }, expect: ["group.onnx: ModelProto at byte 2: field 3 uses the start-group wire type", "corrupt"]),
+    }, expect: ["group.onnx: not an ONNX model (no graph found)\ndetail: ModelProto at byte 2: field 3 uses the start-group wire type", "corrupt"]),
     BadInput(name: "wrong wire type for a known field", run: { dir in
         var m = PB(); m.fixed32(1, 8) // ir_version as 32-bit
         try Tiny.load(m.bytes, dir, "wire.onnx")
-    }, expect: ["wire.onnx: ModelProto field ir_version at byte 0: has wire type 32-bit, expected varint"]),
+    }, expect: ["wire.onnx: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 0: has wire type 32-bit, expected varint"]),
     BadInput(name: "node without op_type", run: { dir in
         var n = PB(); n.string(1, "x"); n.string(2, "y"); n.string(3, "anon")
         let g = ONNXBuilder.graph(nodes: [n], initializers: [], inputs: [], outputs: [])
@@ -203,7 +204,17 @@ let malformedRows: [BadInput] = [
     }, expect: ["w.safetensors at byte 0: not an ONNX model", "safetensors file (weights only, no graph)"]),
     BadInput(name: "TensorProto given as a model", run: { dir in
         try Tiny.load(ONNXBuilder.floatTensor("t", dims: [1], [1]).bytes, dir, "input_0.pb")
-    }, expect: ["input_0.pb: ModelProto", "has wire type"]),
+    }, expect: ["input_0.pb: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 0: has wire type",
+                "hint: a .pb file is usually a serialized TensorProto"]),
+    // Issue 10: `zwalk info README.md` answered "field 4 uses the start-group wire type".
+    BadInput(name: "text file given as ONNX", run: { dir in
+        try Tiny.load(Array("# zwalk\n\nA terminal app for exploring latent spaces.\n".utf8), dir, "README.md")
+    }, expect: ["$DIR/README.md: not an ONNX model (no graph found)\ndetail: ModelProto at byte 0: field 4 uses the start-group wire type"]),
+    BadInput(name: "protobuf without a graph", run: { dir in
+        var m = PB(); m.varint(1, 8); m.string(2, "exporter")
+        try Tiny.load(m.bytes, dir, "nograph.onnx")
+    }, expect: ["$DIR/nograph.onnx: not an ONNX model (no graph found)\ndetail: ModelProto at byte 12: the message ends without field 7 (graph)",
+                "hint: a serialized TensorProto"]),
 
     // — safetensors —
     BadInput(name: "safetensors header length past EOF", run: { dir in
@@ -329,7 +340,9 @@ func writeSafetensors(_ path: String, _ entries: [(String, String, [Int], [Int])
                 _ = try ONNXLoader.load(data: Data(bytes.prefix(n)), source: "t.onnx", baseDirectory: nil)
                 accepted.append(n)
             } catch let e as FormatError {
-                if !(e.file == "t.onnx" && (e.offset != nil || n == 0)) { Issue.record("cut at \(n): \(e)") }
+                // Cuts before the graph are "not an ONNX model"; the byte is in the detail then.
+                let namesAByte = e.offset != nil || e.detail?.contains("at byte") == true
+                if !(e.file == "t.onnx" && (namesAByte || n == 0)) { Issue.record("cut at \(n): \(e)") }
             } catch {
                 Issue.record("cut at \(n): unexpected \(error)")
             }
