@@ -19,15 +19,11 @@ func spatialTensor(ints v: [Int64]) -> Tensor { v.isEmpty ? Tensor(dtype: .int64
 /// initializers (nil → the input is omitted, written "" as exporters do).
 func spatialOpModel(op: String, opset: Int, attributes: [String: AttributeValue], x: [Int], xType: DType = .float32,
                     constants: [(String, Tensor?)]) -> Model {
-    var names = ["x"] + constants.map { $0.1 == nil ? "" : $0.0 }
-    while names.last == "" { names.removeLast() }
-    var inits: [String: Tensor] = [:]
-    for (n, t) in constants { if let t { inits[n] = t } }
-    let node = Node(name: "n", opType: op, inputs: names, outputs: ["y"], attributes: attributes)
-    let g = Graph(nodes: [node], initializers: inits,
-                  inputs: [ValueInfo(name: "x", dtype: xType, dims: x.map { .fixed($0) })],
-                  outputs: [ValueInfo(name: "y", dtype: xType, dims: nil)])
-    return Model(graph: g, opsets: ["": opset])
+    var inputs: [OneNodeInput] = [.runtime(name: "x", dtype: xType, shape: x)]
+        + constants.map { name, value in value.map { .constant(name: name, value: $0) } ?? .omitted }
+    // Trailing omitted inputs are left off, as exporters write them.
+    while case .omitted? = inputs.last { inputs.removeLast() }
+    return oneNodeModel(op, node: "n", inputs: inputs, attributes: attributes, opset: opset)
 }
 
 /// The load-time view of the same node, for calling a factory or a setup function directly.
@@ -356,11 +352,10 @@ let spatialResampleCases: [SpatialResampleCase] = [
 
     @Test func padConstantValueIsReadAtRunTime() throws {
         // constant_value is a graph input here, not an initializer.
-        let node = Node(name: "p", opType: "Pad", inputs: ["x", "pads", "v"], outputs: ["y"])
-        let g = Graph(nodes: [node], initializers: ["pads": spatialTensor(ints: [1, 0, 0, 1])],
-                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2)]), ValueInfo(name: "v", dtype: .float32, dims: [])],
-                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: nil)])
-        let plan = try Planner(model: Model(graph: g, opsets: ["": 13])).plan(batch: 1)
+        let model = oneNodeModel("Pad", node: "p", inputs: [.runtime(name: "x", dtype: .float32, shape: [1, 2]),
+                                                            .constant(name: "pads", value: spatialTensor(ints: [1, 0, 0, 1])),
+                                                            .runtime(name: "v", dtype: .float32, shape: [])], opset: 13)
+        let plan = try Planner(model: model).plan(batch: 1)
         for v: Float in [4, -2] {
             let y = try plan.run([Tensor(shape: [1, 2], floats: [1, 2]), Tensor.scalar(v)])[0]
             #expect(y.shape == [2, 3])
