@@ -100,26 +100,25 @@ extension ModelDescription {
     /// The final activation tells the range of most image decoders. Exporters often end with a
     /// Reshape or Flatten after it, so the search walks back through `rangePreservingOps`.
     static func guessRange(model: Model, output: String) -> ((Float, Float), String) {
+        let assumed: ((Float, Float), String) = ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
         var value = output
         var passed: [String] = []
-        // Each step moves one node toward the inputs; the bound guards a (malformed) cyclic graph.
-        for _ in 0...model.graph.nodes.count {
-            guard let producer = model.graph.nodes.first(where: { $0.outputs.contains(value) }) else { break }
+        // The count bound guards a (malformed) cyclic graph.
+        while passed.count <= model.graph.nodes.count,
+              let producer = model.graph.nodes.first(where: { $0.outputs.contains(value) }) {
             let through = passed.isEmpty ? "" : " (through \(passed.reversed().joined(separator: " → ")))"
             switch producer.opType {
             case "Tanh": return ((-1, 1), "guessed from the final Tanh" + through)
             case "Sigmoid": return ((0, 1), "guessed from the final Sigmoid" + through)
             case "Clip": return ((0, 1), "guessed (final Clip" + through + ")")
-            case let op where rangePreservingOps.contains(op):
-                guard let input = producer.inputs.first, !input.isEmpty else { break }
+            case let op where rangePreservingOps.contains(op) && !(producer.inputs.first ?? "").isEmpty:
                 passed.append(op)
-                value = input
-                continue
-            default: break
+                value = producer.inputs[0]
+            default:
+                return assumed
             }
-            break
         }
-        return ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
+        return assumed
     }
 }
 
