@@ -105,6 +105,13 @@ public struct OpContext: Sendable {
         return c
     }
 
+    /// The load-time value of optional input `i`, or nil when it is omitted or empty (the spec's
+    /// "absent"; Resize and Pad mark unused inputs with an empty tensor).
+    public func presentConstant(_ i: Int) throws -> Tensor? {
+        guard let v = optionalInput(i), v.count > 0 else { return nil }
+        return try constant(i)
+    }
+
     public func constantInts(_ i: Int) throws -> [Int] {
         let c = try constant(i)
         return c.dtype == .float32 ? c.floats.map { Int($0) } : c.ints.map { Int($0) }

@@ -132,9 +132,6 @@ public final class PlanProfile {
     }
 }
 
-/// A monotonic clock in seconds, for timing runs.
-public func monotonicSeconds() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-
 /// Builds plans from a model. Validation that does not depend on the batch size (unsupported
 /// operators, cycles, missing values) happens in `init`, so a bad model fails at load time.
 public final class Planner: @unchecked Sendable {

@@ -11,6 +11,7 @@ public enum OperatorRegistry {
         ("convolution", ConvolutionOps.table),
         ("pooling", PoolingOps.table),
         ("spatial", SpatialOps.table),
+        ("resize", ResizeOps.table),
     ]
 
     public static let table: [String: OpFactory] = {

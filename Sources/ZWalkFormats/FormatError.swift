@@ -13,10 +13,15 @@ public struct FormatError: Error, CustomStringConvertible, Equatable {
     /// Byte offset from the start of `file`, when the fault has one.
     public var offset: Int?
     public var message: String
+    /// A lower-level account of the fault, shown after the message: for a file that is not what
+    /// was expected at all, where and why its parse stopped ("ModelProto at byte 0: field 4 …").
+    public var detail: String?
     public var hint: String?
 
-    public init(file: String, place: String = "", offset: Int? = nil, message: String, hint: String? = nil) {
-        self.file = file; self.place = place; self.offset = offset; self.message = message; self.hint = hint
+    public init(file: String, place: String = "", offset: Int? = nil, message: String, detail: String? = nil,
+                hint: String? = nil) {
+        self.file = file; self.place = place; self.offset = offset; self.message = message
+        self.detail = detail; self.hint = hint
     }
 
     public var description: String {
@@ -25,8 +30,16 @@ public struct FormatError: Error, CustomStringConvertible, Equatable {
         if !place.isEmpty { head += ": " + place }
         if let o = offset { head += " at byte \(o)" }
         var s = head + ": " + message
+        if let d = detail { s += "\ndetail: " + d }
         if let h = hint { s += "\nhint: " + h }
         return s
+    }
+
+    /// The error without the file name: place, byte offset and message (to quote it as another
+    /// error's detail).
+    public var located: String {
+        let at = (place.isEmpty ? [] : [place]) + (offset.map { ["at byte \($0)"] } ?? [])
+        return at.isEmpty ? message : at.joined(separator: " ") + ": " + message
     }
 }
 

@@ -97,49 +97,62 @@ public enum ONNXLoader {
         var producer = "", producerVersion = ""
         var metadata: [String: String] = [:]
         var graph: Graph?
-        while let f = try r.nextField() {
-            switch f.number {
-            case 1:
-                try r.expect(f, .varint, "ir_version")
-                irVersion = Int(try r.int64("ir_version"))
-            case 2:
-                try r.expect(f, .lengthDelimited, "producer_name"); producer = try r.string("producer_name")
-            case 3:
-                try r.expect(f, .lengthDelimited, "producer_version"); producerVersion = try r.string("producer_version")
-            case 7:
-                try r.expect(f, .lengthDelimited, "graph")
-                var g = r.nested(try r.lengthDelimited("graph"), place: "GraphProto")
-                graph = try readGraph(&g, ctx, depth: 0)
-            case 8:
-                try r.expect(f, .lengthDelimited, "opset_import")
-                var o = r.nested(try r.lengthDelimited("opset_import"), place: "OperatorSetIdProto")
-                var domain = "", version = 0
-                while let g = try o.nextField() {
-                    switch g.number {
-                    case 1: try o.expect(g, .lengthDelimited, "domain"); domain = try o.string("domain")
-                    case 2: try o.expect(g, .varint, "version"); version = Int(try o.int64("version"))
-                    default: try o.skip(g)
+        var graphStarted = false
+        do {
+            while let f = try r.nextField() {
+                switch f.number {
+                case 1:
+                    try r.expect(f, .varint, "ir_version")
+                    irVersion = Int(try r.int64("ir_version"))
+                case 2:
+                    try r.expect(f, .lengthDelimited, "producer_name"); producer = try r.string("producer_name")
+                case 3:
+                    try r.expect(f, .lengthDelimited, "producer_version"); producerVersion = try r.string("producer_version")
+                case 7:
+                    try r.expect(f, .lengthDelimited, "graph")
+                    graphStarted = true
+                    var g = r.nested(try r.lengthDelimited("graph"), place: "GraphProto")
+                    graph = try readGraph(&g, ctx, depth: 0)
+                case 8:
+                    try r.expect(f, .lengthDelimited, "opset_import")
+                    var o = r.nested(try r.lengthDelimited("opset_import"), place: "OperatorSetIdProto")
+                    var domain = "", version = 0
+                    while let g = try o.nextField() {
+                        switch g.number {
+                        case 1: try o.expect(g, .lengthDelimited, "domain"); domain = try o.string("domain")
+                        case 2: try o.expect(g, .varint, "version"); version = Int(try o.int64("version"))
+                        default: try o.skip(g)
+                        }
                     }
+                    opsets[domain == "ai.onnx" ? "" : domain] = version
+                case 14:
+                    try r.expect(f, .lengthDelimited, "metadata_props")
+                    var e = r.nested(try r.lengthDelimited("metadata_props"), place: r.place)
+                    let (k, v) = try readStringPair(&e, "metadata_props")
+                    metadata[k] = v
+                default:
+                    try r.skip(f)
                 }
-                opsets[domain == "ai.onnx" ? "" : domain] = version
-            case 14:
-                try r.expect(f, .lengthDelimited, "metadata_props")
-                var e = r.nested(try r.lengthDelimited("metadata_props"), place: r.place)
-                let (k, v) = try readStringPair(&e, "metadata_props")
-                metadata[k] = v
-            default:
-                try r.skip(f)
             }
+        } catch let e as FormatError where !graphStarted {
+            // Bytes that fail before any graph (a README, a TensorProto) are not a model with a
+            // broken field: say that first, and keep where parsing stopped as the detail.
+            throw notAModel(r.file, detail: e.located, hint: e.hint)
         }
         guard let g = graph else {
-            throw FormatError(file: r.file, place: "ModelProto field graph", offset: 0,
-                              message: "the file has no graph, so it is not an ONNX model",
-                              hint: "a serialized TensorProto (.pb test data) is read with ONNXLoader.loadTensor; a model is exported with torch.onnx.export")
+            throw notAModel(r.file, detail: "ModelProto at byte \(r.position): the message ends without field 7 (graph)",
+                            hint: "a serialized TensorProto (.pb test data) is read with ONNXLoader.loadTensor; a model is exported with torch.onnx.export")
         }
         // IR versions 1–2 predate opset_import and mean the default domain at opset 1.
         if opsets.isEmpty { opsets[""] = 1 }
         let prod = producerVersion.isEmpty ? producer : producer + " " + producerVersion
         return Model(graph: g, opsets: opsets, metadata: metadata, producer: prod, irVersion: irVersion, source: r.file)
+    }
+
+    /// The error for a file that holds no ONNX graph, naming the file; `detail` says where and why
+    /// the search for one ended.
+    static func notAModel(_ file: String, detail: String, hint: String?) -> FormatError {
+        FormatError(file: file, message: "not an ONNX model (no graph found)", detail: detail, hint: hint)
     }
 
     // MARK: GraphProto

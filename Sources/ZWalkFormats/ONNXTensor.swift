@@ -6,13 +6,33 @@ import ZWalkEngine
 #endif
 
 /// ONNX's TensorProto.DataType codes (onnx.proto), with the engine type each one widens to.
+/// The file stores the bare number; these names are that enum's, lower-cased.
 enum ONNXElementType {
+    static let undefined = 0
+    static let float = 1
+    static let uint8 = 2
+    static let int8 = 3
+    static let uint16 = 4
+    static let int16 = 5
+    static let int32 = 6
+    static let int64 = 7
+    static let string = 8
+    static let bool = 9
+    static let float16 = 10
+    static let double = 11
+    static let uint32 = 12
+    static let uint64 = 13
+    static let complex64 = 14
+    static let complex128 = 15
+    static let bfloat16 = 16
+
     static let names: [Int: String] = [
-        0: "undefined", 1: "float", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64",
-        8: "string", 9: "bool", 10: "float16", 11: "double", 12: "uint32", 13: "uint64", 14: "complex64",
-        15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
-        20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2",
-        26: "int2", 27: "float6e2m3", 28: "float6e3m2",
+        undefined: "undefined", float: "float", uint8: "uint8", int8: "int8", uint16: "uint16", int16: "int16",
+        int32: "int32", int64: "int64", string: "string", bool: "bool", float16: "float16", double: "double",
+        uint32: "uint32", uint64: "uint64", complex64: "complex64", complex128: "complex128", bfloat16: "bfloat16",
+        // Types no engine path reads: named only so that the error says which one the file holds.
+        17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4",
+        23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2", 27: "float6e2m3", 28: "float6e3m2",
     ]
 
     static func name(_ code: Int) -> String { "\(names[code] ?? "unknown") (\(code))" }
@@ -21,9 +41,9 @@ enum ONNXElementType {
     /// integers to int64; nil when the engine cannot represent them (string, complex, float8, int4 …).
     static func engineType(_ code: Int) -> DType? {
         switch code {
-        case 1, 10, 11, 16: return .float32
-        case 2, 3, 4, 5, 6, 7, 12, 13: return .int64
-        case 9: return .bool
+        case float, float16, double, bfloat16: return .float32
+        case uint8, int8, uint16, int16, int32, int64, uint32, uint64: return .int64
+        case bool: return .bool
         default: return nil
         }
     }
@@ -31,27 +51,36 @@ enum ONNXElementType {
     /// Bytes per element in raw_data, for the types the engine reads.
     static func rawSize(_ code: Int) -> Int? {
         switch code {
-        case 2, 3, 9: return 1
-        case 4, 5, 10, 16: return 2
-        case 1, 6, 12: return 4
-        case 7, 11, 13: return 8
+        case uint8, int8, bool: return 1
+        case uint16, int16, float16, bfloat16: return 2
+        case float, int32, uint32: return 4
+        case int64, double, uint64: return 8
         default: return nil
         }
     }
 
-    /// The typed field that holds values of this type when raw_data is not used.
+    /// The typed field that holds values of this type when raw_data is not used (onnx.proto's
+    /// comments on each field: 16-bit floats and every narrow integer travel in int32_data).
     static func typedField(_ code: Int) -> TypedField? {
         switch code {
-        case 1: return .float
-        case 2, 3, 4, 5, 6, 9, 10, 16: return .int32
-        case 7: return .int64
-        case 11: return .double
-        case 12, 13: return .uint64
+        case float: return .float
+        case uint8, int8, uint16, int16, int32, bool, float16, bfloat16: return .int32
+        case int64: return .int64
+        case double: return .double
+        case uint32, uint64: return .uint64
         default: return nil
         }
     }
 
     enum TypedField: String { case float = "float_data", int32 = "int32_data", int64 = "int64_data", double = "double_data", uint64 = "uint64_data" }
+}
+
+/// TensorProto.DataLocation codes (onnx.proto): where a tensor's values are stored.
+enum ONNXDataLocation {
+    /// In the TensorProto itself (raw_data or a typed field).
+    static let `default` = 0
+    /// In a file beside the model, named by external_data's 'location'.
+    static let external = 1
 }
 
 /// A TensorProto as it sits in the file, before any values are decoded: only byte ranges and the
@@ -212,17 +241,17 @@ final class ONNXLoadContext {
             throw fail("dims", t.dimsOffset ?? t.offset, "dims \(t.dims) have more elements than fit in memory (the product overflows)")
         }
         let code = t.dataType
-        guard t.dataTypeSeen, code != 0 else {
+        guard t.dataTypeSeen, code != ONNXElementType.undefined else {
             throw fail("data_type", t.offset, "data_type is missing or UNDEFINED")
         }
         guard let dtype = ONNXElementType.engineType(code), let size = ONNXElementType.rawSize(code),
               let typed = ONNXElementType.typedField(code) else {
-            let what = code == 8 ? "string tensors are" : "data type \(ONNXElementType.name(code)) is"
+            let what = code == ONNXElementType.string ? "string tensors are" : "data type \(ONNXElementType.name(code)) is"
             throw fail("data_type", t.offset, "\(what) not supported (zwalk computes with float32, int64 and bool)")
         }
 
         // Where the values are: an external file, raw_data, or one typed field.
-        if t.dataLocation == 1 {
+        if t.dataLocation == ONNXDataLocation.external {
             let (data, range, path) = try externalBytes(t, place: place, need: count * size)
             let out = Tensor(dtype: dtype, shape: dims)
             try data.withUnsafeBytes { buf in
@@ -296,13 +325,13 @@ final class ONNXLoadContext {
             }
         case .int32:
             switch code {
-            case 10, 16: // float16 / bfloat16 bit patterns in the low 16 bits of each int32
+            case ONNXElementType.float16, ONNXElementType.bfloat16: // bit patterns in the low 16 bits of each int32
                 let dst = out.floats
                 for i in 0..<count {
                     let bits = UInt16(truncatingIfNeeded: t.int32Data[i])
-                    dst[i] = code == 10 ? HalfFloat.float16ToFloat(bits) : HalfFloat.bfloat16ToFloat(bits)
+                    dst[i] = code == ONNXElementType.float16 ? HalfFloat.float16ToFloat(bits) : HalfFloat.bfloat16ToFloat(bits)
                 }
-            case 9:
+            case ONNXElementType.bool:
                 let dst = out.ints
                 for i in 0..<count { dst[i] = t.int32Data[i] != 0 ? 1 : 0 }
             default:
@@ -319,16 +348,16 @@ final class ONNXLoadContext {
                             badUInt64: (Int, UInt64) -> FormatError) throws {
         guard count > 0, let base = src.baseAddress else { return }
         switch code {
-        case 1:
+        case ONNXElementType.float:
             out.raw.copyMemory(from: base, byteCount: count * 4)
-        case 10, 16:
-            HalfFloat.widen(base, count: count, bfloat: code == 16, into: out.floats.baseAddress!)
-        case 11:
+        case ONNXElementType.float16, ONNXElementType.bfloat16:
+            HalfFloat.widen(base, count: count, bfloat: code == ONNXElementType.bfloat16, into: out.floats.baseAddress!)
+        case ONNXElementType.double:
             let dst = out.floats
             for i in 0..<count { dst[i] = Float(base.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
-        case 7:
+        case ONNXElementType.int64:
             out.raw.copyMemory(from: base, byteCount: count * 8)
-        case 13:
+        case ONNXElementType.uint64:
             let dst = out.ints
             for i in 0..<count {
                 let v = base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)
@@ -338,13 +367,13 @@ final class ONNXLoadContext {
         default:
             let dst = out.ints
             switch code {
-            case 2: for i in 0..<count { dst[i] = Int64(base.load(fromByteOffset: i, as: UInt8.self)) }
-            case 3: for i in 0..<count { dst[i] = Int64(base.load(fromByteOffset: i, as: Int8.self)) }
-            case 9: for i in 0..<count { dst[i] = base.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0 }
-            case 4: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
-            case 5: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)) }
-            case 6: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
-            case 12: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+            case ONNXElementType.uint8: for i in 0..<count { dst[i] = Int64(base.load(fromByteOffset: i, as: UInt8.self)) }
+            case ONNXElementType.int8: for i in 0..<count { dst[i] = Int64(base.load(fromByteOffset: i, as: Int8.self)) }
+            case ONNXElementType.bool: for i in 0..<count { dst[i] = base.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0 }
+            case ONNXElementType.uint16: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            case ONNXElementType.int16: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)) }
+            case ONNXElementType.int32: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
+            case ONNXElementType.uint32: for i in 0..<count { dst[i] = Int64(base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             default: break // unreachable: decode() admitted only the codes above
             }
         }

@@ -9,7 +9,8 @@ public struct GridLayout: Equatable, Sendable {
     public var background: RGBColor
     /// Empty, or one (short, ASCII) label per row, drawn right-aligned in a left margin.
     public var rowLabels: [String]
-    /// Empty, or one label per column, drawn centred above the column (cut to the column's width).
+    /// Empty, or one label per column, drawn centred above the column; when they would run together
+    /// only every k-th is drawn (see `GridGeometry.columnLabelPlacements`).
     public var columnLabels: [String]
     /// Row-major cell indices (`row * cols + col`) that get a frame.
     public var highlighted: Set<Int>
@@ -99,6 +100,57 @@ public struct GridGeometry: Equatable, Sendable {
     public func cellOrigin(row: Int, col: Int) -> (x: Int, y: Int) {
         (originX + col * (cellWidth + padding), originY + row * (cellHeight + padding))
     }
+
+    // MARK: Labels
+
+    /// Where the column labels go: each centred above its column (moved inward to stay inside the
+    /// figure, cut only if wider than the whole figure). When neighbouring labels would come
+    /// closer than two character advances (wider than the space a label may hold itself, so the
+    /// gap reads as a break between labels), only every k-th is drawn, k the smallest divisor of
+    /// (columns − 1) that leaves that gap: the first and last are always drawn, the middle one
+    /// too when the count is odd and k allows. If even the first and last collide, only the first.
+    public func columnLabelPlacements(_ labels: [String], scale s: Int) -> [PlacedLabel] {
+        let fits = max((width + s) / (BitmapFont.advance * s), 0)
+        let all = labels.enumerated().map { col, label -> PlacedLabel in
+            let text = String(label.prefix(fits))
+            let (w, h) = BitmapFont.size(of: text, scale: s)
+            let centred = cellOrigin(row: 0, col: col).x + (cellWidth - w) / 2
+            return PlacedLabel(index: col, text: text, x: min(max(centred, 0), width - w), y: labelGap, width: w, height: h)
+        }
+        return GridGeometry.spaced(all, gap: 2 * BitmapFont.advance * s) { ($0.x, $0.x + $0.width) }
+    }
+
+    /// Where the row labels go: right-aligned in the left band, centred on their row. Rows too
+    /// short for their labels get every k-th label as columns do, with a gap of one font pixel row
+    /// between lines of text.
+    public func rowLabelPlacements(_ labels: [String], scale s: Int) -> [PlacedLabel] {
+        let all = labels.enumerated().map { row, label -> PlacedLabel in
+            let (w, h) = BitmapFont.size(of: label, scale: s)
+            return PlacedLabel(index: row, text: label, x: leftBand + padding - labelGap - w,
+                               y: cellOrigin(row: row, col: 0).y + (cellHeight - h) / 2, width: w, height: h)
+        }
+        return GridGeometry.spaced(all, gap: (BitmapFont.lineHeight - BitmapFont.glyphHeight) * s) { ($0.y, $0.y + $0.height) }
+    }
+
+    /// Every k-th of `labels` (first and last included), for the smallest divisor k of
+    /// (count − 1) that keeps `gap` pixels between consecutive extents along the axis.
+    static func spaced(_ labels: [PlacedLabel], gap: Int, extent: (PlacedLabel) -> (lo: Int, hi: Int)) -> [PlacedLabel] {
+        let n = labels.count
+        guard n > 1 else { return labels }
+        for k in 1..<n where (n - 1) % k == 0 {
+            let chosen = stride(from: 0, to: n, by: k).map { labels[$0] }
+            if zip(chosen, chosen.dropFirst()).allSatisfy({ extent($1).lo - extent($0).hi >= gap }) { return chosen }
+        }
+        return [labels[0]]
+    }
+}
+
+/// A grid label as drawn: the row or column it names, its text and its box in pixels.
+public struct PlacedLabel: Equatable, Sendable {
+    public let index: Int
+    public let text: String
+    public let x: Int, y: Int
+    public let width: Int, height: Int
 }
 
 public enum Grid {
@@ -151,21 +203,10 @@ public enum Grid {
                       thickness: layout.frameWidth, inside: layout.padding == 0, color: layout.highlightColor)
         }
 
-        let s = layout.labelScale
-        for (col, label) in layout.columnLabels.enumerated() {
-            // Cut to what fits over the column and its share of the gutter.
-            let room = g.cellWidth + layout.padding
-            let fits = max((room + s) / (BitmapFont.advance * s), 0)
-            let text = String(label.prefix(fits))
-            let w = BitmapFont.size(of: text, scale: s).width
-            let (x0, _) = g.cellOrigin(row: 0, col: col)
-            BitmapFont.draw(text, into: &out, x: x0 + (g.cellWidth - w) / 2, y: g.labelGap, scale: s, color: layout.labelColor)
-        }
-        for (row, label) in layout.rowLabels.enumerated() {
-            let (w, h) = BitmapFont.size(of: label, scale: s)
-            let (_, y0) = g.cellOrigin(row: row, col: 0)
-            BitmapFont.draw(label, into: &out, x: g.leftBand + layout.padding - g.labelGap - w,
-                            y: y0 + (g.cellHeight - h) / 2, scale: s, color: layout.labelColor)
+        let placed = g.columnLabelPlacements(layout.columnLabels, scale: layout.labelScale)
+            + g.rowLabelPlacements(layout.rowLabels, scale: layout.labelScale)
+        for label in placed {
+            BitmapFont.draw(label.text, into: &out, x: label.x, y: label.y, scale: layout.labelScale, color: layout.labelColor)
         }
         return out
     }

@@ -49,6 +49,27 @@ public struct DirectionSet: Equatable, Sendable {
         self.method = method; self.modelSHA256 = modelSHA256.lowercased(); self.latentShape = latentShape
         self.vectors = vectors; self.names = names; self.scores = scores; self.scoreKind = scoreKind
         self.sigmas = sigmas; self.notes = notes
+        try checkFinite()
+    }
+
+    /// Refuses NaN and ±inf in vectors, scores and sigmas, naming the direction: they would poison
+    /// every step taken along it, and JSON has no way to write them (JSONEncoder would fail with
+    /// an EncodingError that says nothing of which direction is at fault).
+    public func checkFinite() throws {
+        func direction(_ i: Int) -> String {
+            "direction set '\(method)': direction \(i)" + (i < names.count ? " ('\(names[i])')" : "")
+        }
+        for (i, v) in vectors.enumerated() {
+            if let k = v.firstIndex(where: { !$0.isFinite }) {
+                throw LatentError.invalidArgument("\(direction(i)) has a non-finite component \(v[k]) at index \(k)")
+            }
+        }
+        if let i = scores.firstIndex(where: { !$0.isFinite }) {
+            throw LatentError.invalidArgument("\(direction(i)) has a non-finite score \(scores[i])")
+        }
+        if let i = sigmas.firstIndex(where: { !$0.isFinite }) {
+            throw LatentError.invalidArgument("\(direction(i)) has a non-finite sigma \(sigmas[i])")
+        }
     }
 
     public var count: Int { vectors.count }
@@ -96,6 +117,8 @@ public struct DirectionSet: Equatable, Sendable {
 
     /// The sidecar's bytes: sorted keys, so the same set always writes the same bytes.
     public func sidecarJSON() throws -> Data {
+        // The fields are public and mutable: check again what the initializer checked.
+        try checkFinite()
         let s = Sidecar(format: DirectionSet.sidecarFormat, method: method, model_sha256: modelSHA256,
                         latent_shape: latentShape, count: count, names: names, scores: scores,
                         score_kind: scoreKind.rawValue, sigmas: sigmas, notes: notes)

@@ -283,7 +283,9 @@ public enum Directions {
     }
 
     /// An attribute direction from latents labelled positive (having the attribute) and negative,
-    /// pointing toward the positive set. Score: the separation d′ of the two sets along it.
+    /// pointing toward the positive set. Score: the separation d′ of the two sets along it, the
+    /// difference of their projected means over `attributeSpread` (always finite). One latent
+    /// per side is enough; d′ is then the distance between the two in prior σ.
     public static func attribute(positive: [[Float]], negative: [[Float]], latentShape: [Int], modelSHA256: String,
                                  method: AttributeMethod = .meanDifference, name: String = "attribute",
                                  prior: Prior? = nil, iterations: Int = 500) throws -> DirectionSet {
@@ -294,6 +296,9 @@ public enum Directions {
         for (label, set) in [("positive", positive), ("negative", negative)] {
             if let bad = set.firstIndex(where: { $0.count != d }) {
                 throw LatentError.invalidArgument("\(label) latent \(bad) has \(set[bad].count) values, the latent has \(d)")
+            }
+            if let bad = set.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
+                throw LatentError.invalidArgument("\(label) latent \(bad) holds a non-finite value (NaN or ±inf)")
             }
         }
         func mean(_ set: [[Float]]) -> [Double] {
@@ -314,17 +319,31 @@ public enum Directions {
         }
         // d′ along the direction.
         let pp = positive.map { Vec.dot($0, unit) }, pn = negative.map { Vec.dot($0, unit) }
-        func meanVar(_ a: [Double]) -> (Double, Double) {
-            let m = a.reduce(0, +) / Double(a.count)
-            return (m, a.count > 1 ? a.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(a.count - 1) : 0)
-        }
-        let (m1, v1) = meanVar(pp), (m0, v0) = meanVar(pn)
-        let pooled = ((v1 + v0) / 2).squareRoot()
-        let separation = pooled > 0 ? (m1 - m0) / pooled : .infinity
+        let priorSigma = prior?.standardDeviation ?? 1
+        let spread = attributeSpread(pp, pn, priorSigma: priorSigma)
+        let separation = (pp.reduce(0, +) / Double(pp.count) - pn.reduce(0, +) / Double(pn.count)) / spread
         return try DirectionSet(method: "attribute-\(method.rawValue)", modelSHA256: modelSHA256, latentShape: latentShape,
                                 vectors: [unit], names: [name], scores: [Float(separation)], scoreKind: .separation,
                                 sigmas: [Float(prior?.standardDeviation ?? 1)],
                                 notes: "\(positive.count) positive vs \(negative.count) negative latents")
+    }
+
+    /// The spread d′ divides by: the pooled standard deviation of the two projected sets,
+    /// √(((n₊−1)·s₊² + (n₋−1)·s₋²) / (n₊ + n₋ − 2)), so a side of one latent adds nothing to it.
+    /// With one latent per side there is no spread to measure: it is the prior's σ (1 without a
+    /// prior or with ψ = 0), which makes d′ the distance between the two latents in prior σ. A measured spread
+    /// below σ/1000 (identical latents within each set) is floored there, so d′ never exceeds
+    /// 1000× that distance and is never infinite.
+    static func attributeSpread(_ positive: [Double], _ negative: [Double], priorSigma: Double) -> Double {
+        func squaredDeviations(_ a: [Double]) -> Double {
+            let m = a.reduce(0, +) / Double(a.count)
+            return a.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+        }
+        let sigma = priorSigma > 0 && priorSigma.isFinite ? priorSigma : 1 // ψ = 0 squeezes the prior to a point
+        let freedom = positive.count + negative.count - 2
+        guard freedom > 0 else { return sigma }
+        let pooled = ((squaredDeviations(positive) + squaredDeviations(negative)) / Double(freedom)).squareRoot()
+        return max(pooled, sigma / 1000)
     }
 
     /// Logistic regression w·x + b on the standardised features; returns the boundary normal in

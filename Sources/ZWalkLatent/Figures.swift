@@ -49,6 +49,9 @@ public struct FigureLayout: Sendable {
     public let cells: [FigureCell]
     /// The column whose latents are the unmodified base (traversals; nil when no step is 0).
     public let referenceColumn: Int?
+    /// Interpolation strips: the cells (indices into `cells`, row-major) that hold a keyframe
+    /// exactly, in keyframe order, for framing or marking them. Empty for other figures.
+    public var keyframeCells: [Int] = []
 
     public func latent(row: Int, column: Int) -> [Float] {
         let n = latents.count / max(1, rows * columns)
@@ -127,20 +130,21 @@ public enum Figures {
                             cells: cells, referenceColumn: stepValues.firstIndex(of: 0))
     }
 
-    /// A strip through `keyframes` (two for a plain a → b strip), `steps` cells on one row.
+    /// A strip through `keyframes` (two for a plain a → b strip), `steps` cells on one row. Every
+    /// keyframe is a cell (`keyframeCells`), bit for bit; the cells between are shared out among
+    /// the segments (`LatentPath.schedule`). Each cell's t is its place along the whole path.
     public static func interpolationStrip(keyframes: [[Float]], latentShape: [Int], steps: Int,
                                           mode: InterpolationMode = .slerp, loop: Bool = false) throws -> FigureLayout {
         try checkLatents(keyframes, latentShape, what: "keyframe")
         let path = try LatentPath(keyframes: keyframes, loop: loop, mode: mode)
-        let points = try path.sample(steps: steps)
-        let denominator = Double(loop ? steps : max(steps - 1, 1))
-        let cells = (0..<steps).map { i -> FigureCell in
-            let t = Double(i) / denominator
-            return FigureCell(row: 0, column: i, steps: [], t: t, label: "t = \(format(t))")
+        let schedule = try path.schedule(steps: steps)
+        let points = schedule.positions.map { path.point(segment: $0.segment, fraction: $0.fraction) }
+        let cells = schedule.t.enumerated().map { i, t in
+            FigureCell(row: 0, column: i, steps: [], t: t, label: "t = \(format(t))")
         }
         return FigureLayout(kind: .interpolation, rows: 1, columns: steps,
                             latents: Tensor(shape: [steps] + latentShape, floats: points.flatMap { $0 }),
-                            cells: cells, referenceColumn: nil)
+                            cells: cells, referenceColumn: nil, keyframeCells: schedule.keyframeCells)
     }
 
     /// A strip along precomputed points (a geodesic's `points`).

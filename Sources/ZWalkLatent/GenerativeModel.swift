@@ -89,16 +89,36 @@ extension ModelDescription {
         return names
     }
 
-    /// The final activation tells the range of most image decoders.
+    /// Operators whose every output value is a value of their first input (they reshape, permute,
+    /// copy or select): the range of the output is that of the input, so `guessRange` looks
+    /// through them to the activation before.
+    static let rangePreservingOps: Set<String> = [
+        "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity",
+        "DepthToSpace", "SpaceToDepth", "Expand", "Tile", "Slice",
+    ]
+
+    /// The final activation tells the range of most image decoders. Exporters often end with a
+    /// Reshape or Flatten after it, so the search walks back through `rangePreservingOps`.
     static func guessRange(model: Model, output: String) -> ((Float, Float), String) {
-        let producer = model.graph.nodes.first { $0.outputs.contains(output) }
-        switch producer?.opType {
-        case "Tanh": return ((-1, 1), "guessed from the final Tanh")
-        case "Sigmoid": return ((0, 1), "guessed from the final Sigmoid")
-        case "Clip":
-            return ((0, 1), "guessed (final Clip)")
-        default: return ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
+        let assumed: ((Float, Float), String) = ((0, 1), "assumed (no metadata, no final Tanh/Sigmoid); set zwalk.output_range")
+        var value = output
+        var passed: [String] = []
+        // The count bound guards a (malformed) cyclic graph.
+        while passed.count <= model.graph.nodes.count,
+              let producer = model.graph.nodes.first(where: { $0.outputs.contains(value) }) {
+            let through = passed.isEmpty ? "" : " (through \(passed.reversed().joined(separator: " → ")))"
+            switch producer.opType {
+            case "Tanh": return ((-1, 1), "guessed from the final Tanh" + through)
+            case "Sigmoid": return ((0, 1), "guessed from the final Sigmoid" + through)
+            case "Clip": return ((0, 1), "guessed (final Clip" + through + ")")
+            case let op where rangePreservingOps.contains(op) && !(producer.inputs.first ?? "").isEmpty:
+                passed.append(op)
+                value = producer.inputs[0]
+            default:
+                return assumed
+            }
         }
+        return assumed
     }
 }
 

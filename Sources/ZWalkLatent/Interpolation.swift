@@ -43,8 +43,9 @@ public enum Interpolation {
     }
 }
 
-/// A path through several keyframe latents, optionally closed into a loop, traversed at uniform
-/// parameter speed: each segment gets the same share of the steps whatever its length.
+/// A path through several keyframe latents, optionally closed into a loop. Sampled into cells,
+/// every keyframe is a cell and the cells between keyframes are shared out among the segments
+/// (see `schedule`), so a chosen keyframe is never stepped over.
 public struct LatentPath: Sendable {
     public let keyframes: [[Float]]
     public let loop: Bool
@@ -70,19 +71,59 @@ public struct LatentPath: Sendable {
         let clamped = max(0, min(Double(segments), u))
         var seg = Int(clamped.rounded(.down))
         if seg == segments { seg -= 1 }
-        let t = clamped - Double(seg)
-        let a = keyframes[seg], b = keyframes[(seg + 1) % keyframes.count]
-        return Interpolation.interpolate(a, b, t, mode: mode)
+        return point(segment: seg, fraction: clamped - Double(seg))
     }
 
-    /// `steps` latents uniformly in the parameter. An open path includes both ends; a loop stops
-    /// one step short of its start so that playing it repeatedly never shows a frame twice.
-    /// Keyframes that fall on a step are returned exactly.
-    public func sample(steps: Int) throws -> [[Float]] {
-        guard steps >= (loop ? 1 : 2) else {
-            throw LatentError.invalidArgument("a \(loop ? "loop" : "path") needs at least \(loop ? 1 : 2) steps, got \(steps)")
+    /// The latent a fraction t ∈ [0, 1] of the way along segment `segment`; t = 0 and t = 1 give
+    /// its keyframes bit for bit.
+    public func point(segment: Int, fraction t: Double) -> [Float] {
+        Interpolation.interpolate(keyframes[segment], keyframes[(segment + 1) % keyframes.count], t, mode: mode)
+    }
+
+    /// Where one cell of a sampling lies: on segment `segment`, a fraction `fraction` ∈ [0, 1] of
+    /// the way along it (0 at the segment's first keyframe).
+    public struct CellPosition: Equatable, Sendable {
+        public let segment: Int
+        public let fraction: Double
+    }
+
+    /// Where the cells of a `steps`-cell sampling fall.
+    public struct Schedule: Equatable, Sendable {
+        public let positions: [CellPosition]
+        /// The cell of each keyframe, in keyframe order (the loop's return is not a cell).
+        public let keyframeCells: [Int]
+        /// Per cell, its place along the whole path: (segment + fraction) / segments, in [0, 1]
+        /// for an open path and [0, 1) for a loop.
+        public let t: [Double]
+    }
+
+    /// The cells of a `steps`-cell sampling: every keyframe is a cell; the remaining (interior)
+    /// cells are shared out among the segments, evenly in each, the first `interior % segments`
+    /// segments taking one more (as the geodesic strips do). An open path includes both ends; a
+    /// loop stops before returning to its start so that playing it repeatedly never shows a frame
+    /// twice. Fewer steps than keyframes is an error: a keyframe would have to be left out.
+    public func schedule(steps: Int) throws -> Schedule {
+        guard steps >= keyframes.count else {
+            throw LatentError.invalidArgument("a \(loop ? "loop" : "path") through \(keyframes.count) keyframes needs at least \(keyframes.count) steps (one cell per keyframe), got \(steps)")
         }
-        let denominator = Double(loop ? steps : steps - 1)
-        return (0..<steps).map { i in point(at: Double(segments) * Double(i) / denominator) }
+        let interior = steps - (loop ? segments : segments + 1)
+        var positions: [CellPosition] = [], keyframeCells: [Int] = []
+        for j in 0..<segments {
+            let m = interior / segments + (j < interior % segments ? 1 : 0)
+            keyframeCells.append(positions.count)
+            positions.append(CellPosition(segment: j, fraction: 0))
+            for k in stride(from: 1, through: m, by: 1) { positions.append(CellPosition(segment: j, fraction: Double(k) / Double(m + 1))) }
+        }
+        if !loop {
+            keyframeCells.append(positions.count)
+            positions.append(CellPosition(segment: segments - 1, fraction: 1))
+        }
+        let t = positions.map { (Double($0.segment) + $0.fraction) / Double(segments) }
+        return Schedule(positions: positions, keyframeCells: keyframeCells, t: t)
+    }
+
+    /// The latents of `schedule(steps:)`'s cells; keyframes are returned bit for bit.
+    public func sample(steps: Int) throws -> [[Float]] {
+        try schedule(steps: steps).positions.map { point(segment: $0.segment, fraction: $0.fraction) }
     }
 }

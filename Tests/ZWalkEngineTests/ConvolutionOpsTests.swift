@@ -16,17 +16,10 @@ struct ConvOpInput {
 /// input) and producing `outputs`.
 func convOpModel(_ op: String, _ attributes: [String: AttributeValue] = [:], inputs: [ConvOpInput?],
                  outputs: [String] = ["y"], opset: Int = 17) -> Model {
-    let present = inputs.compactMap { $0 }
-    let node = Node(name: "\(op.lowercased())_under_test", opType: op, inputs: inputs.map { $0?.name ?? "" },
-                    outputs: outputs, attributes: attributes)
-    var initializers: [String: Tensor] = [:]
-    for i in present where i.constant { initializers[i.name] = i.value }
-    let graphInputs = present.filter { !$0.constant }.map {
-        ValueInfo(name: $0.name, dtype: $0.value.dtype, dims: $0.value.shape.map { .fixed($0) })
-    }
-    return Model(graph: Graph(nodes: [node], initializers: initializers, inputs: graphInputs,
-                              outputs: outputs.map { ValueInfo(name: $0, dtype: nil, dims: nil) }),
-                 opsets: ["": opset])
+    oneNodeModel(op, node: "\(op.lowercased())_under_test", inputs: inputs.map { i in
+        guard let i else { return .omitted }
+        return i.constant ? .constant(name: i.name, value: i.value) : .runtime(i.name, i.value)
+    }, outputs: outputs, attributes: attributes, opset: opset)
 }
 
 /// Plans and runs a one-node model; returns every output.

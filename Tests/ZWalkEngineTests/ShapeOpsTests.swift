@@ -15,22 +15,15 @@ enum ShapeOpsInput {
 /// Plans a model made of the single node `op` (inputs in0…, outputs out0…) for one opset.
 func shapeOpsPlan(_ op: String, _ inputs: [ShapeOpsInput], attrs: [String: AttributeValue] = [:],
                   outputs: Int = 1, opset: Int = 17) throws -> (Plan, [Tensor]) {
-    var names: [String] = [], graphInputs: [ValueInfo] = [], inits: [String: Tensor] = [:], feeds: [Tensor] = []
-    for (i, input) in inputs.enumerated() {
-        let name = "in\(i)"
+    var feeds: [Tensor] = []
+    let nodeInputs = inputs.enumerated().map { i, input -> OneNodeInput in
         switch input {
-        case .omitted: names.append("")
-        case .constant(let t): names.append(name); inits[name] = t
-        case .runtime(let t):
-            names.append(name); feeds.append(t)
-            graphInputs.append(ValueInfo(name: name, dtype: t.dtype, dims: t.shape.map { .fixed($0) }))
+        case .omitted: return .omitted
+        case .constant(let t): return .constant(name: "in\(i)", value: t)
+        case .runtime(let t): feeds.append(t); return .runtime("in\(i)", t)
         }
     }
-    let outs = (0..<outputs).map { "out\($0)" }
-    let node = Node(name: "node", opType: op, inputs: names, outputs: outs, attributes: attrs)
-    let model = Model(graph: Graph(nodes: [node], initializers: inits, inputs: graphInputs,
-                                   outputs: outs.map { ValueInfo(name: $0, dtype: nil, dims: nil) }),
-                      opsets: ["": opset])
+    let model = oneNodeModel(op, inputs: nodeInputs, outputs: (0..<outputs).map { "out\($0)" }, attributes: attrs, opset: opset)
     return (try Planner(model: model).plan(batch: 1), feeds)
 }
 

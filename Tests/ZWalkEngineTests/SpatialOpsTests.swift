@@ -19,15 +19,11 @@ func spatialTensor(ints v: [Int64]) -> Tensor { v.isEmpty ? Tensor(dtype: .int64
 /// initializers (nil → the input is omitted, written "" as exporters do).
 func spatialOpModel(op: String, opset: Int, attributes: [String: AttributeValue], x: [Int], xType: DType = .float32,
                     constants: [(String, Tensor?)]) -> Model {
-    var names = ["x"] + constants.map { $0.1 == nil ? "" : $0.0 }
-    while names.last == "" { names.removeLast() }
-    var inits: [String: Tensor] = [:]
-    for (n, t) in constants { if let t { inits[n] = t } }
-    let node = Node(name: "n", opType: op, inputs: names, outputs: ["y"], attributes: attributes)
-    let g = Graph(nodes: [node], initializers: inits,
-                  inputs: [ValueInfo(name: "x", dtype: xType, dims: x.map { .fixed($0) })],
-                  outputs: [ValueInfo(name: "y", dtype: xType, dims: nil)])
-    return Model(graph: g, opsets: ["": opset])
+    var inputs: [OneNodeInput] = [.runtime(name: "x", dtype: xType, shape: x)]
+        + constants.map { name, value in value.map { .constant(name: name, value: $0) } ?? .omitted }
+    // Trailing omitted inputs are left off, as exporters write them.
+    while case .omitted? = inputs.last { inputs.removeLast() }
+    return oneNodeModel(op, node: "n", inputs: inputs, attributes: attributes, opset: opset)
 }
 
 /// The load-time view of the same node, for calling a factory or a setup function directly.
@@ -250,8 +246,8 @@ let spatialBlockCases: [SpatialBlockCase] = [
         // The naive reference must agree with the golden values too: it is what the fast paths
         // are held to on shapes no golden row covers.
         let ctx = spatialContext(op: c.op, opset: c.opset, attributes: c.attributes, x: c.shape, constants: c.constants)
-        let setup = c.op == "Resize" ? try SpatialOps.resizeSetup(ctx) : try SpatialOps.upsampleSetup(ctx)
-        let naive = compare(SpatialOps.resampleNaive(setup, x).doubleArray, c.expected.map(Double.init), rtol: 1e-5, atol: 1e-5)
+        let setup = c.op == "Resize" ? try ResizeOps.resizeSetup(ctx) : try ResizeOps.upsampleSetup(ctx)
+        let naive = compare(ResizeOps.resampleNaive(setup, x).doubleArray, c.expected.map(Double.init), rtol: 1e-5, atol: 1e-5)
         #expect(naive.ok, "naive: \(naive)")
     }
 
@@ -286,7 +282,7 @@ struct SpatialResampleCase: Sendable, CustomTestStringConvertible {
     let attributes: [String: AttributeValue]
     let shape: [Int]
     let scales: [Float]?, sizes: [Int64]?, roi: [Float]?
-    let path: SpatialOps.ResamplePath
+    let path: ResizeOps.ResamplePath
     var testDescription: String { name }
 }
 
@@ -333,11 +329,11 @@ let spatialResampleCases: [SpatialResampleCase] = [
     func fastPathMatchesNaive(_ c: SpatialResampleCase) throws {
         let consts: [(String, Tensor?)] = [("roi", c.roi.map { spatialTensor($0) }), ("scales", c.scales.map { spatialTensor($0) }),
                                            ("sizes", c.sizes.map { spatialTensor(ints: $0) })]
-        let setup = try SpatialOps.resizeSetup(spatialContext(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts))
-        #expect(SpatialOps.path(setup) == c.path)
+        let setup = try ResizeOps.resizeSetup(spatialContext(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts))
+        #expect(ResizeOps.path(setup) == c.path)
         let x = Tensor(shape: c.shape, floats: testValues(c.shape.reduce(1, *), seed: 3))
         let y = try runSpatial(spatialOpModel(op: "Resize", opset: c.opset, attributes: c.attributes, x: c.shape, constants: consts), x)
-        let want = SpatialOps.resampleNaive(setup, x)
+        let want = ResizeOps.resampleNaive(setup, x)
         let cmp = compare(y, want, rtol: 1e-5, atol: 1e-6)
         #expect(cmp.ok, "\(cmp)")
     }
@@ -356,11 +352,10 @@ let spatialResampleCases: [SpatialResampleCase] = [
 
     @Test func padConstantValueIsReadAtRunTime() throws {
         // constant_value is a graph input here, not an initializer.
-        let node = Node(name: "p", opType: "Pad", inputs: ["x", "pads", "v"], outputs: ["y"])
-        let g = Graph(nodes: [node], initializers: ["pads": spatialTensor(ints: [1, 0, 0, 1])],
-                      inputs: [ValueInfo(name: "x", dtype: .float32, dims: [.fixed(1), .fixed(2)]), ValueInfo(name: "v", dtype: .float32, dims: [])],
-                      outputs: [ValueInfo(name: "y", dtype: .float32, dims: nil)])
-        let plan = try Planner(model: Model(graph: g, opsets: ["": 13])).plan(batch: 1)
+        let model = oneNodeModel("Pad", node: "p", inputs: [.runtime(name: "x", dtype: .float32, shape: [1, 2]),
+                                                            .constant(name: "pads", value: spatialTensor(ints: [1, 0, 0, 1])),
+                                                            .runtime(name: "v", dtype: .float32, shape: [])], opset: 13)
+        let plan = try Planner(model: model).plan(batch: 1)
         for v: Float in [4, -2] {
             let y = try plan.run([Tensor(shape: [1, 2], floats: [1, 2]), Tensor.scalar(v)])[0]
             #expect(y.shape == [2, 3])
@@ -434,7 +429,7 @@ let spatialErrorCases: [SpatialErrorCase] = [
             ctx = OpContext(node: Node(name: "n", opType: "Resize", inputs: ["x", "", "s"], outputs: ["y"]), opset: 13,
                             inputs: [PlannedValue(dtype: .float32, shape: c.shape), nil, PlannedValue(dtype: .float32, shape: [4])])
         }
-        guard let factory = SpatialOps.table[c.op] else { Issue.record("no factory for \(c.op)"); return }
+        guard let factory = OperatorRegistry.table[c.op] else { Issue.record("no factory for \(c.op)"); return }
         do {
             _ = try factory(ctx)
             Issue.record("expected an error containing \"\(c.message)\"")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ZWalkEngine
 @testable import ZWalkFormats
 
@@ -51,7 +52,8 @@ let malformedRows: [BadInput] = [
     // — truncated ONNX, cut at several points —
     BadInput(name: "ONNX cut inside producer_name", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(5)), dir, "cut5.onnx")
-    }, expect: ["$DIR/cut5.onnx: ModelProto field producer_name at byte 3: length", "runs past the end of the file (size 5)"]),
+    }, expect: ["$DIR/cut5.onnx: not an ONNX model (no graph found)",
+                "detail: ModelProto field producer_name at byte 3: length", "runs past the end of the file (size 5)"]),
     BadInput(name: "ONNX cut at 50%", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(Tiny.bytes.count / 2)), dir, "half.onnx")
     }, expect: ["$DIR/half.onnx: ModelProto field graph at byte \(Tiny.graphTag + 1): length", "runs past the end of the file (size \(Tiny.bytes.count / 2))"]),
@@ -63,7 +65,7 @@ let malformedRows: [BadInput] = [
     }, expect: ["cut1.onnx: ModelProto field metadata_props at byte", "runs past the end of the file (size \(Tiny.bytes.count - 1))"]),
     BadInput(name: "ONNX cut to 1 byte", run: { dir in
         try Tiny.load([0x08], dir, "one.onnx")
-    }, expect: ["one.onnx: ModelProto field ir_version at byte 1: varint runs past the end of the file (size 1)"]),
+    }, expect: ["one.onnx: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 1: varint runs past the end of the file (size 1)"]),
     BadInput(name: "empty file", run: { dir in try Tiny.load([], dir, "empty.onnx") },
              expect: ["$DIR/empty.onnx: the file is empty"]),
     BadInput(name: "missing file", run: { dir in _ = try ONNXLoader.load(path: dir + "/nope.onnx") },
@@ -115,11 +117,11 @@ let malformedRows: [BadInput] = [
     }, expect: ["dup.onnx: TensorProto 'W' field name at byte", "a second initializer is named 'W'"]),
     BadInput(name: "group wire type (corrupt)", run: { dir in
         try Tiny.load(Array(Tiny.bytes.prefix(2)) + [0x1B, 0x1C] + Array(Tiny.bytes.dropFirst(2)), dir, "group.onnx")
-    }, expect: ["group.onnx: ModelProto at byte 2: field 3 uses the start-group wire type", "corrupt"]),
+    }, expect: ["group.onnx: not an ONNX model (no graph found)\ndetail: ModelProto at byte 2: field 3 uses the start-group wire type", "corrupt"]),
     BadInput(name: "wrong wire type for a known field", run: { dir in
         var m = PB(); m.fixed32(1, 8) // ir_version as 32-bit
         try Tiny.load(m.bytes, dir, "wire.onnx")
-    }, expect: ["wire.onnx: ModelProto field ir_version at byte 0: has wire type 32-bit, expected varint"]),
+    }, expect: ["wire.onnx: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 0: has wire type 32-bit, expected varint"]),
     BadInput(name: "node without op_type", run: { dir in
         var n = PB(); n.string(1, "x"); n.string(2, "y"); n.string(3, "anon")
         let g = ONNXBuilder.graph(nodes: [n], initializers: [], inputs: [], outputs: [])
@@ -203,7 +205,17 @@ let malformedRows: [BadInput] = [
     }, expect: ["w.safetensors at byte 0: not an ONNX model", "safetensors file (weights only, no graph)"]),
     BadInput(name: "TensorProto given as a model", run: { dir in
         try Tiny.load(ONNXBuilder.floatTensor("t", dims: [1], [1]).bytes, dir, "input_0.pb")
-    }, expect: ["input_0.pb: ModelProto", "has wire type"]),
+    }, expect: ["input_0.pb: not an ONNX model (no graph found)\ndetail: ModelProto field ir_version at byte 0: has wire type",
+                "hint: a .pb file is usually a serialized TensorProto"]),
+    // Issue 10: `zwalk info README.md` answered "field 4 uses the start-group wire type".
+    BadInput(name: "text file given as ONNX", run: { dir in
+        try Tiny.load(Array("# zwalk\n\nA terminal app for exploring latent spaces.\n".utf8), dir, "README.md")
+    }, expect: ["$DIR/README.md: not an ONNX model (no graph found)\ndetail: ModelProto at byte 0: field 4 uses the start-group wire type"]),
+    BadInput(name: "protobuf without a graph", run: { dir in
+        var m = PB(); m.varint(1, 8); m.string(2, "exporter")
+        try Tiny.load(m.bytes, dir, "nograph.onnx")
+    }, expect: ["$DIR/nograph.onnx: not an ONNX model (no graph found)\ndetail: ModelProto at byte 12: the message ends without field 7 (graph)",
+                "hint: a serialized TensorProto"]),
 
     // — safetensors —
     BadInput(name: "safetensors header length past EOF", run: { dir in
@@ -287,6 +299,38 @@ func writeSafetensors(_ path: String, _ entries: [(String, String, [Int], [Int])
     writeFile(out, path)
 }
 
+/// One byte of `Tiny.bytes` changed: found by `offset`, replaced by `value` of the old byte.
+struct CorruptedByte: Sendable, CustomTestStringConvertible {
+    let name: String
+    let offset: @Sendable ([UInt8]) -> Int?
+    let value: @Sendable (UInt8) -> UInt8
+    /// A fragment of the error, or nil when the model must still load and plan.
+    let expect: String?
+    var testDescription: String { name }
+}
+
+/// W's TensorProto starts with its dims (3, 4) and data_type FLOAT: 0A 02 03 04 10 01.
+private let wHeader: [UInt8] = [0x0A, 0x02, 0x03, 0x04, 0x10, 0x01]
+
+let corruptionRows: [CorruptedByte] = [
+    .init(name: "ir_version tag → start-group", offset: { _ in 0 }, value: { _ in 0x0B },
+          expect: "c.onnx: not an ONNX model (no graph found)\ndetail: ModelProto at byte 0: field 1 uses the start-group wire type"),
+    .init(name: "ir_version tag → wire type 7", offset: { _ in 0 }, value: { _ in 0x0F },
+          expect: "detail: ModelProto at byte 0: invalid wire type 7 in tag 15"),
+    .init(name: "graph length → unterminated varint", offset: { _ in Tiny.graphTag + 1 }, value: { _ in 0xFF },
+          expect: "c.onnx: ModelProto field graph at byte \(Tiny.graphTag + 1): length"),
+    .init(name: "W's data_type → float8", offset: { $0.offset(of: wHeader).map { $0 + 5 } }, value: { _ in 17 },
+          expect: "TensorProto 'W' field data_type at byte"),
+    .init(name: "W's first dim 3 → 5", offset: { $0.offset(of: wHeader).map { $0 + 2 } }, value: { _ in 5 },
+          expect: "raw_data has 48 bytes but dims [5, 4] of float (1) need 20 × 4 = 80"),
+    .init(name: "op type Gemm → Gemx", offset: { $0.offset(of: Array("Gemm".utf8)).map { $0 + 3 } }, value: { _ in UInt8(ascii: "x") },
+          expect: "Gemx"),
+    .init(name: "node input W → V", offset: { $0.offset(of: [0x0A, 0x01, UInt8(ascii: "x"), 0x0A, 0x01, UInt8(ascii: "W")]).map { $0 + 5 } },
+          value: { _ in UInt8(ascii: "V") }, expect: "node 'fc' (Gemm) reads 'V'"),
+    .init(name: "a weight's low byte (only a value)", offset: { b in b.offset(of: ONNXBuilder.floatBytes([-0.75, -0.625])) },
+          value: { $0 ^ 1 }, expect: nil),
+]
+
 @Suite struct MalformedFileTests {
     @Test(arguments: malformedRows)
     func malformedInputIsRefusedWithItsPlace(_ row: BadInput) throws {
@@ -329,7 +373,9 @@ func writeSafetensors(_ path: String, _ entries: [(String, String, [Int], [Int])
                 _ = try ONNXLoader.load(data: Data(bytes.prefix(n)), source: "t.onnx", baseDirectory: nil)
                 accepted.append(n)
             } catch let e as FormatError {
-                if !(e.file == "t.onnx" && (e.offset != nil || n == 0)) { Issue.record("cut at \(n): \(e)") }
+                // Cuts before the graph are "not an ONNX model"; the byte is in the detail then.
+                let namesAByte = e.offset != nil || e.detail?.contains("at byte") == true
+                if !(e.file == "t.onnx" && (namesAByte || n == 0)) { Issue.record("cut at \(n): \(e)") }
             } catch {
                 Issue.record("cut at \(n): unexpected \(error)")
             }
@@ -339,16 +385,46 @@ func writeSafetensors(_ path: String, _ entries: [(String, String, [Int], [Int])
         #expect(accepted.count <= 2, "loaded after cuts at \(accepted)")
     }
 
-    /// Flipping single bytes gives errors or (harmless) different models, never a crash.
-    @Test func corruptedBytesNeverCrash() {
+    /// Each row changes one byte of the tiny model; the error names what that byte broke, or the
+    /// model still loads (and plans) when the byte was only a value.
+    @Test(arguments: corruptionRows)
+    func oneCorruptedByteGivesItsError(_ row: CorruptedByte) throws {
+        var b = Tiny.bytes
+        let i = try #require(row.offset(b), "\(row.name): the byte to corrupt is not in the model")
+        b[i] = row.value(b[i])
+        do {
+            let model = try ONNXLoader.load(data: Data(b), source: "c.onnx", baseDirectory: nil)
+            _ = try InferenceSession(model: model).plan(batch: 1)
+            #expect(row.expect == nil, "\(row.name): loaded, but expected an error containing \(row.expect ?? "")")
+        } catch {
+            let text = "\(error)"
+            #expect(row.expect.map { text.contains($0) } == true, "\(row.name): error text\n  \(text)\nwant\n  \(row.expect ?? "no error")")
+        }
+    }
+
+    /// Seeded random single-byte changes: every one either loads or fails with a FormatError
+    /// naming the file and a byte (in the error or its detail); none crashes or escapes as
+    /// another kind of error.
+    @Test func randomCorruptionsAreFormatErrorsNamingTheFile() {
         let bytes = Tiny.bytes
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15 // xorshift: the same corruptions on every run
         func next() -> UInt64 { state ^= state << 13; state ^= state >> 7; state ^= state << 17; return state }
+        var failures = 0
         for _ in 0..<3000 {
             var b = bytes
             let i = Int(next() % UInt64(b.count))
             b[i] = UInt8(truncatingIfNeeded: next())
-            _ = try? ONNXLoader.load(data: Data(b), source: "c.onnx", baseDirectory: nil)
+            do {
+                _ = try ONNXLoader.load(data: Data(b), source: "c.onnx", baseDirectory: nil)
+            } catch let e as FormatError {
+                failures += 1
+                let namesAByte = e.offset != nil || e.detail?.contains("at byte") == true
+                if e.file != "c.onnx" || !namesAByte { Issue.record("byte \(i) = \(b[i]): \(e)") }
+            } catch {
+                Issue.record("byte \(i) = \(b[i]): not a FormatError: \(error)")
+            }
         }
+        // Most bytes are framing, names or types: a corrupted one must be caught, not read past.
+        #expect(failures > 1000, "only \(failures) of 3000 corruptions were refused")
     }
 }

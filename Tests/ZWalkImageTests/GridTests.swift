@@ -93,7 +93,7 @@ struct GridCase: CustomTestStringConvertible, Sendable {
     @Test func labelsInkTheMarginsAndMoveTheCells() throws {
         let cells: [Image?] = (0..<6).map { cell($0, size: 16) }
         let layout = GridLayout(rows: 2, cols: 3, padding: 2, background: .white,
-                                rowLabels: ["-2s", "+2s"], columnLabels: ["a", "bb", "ccc"], labelScale: 1)
+                                rowLabels: ["-2s", "+2s"], columnLabels: ["a", "b", "c"], labelScale: 1)
         let grid = try Grid.compose(cells, layout: layout)
         let g = try GridGeometry(cellWidth: 16, cellHeight: 16, layout: layout)
         #expect(g.leftBand > 0 && g.topBand > 0)
@@ -135,15 +135,16 @@ struct GridCase: CustomTestStringConvertible, Sendable {
         #expect((0..<35).allSatisfy { BitmapFont.ink("潜", x: $0 % 5, y: $0 / 5) == BitmapFont.ink("?", x: $0 % 5, y: $0 / 5) })
     }
 
-    @Test func labelsAreCutToTheColumnWidth() throws {
-        let layout = GridLayout(rows: 1, cols: 2, padding: 0, columnLabels: ["a very long label", "x"])
+    @Test func aLabelWiderThanTheFigureIsCutToItAndDrawnAlone() throws {
+        let layout = GridLayout(rows: 1, cols: 2, padding: 0, columnLabels: ["abcdefgh", "x"])
         let grid = try Grid.compose([cell(0, size: 8), cell(1, size: 8)], layout: layout)
         let g = try GridGeometry(cellWidth: 8, cellHeight: 8, layout: layout)
-        // Nothing of column 0's label reaches column 1 (x ≥ 8): its only ink there is the "x".
+        // 16 pixels hold two characters; "x" would touch them, so it is left out.
+        #expect(g.columnLabelPlacements(layout.columnLabels, scale: 1)
+                == [PlacedLabel(index: 0, text: "ab", x: 0, y: g.labelGap, width: 11, height: 7)])
         var inkColumns = Set<Int>()
         for y in 0..<g.topBand { for x in 0..<grid.width where grid.pixel(x: x, y: y) == [0, 0, 0] { inkColumns.insert(x) } }
-        #expect(!inkColumns.isEmpty)
-        #expect(inkColumns.filter { $0 >= 8 }.allSatisfy { (9...14).contains($0) }, "\(inkColumns.sorted())")
+        #expect(!inkColumns.isEmpty && inkColumns.allSatisfy { $0 < 11 }, "\(inkColumns.sorted())")
     }
 
     @Test(arguments: [
@@ -196,5 +197,78 @@ struct GridCase: CustomTestStringConvertible, Sendable {
         }
         try PNGCodec.write(sheet.scaled(by: 3), to: FileManager.default.temporaryDirectory.appendingPathComponent("zwalk-font-preview.png").path,
                            text: [], overwrite: true)
+    }
+}
+
+/// Labels on small cells (issue 10: `traverse --labels --scale 2` on a 28×28 model printed
+/// "-2.25-1.5-0.75" as one string). Each row: a grid, its labels, and the labels expected drawn
+/// (nil: only the invariants are checked).
+struct CrowdedLabelCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let rows: Int, cols: Int, cell: Int, scale: Int
+    let rowLabels: [String], columnLabels: [String]
+    let drawnColumns: [Int]?, drawnRows: [Int]?
+    var testDescription: String { name }
+}
+
+let traverseSteps = ["-3", "-2.25", "-1.5", "-0.75", "0", "+0.75", "+1.5", "+2.25", "+3"]
+
+let crowdedLabelCases: [CrowdedLabelCase] = [
+    .init(name: "traversal, 9 steps on 28 px", rows: 1, cols: 9, cell: 28, scale: 1, rowLabels: [], columnLabels: traverseSteps,
+          drawnColumns: [0, 2, 4, 6, 8], drawnRows: nil),
+    .init(name: "traversal, label scale 2", rows: 2, cols: 9, cell: 28, scale: 2, rowLabels: ["pc 0", "pc 1"],
+          columnLabels: traverseSteps, drawnColumns: nil, drawnRows: [0, 1]),
+    .init(name: "J-diagram columns", rows: 1, cols: 5, cell: 28, scale: 1, rowLabels: [],
+          columnLabels: ["u 0", "u 0.25", "u 0.5", "u 0.75", "u 1"], drawnColumns: [0, 2, 4], drawnRows: nil),
+    .init(name: "two columns too narrow for both", rows: 1, cols: 2, cell: 28, scale: 1, rowLabels: [],
+          columnLabels: ["-1.2345", "+1.2345"], drawnColumns: [0], drawnRows: nil),
+    .init(name: "rows shorter than scale-4 text", rows: 3, cols: 1, cell: 28, scale: 4, rowLabels: ["v 0", "v 0.5", "v 1"],
+          columnLabels: [], drawnColumns: nil, drawnRows: [0, 2]),
+    .init(name: "roomy cells keep every label", rows: 1, cols: 5, cell: 64, scale: 1, rowLabels: [],
+          columnLabels: ["-2", "-1", "0", "+1", "+2"], drawnColumns: [0, 1, 2, 3, 4], drawnRows: nil),
+]
+
+@Suite struct CrowdedLabelTests {
+    /// Sorted positions grouped into runs: a position at most `mergeWithin` past the previous one
+    /// continues its run.
+    static func clusters(_ positions: [Int], mergeWithin: Int) -> [ClosedRange<Int>] {
+        var runs: [ClosedRange<Int>] = []
+        for p in positions {
+            if let last = runs.last, p - last.upperBound <= mergeWithin { runs[runs.count - 1] = last.lowerBound...p } else { runs.append(p...p) }
+        }
+        return runs
+    }
+
+    @Test(arguments: crowdedLabelCases)
+    func labelsNeverRunTogether(_ c: CrowdedLabelCase) throws {
+        let layout = GridLayout(rows: c.rows, cols: c.cols, padding: 2, rowLabels: c.rowLabels,
+                                columnLabels: c.columnLabels, labelScale: c.scale)
+        let grid = try Grid.compose((0..<(c.rows * c.cols)).map { cell($0 % 10, size: c.cell) }, layout: layout)
+        let g = try GridGeometry(cellWidth: c.cell, cellHeight: c.cell, layout: layout)
+        let columns = g.columnLabelPlacements(c.columnLabels, scale: c.scale)
+        let rows = g.rowLabelPlacements(c.rowLabels, scale: c.scale)
+        if let want = c.drawnColumns { #expect(columns.map(\.index) == want) }
+        if let want = c.drawnRows { #expect(rows.map(\.index) == want) }
+        for (placed, labels) in [(columns, c.columnLabels), (rows, c.rowLabels)] where !labels.isEmpty {
+            #expect(placed.first?.index == 0, "the first label is drawn")
+            if labels.count > 1 && placed.count > 1 { #expect(placed.last?.index == labels.count - 1, "the last label is drawn") }
+            #expect(placed.allSatisfy { $0.text == labels[$0.index] }, "labels are drawn whole")
+            #expect(placed.allSatisfy { $0.x >= 0 && $0.x + $0.width <= grid.width })
+        }
+        // From the pixels: the ink of the top band forms one cluster per drawn column label, the
+        // clusters more than two character advances apart (a space inside a label is less), each
+        // inside its label's box.
+        let breakWidth = 2 * BitmapFont.advance * c.scale
+        func isInk(_ x: Int, _ y: Int) -> Bool { grid.pixel(x: x, y: y) == [0, 0, 0] }
+        let inkXs = (0..<grid.width).filter { x in (0..<g.topBand).contains { isInk(x, $0) } }
+        let clusters = Self.clusters(inkXs, mergeWithin: breakWidth)
+        #expect(clusters.count == columns.count, "ink clusters \(clusters) for labels \(columns.map(\.text))")
+        for (cluster, label) in zip(clusters, columns) {
+            #expect(cluster.lowerBound >= label.x && cluster.upperBound < label.x + label.width, "\(label.text): \(cluster)")
+        }
+        // Row labels: the ink rows of the left band, clustered the same way with a gap of one font row.
+        let inkYs = (0..<grid.height).filter { y in (0..<g.leftBand).contains { isInk($0, y) } }
+        let rowClusters = Self.clusters(inkYs, mergeWithin: c.scale)
+        #expect(rowClusters.count == rows.count, "ink clusters \(rowClusters) for row labels \(rows.map(\.text))")
     }
 }

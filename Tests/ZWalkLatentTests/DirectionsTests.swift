@@ -234,6 +234,104 @@ func expectOrthonormal(_ vectors: [[Float]], tolerance: Double = 1e-5, _ what: S
     }
 }
 
+/// Small labelled sets whose d′ is known in closed form (latents of 4 values, prior σ = 1 unless
+/// the row says otherwise). Before the pooled spread had a floor, every row here scored +inf and
+/// the set could not be written (JSONEncoder: invalidValue inf).
+struct SmallAttributeCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let positive: [[Float]], negative: [[Float]]
+    let psi: Double?
+    let separation: Float
+    var testDescription: String { name }
+}
+
+let smallAttributeCases: [SmallAttributeCase] = [
+    // No spread to measure: d′ is the distance in prior σ.
+    .init(name: "one per side", positive: [[2, 0, 0, 0]], negative: [[0, 0, 0, 0]], psi: nil, separation: 2),
+    .init(name: "one per side, σ = 0.5", positive: [[2, 0, 0, 0]], negative: [[0, 0, 0, 0]], psi: 0.5, separation: 4),
+    .init(name: "one per side, ψ = 0", positive: [[0, 3, 0, 0]], negative: [[0, 0, 0, 0]], psi: 0, separation: 3),
+    // Identical latents within each set: the spread is floored at σ/1000.
+    .init(name: "repeated latents", positive: [[1, 1, 0, 0], [1, 1, 0, 0]], negative: [[0, 0, 0, 0], [0, 0, 0, 0]],
+          psi: nil, separation: Float(2.0.squareRoot() * 1000)),
+    // Only the side with two latents has a spread: pooled over n₊ + n₋ − 2 = 1 degree of freedom.
+    .init(name: "two against one", positive: [[3, 0, 0, 0], [1, 0, 0, 0]], negative: [[0, 0, 0, 0]],
+          psi: nil, separation: Float(2 / 2.0.squareRoot())),
+]
+
+@Suite struct SmallAttributeSetTests {
+    @Test(arguments: smallAttributeCases)
+    func meanDifferenceScoreIsFiniteAndDefined(_ c: SmallAttributeCase) throws {
+        let prior = try c.psi.map { try Prior(latentShape: [4], psi: $0) }
+        let s = try Directions.attribute(positive: c.positive, negative: c.negative, latentShape: [4], modelSHA256: "aa",
+                                         method: .meanDifference, prior: prior)
+        #expect(abs(s.scores[0] - c.separation) <= 1e-4 * c.separation, "d′ = \(s.scores[0]), want \(c.separation)")
+        let json = try s.sidecarJSON()
+        #expect(String(decoding: json, as: UTF8.self).contains("\"scores\""))
+    }
+
+    @Test(arguments: smallAttributeCases)
+    func logisticScoreIsFiniteAndTheSetCanBeWritten(_ c: SmallAttributeCase) throws {
+        let s = try Directions.attribute(positive: c.positive, negative: c.negative, latentShape: [4], modelSHA256: "aa",
+                                         method: .logistic)
+        #expect(s.scores[0].isFinite && s.scores[0] > 0, "d′ = \(s.scores[0])")
+        _ = try s.sidecarJSON()
+    }
+
+    @Test func nonFiniteLatentsAreRefusedByName() throws {
+        do {
+            _ = try Directions.attribute(positive: [[1, 0, 0, 0]], negative: [[0, 0, 0, 0], [0, .nan, 0, 0]],
+                                         latentShape: [4], modelSHA256: "aa")
+            Issue.record("a NaN latent was accepted")
+        } catch let e as LatentError {
+            #expect(e.description.contains("negative latent 1") && e.description.contains("non-finite"), "\(e)")
+        }
+    }
+}
+
+/// Each row puts one non-finite value into an otherwise valid set; the error names the direction
+/// and the field.
+struct NonFiniteSetCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let vector: [Float], score: Float, sigma: Float
+    let message: String
+    var testDescription: String { name }
+}
+
+let nonFiniteSetCases: [NonFiniteSetCase] = [
+    .init(name: "inf score", vector: [1, 0], score: .infinity, sigma: 1, message: "direction 0 ('up') has a non-finite score inf"),
+    .init(name: "NaN score", vector: [1, 0], score: .nan, sigma: 1, message: "non-finite score nan"),
+    .init(name: "NaN component", vector: [1, .nan], score: 1, sigma: 1, message: "non-finite component nan at index 1"),
+    .init(name: "-inf sigma", vector: [1, 0], score: 1, sigma: -.infinity, message: "non-finite sigma -inf"),
+]
+
+@Suite struct NonFiniteDirectionSetTests {
+    @Test(arguments: nonFiniteSetCases)
+    func initializerRefuses(_ c: NonFiniteSetCase) {
+        do {
+            _ = try DirectionSet(method: "m", modelSHA256: "aa", latentShape: [2], vectors: [c.vector], names: ["up"],
+                                 scores: [c.score], scoreKind: .unknown, sigmas: [c.sigma])
+            Issue.record("accepted")
+        } catch {
+            #expect((error as? LatentError)?.description.contains(c.message) == true, "\(error)")
+        }
+    }
+
+    /// The fields are mutable: a set made valid and then edited must still fail with a LatentError,
+    /// not with JSONEncoder's EncodingError.
+    @Test(arguments: nonFiniteSetCases)
+    func sidecarRefusesAnEditedSet(_ c: NonFiniteSetCase) throws {
+        var set = try DirectionSet(method: "m", modelSHA256: "aa", latentShape: [2], vectors: [[1, 0]], names: ["up"],
+                                   scores: [1], scoreKind: .unknown, sigmas: [1])
+        set.vectors = [c.vector]; set.scores = [c.score]; set.sigmas = [c.sigma]
+        do {
+            _ = try set.sidecarJSON()
+            Issue.record("encoded")
+        } catch {
+            #expect((error as? LatentError)?.description.contains(c.message) == true, "\(error)")
+        }
+    }
+}
+
 @Suite struct DecoderTests {
     /// Batches are cut at maxBatch and reassembled in order. Not bit-identical to single decodes:
     /// the engine's Gemm takes sgemv at batch 1 and sgemm above, which round differently.

@@ -81,3 +81,59 @@ import ZWalkEngine
         #expect(throws: LatentError.self) { _ = try LatentPath(keyframes: [[1, 2], [3, 4]]).sample(steps: 1) }
     }
 }
+
+/// One strip per row: how many keyframes, open or looped, how many cells, and where the keyframes
+/// must land. t is (segment + fraction) / segments. The first row is issue 10's
+/// `interpolate --seeds 1,2,3 --steps 8`: uniform t put no cell on seed 2.
+struct KeyframeScheduleCase: Sendable, CustomTestStringConvertible {
+    let name: String
+    let keyframes: Int, loop: Bool, steps: Int
+    let keyframeCells: [Int]
+    let t: [Double]
+    var testDescription: String { name }
+}
+
+let keyframeScheduleCases: [KeyframeScheduleCase] = [
+    .init(name: "3 keyframes, 8 steps", keyframes: 3, loop: false, steps: 8, keyframeCells: [0, 4, 7],
+          t: [0, 0.125, 0.25, 0.375, 0.5, 0.5 + 1.0 / 6, 0.5 + 2.0 / 6, 1]),
+    .init(name: "2 keyframes, 7 steps (uniform, as before)", keyframes: 2, loop: false, steps: 7, keyframeCells: [0, 6],
+          t: (0..<7).map { Double($0) / 6 }),
+    .init(name: "3 keyframes, 3 steps (keyframes only)", keyframes: 3, loop: false, steps: 3, keyframeCells: [0, 1, 2],
+          t: [0, 0.5, 1]),
+    .init(name: "4 keyframes, 5 steps (one interior, first segment)", keyframes: 4, loop: false, steps: 5,
+          keyframeCells: [0, 2, 3, 4], t: [0, 1.0 / 6, 1.0 / 3, 2.0 / 3, 1]),
+    .init(name: "loop of 3, 7 steps", keyframes: 3, loop: true, steps: 7, keyframeCells: [0, 3, 5],
+          t: [0, 1.0 / 9, 2.0 / 9, 1.0 / 3, 0.5, 2.0 / 3, 5.0 / 6]),
+    .init(name: "loop of 2, 2 steps", keyframes: 2, loop: true, steps: 2, keyframeCells: [0, 1], t: [0, 0.5]),
+]
+
+@Suite struct KeyframeScheduleTests {
+    @Test(arguments: keyframeScheduleCases)
+    func keyframesAreCellsBitForBit(_ c: KeyframeScheduleCase) throws {
+        let keyframes = try (0..<c.keyframes).map { try InterpolationTests.latent(UInt32(1 + $0), 6) }
+        for mode in InterpolationMode.allCases {
+            let fig = try Figures.interpolationStrip(keyframes: keyframes, latentShape: [6], steps: c.steps, mode: mode, loop: c.loop)
+            #expect(fig.columns == c.steps)
+            #expect(fig.keyframeCells == c.keyframeCells, "\(mode)")
+            for (k, cell) in fig.keyframeCells.enumerated() {
+                #expect(fig.latent(row: 0, column: cell) == keyframes[k], "\(mode): keyframe \(k) at cell \(cell)")
+            }
+            let t = fig.cells.map { $0.t ?? .nan }
+            #expect(zip(t, c.t).allSatisfy { abs($0 - $1) <= 1e-12 } && t.count == c.t.count, "\(mode): t = \(t)")
+            #expect(try LatentPath(keyframes: keyframes, loop: c.loop, mode: mode).sample(steps: c.steps)
+                    == (0..<c.steps).map { fig.latent(row: 0, column: $0) })
+        }
+    }
+
+    @Test(arguments: [(3, false, 2), (3, true, 2), (4, true, 3), (2, false, 1)] as [(Int, Bool, Int)])
+    func fewerStepsThanKeyframesIsAnError(keyframes: Int, loop: Bool, steps: Int) throws {
+        let k = try (0..<keyframes).map { try InterpolationTests.latent(UInt32(1 + $0), 6) }
+        do {
+            _ = try Figures.interpolationStrip(keyframes: k, latentShape: [6], steps: steps, loop: loop)
+            Issue.record("\(steps) steps through \(keyframes) keyframes were accepted")
+        } catch let e as LatentError {
+            #expect(e.description.contains("\(keyframes) keyframes needs at least \(keyframes) steps"), "\(e)")
+            #expect(e.description.contains("got \(steps)"), "\(e)")
+        }
+    }
+}

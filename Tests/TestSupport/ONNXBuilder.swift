@@ -2,11 +2,14 @@ import Foundation
 
 /// A tiny protobuf writer for building ONNX files inside tests — valid ones, and bad ones by
 /// editing valid ones. Field numbers follow onnx.proto (the same numbers the reader uses, checked
-/// independently by the fixture files written with the onnx package).
-struct PB {
-    var bytes: [UInt8] = []
+/// independently by the fixture files written with the onnx package). It needs nothing of zwalk,
+/// so every test target can write model files with it.
+public struct PB: Sendable {
+    public var bytes: [UInt8] = []
 
-    static func varintBytes(_ v: UInt64) -> [UInt8] {
+    public init() {}
+
+    public static func varintBytes(_ v: UInt64) -> [UInt8] {
         var v = v, out: [UInt8] = []
         repeat {
             var b = UInt8(v & 0x7F)
@@ -17,32 +20,32 @@ struct PB {
         return out
     }
 
-    mutating func tag(_ field: Int, _ wire: Int) { bytes += PB.varintBytes(UInt64(field << 3 | wire)) }
+    public mutating func tag(_ field: Int, _ wire: Int) { bytes += PB.varintBytes(UInt64(field << 3 | wire)) }
 
-    @discardableResult mutating func varint(_ field: Int, _ v: Int64) -> PB {
+    @discardableResult public mutating func varint(_ field: Int, _ v: Int64) -> PB {
         tag(field, 0); bytes += PB.varintBytes(UInt64(bitPattern: v)); return self
     }
 
-    mutating func fixed32(_ field: Int, _ v: UInt32) {
+    public mutating func fixed32(_ field: Int, _ v: UInt32) {
         tag(field, 5); withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
     }
 
-    mutating func fixed64(_ field: Int, _ v: UInt64) {
+    public mutating func fixed64(_ field: Int, _ v: UInt64) {
         tag(field, 1); withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
     }
 
-    mutating func bytesField(_ field: Int, _ b: [UInt8]) {
+    public mutating func bytesField(_ field: Int, _ b: [UInt8]) {
         tag(field, 2); bytes += PB.varintBytes(UInt64(b.count)); bytes += b
     }
 
-    mutating func string(_ field: Int, _ s: String) { bytesField(field, Array(s.utf8)) }
-    mutating func message(_ field: Int, _ m: PB) { bytesField(field, m.bytes) }
+    public mutating func string(_ field: Int, _ s: String) { bytesField(field, Array(s.utf8)) }
+    public mutating func message(_ field: Int, _ m: PB) { bytesField(field, m.bytes) }
 
-    mutating func packedVarints(_ field: Int, _ vs: [Int64]) {
+    public mutating func packedVarints(_ field: Int, _ vs: [Int64]) {
         bytesField(field, vs.flatMap { PB.varintBytes(UInt64(bitPattern: $0)) })
     }
 
-    mutating func packedFloats(_ field: Int, _ vs: [Float]) {
+    public mutating func packedFloats(_ field: Int, _ vs: [Float]) {
         var b: [UInt8] = []
         for v in vs { withUnsafeBytes(of: v.bitPattern.littleEndian) { b += $0 } }
         bytesField(field, b)
@@ -50,13 +53,13 @@ struct PB {
 }
 
 /// Builders for the ONNX messages the tests need.
-enum ONNXBuilder {
-    static func floatBytes(_ vs: [Float]) -> [UInt8] {
+public enum ONNXBuilder {
+    public static func floatBytes(_ vs: [Float]) -> [UInt8] {
         vs.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
     }
 
     /// TensorProto: dims (1), data_type (2), name (8), raw_data (9).
-    static func tensor(_ name: String, dims: [Int64], dataType: Int64 = 1, raw: [UInt8]) -> PB {
+    public static func tensor(_ name: String, dims: [Int64], dataType: Int64 = 1, raw: [UInt8]) -> PB {
         var t = PB()
         t.packedVarints(1, dims)
         t.varint(2, dataType)
@@ -65,12 +68,12 @@ enum ONNXBuilder {
         return t
     }
 
-    static func floatTensor(_ name: String, dims: [Int64], _ values: [Float]) -> PB {
+    public static func floatTensor(_ name: String, dims: [Int64], _ values: [Float]) -> PB {
         tensor(name, dims: dims, raw: floatBytes(values))
     }
 
     /// A tensor whose values live in an external file: data_location (14) = EXTERNAL, external_data (13).
-    static func externalTensor(_ name: String, dims: [Int64], location: String, offset: Int? = nil, length: Int? = nil) -> PB {
+    public static func externalTensor(_ name: String, dims: [Int64], location: String, offset: Int? = nil, length: Int? = nil) -> PB {
         var t = PB()
         t.packedVarints(1, dims)
         t.varint(2, 1)
@@ -84,7 +87,7 @@ enum ONNXBuilder {
     }
 
     /// ValueInfoProto with a float tensor type; a String dim is a dim_param.
-    static func valueInfo(_ name: String, elemType: Int64 = 1, dims: [Any]) -> PB {
+    public static func valueInfo(_ name: String, elemType: Int64 = 1, dims: [Any]) -> PB {
         var shape = PB()
         for d in dims {
             var dim = PB()
@@ -98,11 +101,11 @@ enum ONNXBuilder {
     }
 
     /// AttributeProto helpers: name (1), type (20), f (2), i (3), s (4), t (5), ints (8).
-    static func intAttr(_ name: String, _ v: Int64) -> PB { var a = PB(); a.string(1, name); a.varint(3, v); a.varint(20, 2); return a }
-    static func floatAttr(_ name: String, _ v: Float) -> PB { var a = PB(); a.string(1, name); a.fixed32(2, v.bitPattern); a.varint(20, 1); return a }
-    static func intsAttr(_ name: String, _ v: [Int64]) -> PB { var a = PB(); a.string(1, name); a.packedVarints(8, v); a.varint(20, 7); return a }
+    public static func intAttr(_ name: String, _ v: Int64) -> PB { var a = PB(); a.string(1, name); a.varint(3, v); a.varint(20, 2); return a }
+    public static func floatAttr(_ name: String, _ v: Float) -> PB { var a = PB(); a.string(1, name); a.fixed32(2, v.bitPattern); a.varint(20, 1); return a }
+    public static func intsAttr(_ name: String, _ v: [Int64]) -> PB { var a = PB(); a.string(1, name); a.packedVarints(8, v); a.varint(20, 7); return a }
 
-    static func node(_ op: String, name: String, inputs: [String], outputs: [String], attributes: [PB] = [], domain: String? = nil) -> PB {
+    public static func node(_ op: String, name: String, inputs: [String], outputs: [String], attributes: [PB] = [], domain: String? = nil) -> PB {
         var n = PB()
         for i in inputs { n.string(1, i) }
         for o in outputs { n.string(2, o) }
@@ -113,7 +116,7 @@ enum ONNXBuilder {
         return n
     }
 
-    static func graph(name: String = "g", nodes: [PB], initializers: [PB], inputs: [PB], outputs: [PB]) -> PB {
+    public static func graph(name: String = "g", nodes: [PB], initializers: [PB], inputs: [PB], outputs: [PB]) -> PB {
         var g = PB()
         for n in nodes { g.message(1, n) }
         g.string(2, name)
@@ -123,7 +126,7 @@ enum ONNXBuilder {
         return g
     }
 
-    static func model(_ graph: PB, opset: Int64 = 17, metadata: [(String, String)] = [], producer: String = "zwalk-test") -> PB {
+    public static func model(_ graph: PB, opset: Int64 = 17, metadata: [(String, String)] = [], producer: String = "zwalk-test") -> PB {
         var m = PB()
         m.varint(1, 8)
         m.string(2, producer)
@@ -135,7 +138,7 @@ enum ONNXBuilder {
     }
 
     /// y = Relu(x · Wᵀ + b) with x (N, 4), W (3, 4), b (3): small enough to edit byte by byte.
-    static func gemmReluModel(weights: [Float]? = nil, bias: [Float] = [0.5, -0.25, 0]) -> PB {
+    public static func gemmReluModel(weights: [Float]? = nil, bias: [Float] = [0.5, -0.25, 0]) -> PB {
         let w = weights ?? (0..<12).map { Float($0 - 6) / 8 }
         let g = graph(name: "tiny",
                       nodes: [node("Gemm", name: "fc", inputs: ["x", "W", "b"], outputs: ["h"], attributes: [intAttr("transB", 1)]),
@@ -147,28 +150,9 @@ enum ONNXBuilder {
     }
 }
 
-/// The committed fixture files (Tests/Fixtures/formats, made by make_fixtures.py there).
-enum Fixtures {
-    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/formats").path
-
-    static func path(_ name: String) -> String { dir + "/" + name }
-}
-
-/// A fresh scratch directory per test, removed by the caller's defer.
-func makeTempDir(_ tag: String = "zwalk-formats") -> String {
-    let p = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
-    return p
-}
-
-func writeFile(_ bytes: [UInt8], _ path: String) {
-    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-}
-
 extension Array where Element == UInt8 {
     /// The offset of the first occurrence of `needle`, for editing serialized messages in place.
-    func offset(of needle: [UInt8]) -> Int? {
+    public func offset(of needle: [UInt8]) -> Int? {
         guard needle.count <= count else { return nil }
         for i in 0...(count - needle.count) where self[i..<(i + needle.count)].elementsEqual(needle) { return i }
         return nil
