@@ -1,7 +1,7 @@
 import Foundation
 import ZWalkEngine
 
-/// What one cell of a figure shows, for captions and PNG metadata.
+/// What one cell of a figure shows: its seed, its steps, its place on a path, and a caption.
 public struct FigureCell: Equatable, Sendable {
     public var row: Int
     public var column: Int
@@ -20,21 +20,6 @@ public struct FigureCell: Equatable, Sendable {
         public var index: Int
         public var name: String
         public var sigma: Double
-    }
-
-    /// Key–value pairs for the PNG's tEXt chunks (the imaging code adds the model and command).
-    public var metadata: [String: String] {
-        var m: [String: String] = ["cell": "\(row),\(column)"]
-        if let seed { m["seed"] = String(seed) }
-        if !steps.isEmpty {
-            m["direction"] = steps.map { "\($0.index)" }.joined(separator: ",")
-            m["direction_name"] = steps.map(\.name).joined(separator: ",")
-            m["step_sigma"] = steps.map { Figures.format($0.sigma) }.joined(separator: ",")
-        }
-        if let t { m["t"] = Figures.format(t) }
-        if let u { m["u"] = Figures.format(u) }
-        if let v { m["v"] = Figures.format(v) }
-        return m
     }
 }
 

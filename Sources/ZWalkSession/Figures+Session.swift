@@ -101,6 +101,9 @@ extension ModelSession {
         var fields: [(String, JSON)] = [("mode", .string(mode.rawValue)), ("loop", .bool(loop)), ("keyframes", .int(keyframes.count))]
         let points: [[Float]], ts: [Double], keyCells: [Int]
         if mode == .geodesic {
+            // The geodesic shares the cells among segments as the strip does, so the strip's
+            // schedule gives each cell's t.
+            ts = try LatentPath(keyframes: keyframes, loop: loop).schedule(steps: steps).t
             let r = try geodesicPath(keyframes: keyframes, loop: loop, points: steps, iterations: iterations)
             points = r.points; keyCells = r.keyCells
             fields += r.fields
@@ -108,10 +111,9 @@ extension ModelSession {
             let layout = try Figures.interpolationStrip(keyframes: keyframes, latentShape: latentShape, steps: steps,
                                                         mode: mode.interpolation, loop: loop)
             points = layout.latentRows
-            keyCells = points.indices.filter { i in keyframes.contains(points[i]) }
+            keyCells = layout.keyframeCells
+            ts = layout.cells.map { $0.t ?? 0 }
         }
-        let denominator = Double(loop ? points.count : max(points.count - 1, 1))
-        ts = points.indices.map { Double($0) / denominator }
         var extra: [(String, String)] = []
         if let s = keySeeds { extra.append((PNGMetadata.Key.keyframeSeeds, PNGMetadata.seedsJSON(s.map(Int64.init)))) }
         extra.append((PNGMetadata.Key.step, JSON.array(ts.map { .double($0) }).text))
@@ -145,23 +147,20 @@ extension ModelSession {
             fields: [("mode", .string(mode.rawValue)), ("loop", .bool(false)), ("keyframes", .int(3))], extra: extra)
     }
 
-    /// Points along a geodesic through the keyframes: each segment between consecutive keyframes is
-    /// shortened in output space with its share of the interior points (`points` in all, keyframes
-    /// included; a loop leaves out the return to the first).
+    /// Points along a geodesic through the keyframes, laid out as the strip's `schedule` lays its
+    /// cells (every keyframe a cell, the rest shared among segments): each segment is shortened in
+    /// output space with its share of the interior points.
     func geodesicPath(keyframes: [[Float]], loop: Bool, points: Int, iterations: Int) throws
         -> (points: [[Float]], keyCells: [Int], fields: [(String, JSON)]) {
+        let keyCells = try LatentPath(keyframes: keyframes, loop: loop).schedule(steps: points).keyframeCells
         let segments = loop ? keyframes.count : keyframes.count - 1
-        let interior = points - (loop ? segments : segments + 1)
-        guard interior >= 0 else {
-            throw SessionError.invalidOption("a geodesic through \(keyframes.count) keyframes\(loop ? " (looped)" : "") needs at least \(loop ? segments : segments + 1) steps, got \(points)")
-        }
+        let interior = points - keyCells.count
         log?("geodesic: \(interior) interior point(s), about \((2 * latentCount + 1) * max(1, interior)) decodes per iteration, up to \(iterations) iterations")
-        var out: [[Float]] = [], keyCells: [Int] = []
+        var out: [[Float]] = []
         var before = 0.0, after = 0.0, done = 0, decodes = 0
         for j in 0..<segments {
             let a = keyframes[j], b = keyframes[(j + 1) % keyframes.count]
-            let m = interior / segments + (j < interior % segments ? 1 : 0)
-            keyCells.append(out.count)
+            let m = (j + 1 < keyCells.count ? keyCells[j + 1] : points) - keyCells[j] - 1
             if m == 0 {
                 out.append(a)
             } else {
@@ -171,7 +170,7 @@ extension ModelSession {
             }
             if segments > 1 { progress?("geodesic", j + 1, segments) }
         }
-        if !loop, let last = keyframes.last { keyCells.append(out.count); out.append(last) }
+        if !loop, let last = keyframes.last { out.append(last) }
         if before > 0 {
             log?(String(format: "geodesic: path energy %.4g → %.4g (%.1f%% lower) after %d iteration(s), %d decodes",
                         before, after, 100 * (1 - after / before), done, decodes))

@@ -32,7 +32,6 @@ import ZWalkFormats
                 #expect(cmp.ok, "cell \(r),\(c): \(cmp)")
                 let cell = fig.cells[r * columns + c]
                 #expect(cell.steps == [.init(index: r, name: "dir\(r)", sigma: steps[c])])
-                #expect(cell.metadata["direction"] == "\(r)")
             }
         }
     }
@@ -57,7 +56,7 @@ import ZWalkFormats
         let fig = try Figures.sampleGrid(prior: prior, seeds: seeds, rows: 2, columns: 3)
         for (i, s) in seeds.enumerated() {
             #expect(fig.latent(row: i / 3, column: i % 3) == (try prior.sample(seed: s).floatArray))
-            #expect(fig.cells[i].metadata["seed"] == String(s) && fig.cells[i].label == "seed \(s)")
+            #expect(fig.cells[i].seed == s && fig.cells[i].label == "seed \(s)")
         }
         #expect(throws: LatentError.self) { _ = try Figures.consecutiveSeeds(from: UInt32.max, count: 2) }
         #expect(try Figures.consecutiveSeeds(from: UInt32.max, count: 1) == [UInt32.max])
@@ -72,7 +71,7 @@ import ZWalkFormats
         // Top-left: x at −2σ (σ = 2), y at +2σ.
         let want = (0..<6).map { Double(centre[$0]) - 4 * Double(set.vectors[0][$0]) + 2 * Double(set.vectors[2][$0]) }
         #expect(compare(fig.latent(row: 0, column: 0).map(Double.init), want, rtol: 1e-6, atol: 1e-6).ok)
-        #expect(fig.cells[0].metadata["step_sigma"] == "-2,2")
+        #expect(fig.cells[0].steps.map(\.sigma) == [-2, 2])
         #expect(throws: LatentError.self) {
             _ = try Figures.slice(centre: centre, directions: set, x: 1, y: 1, rows: 3, columns: 3, range: 1)
         }
@@ -106,7 +105,7 @@ import ZWalkFormats
         let fig = try Figures.interpolationStrip(keyframes: [a, b], latentShape: [2, 3], steps: 7)
         #expect(fig.latents.shape == [7, 2, 3])
         #expect(fig.latent(row: 0, column: 0) == a && fig.latent(row: 0, column: 6) == b)
-        #expect(fig.cells[3].metadata["t"] == "0.5")
+        #expect(fig.cells[3].t == 0.5)
     }
 
     /// The layout's latents decoded as one batch give the same outputs as decoding each cell alone
