@@ -2,6 +2,7 @@
 // the latent toolkit and the PNG writer in, and the explorer's own tests plug in fakes. All four are
 // called from one worker thread only, never concurrently, so implementations need no locking.
 import Foundation
+import ZWalkImage
 
 /// Turns a latent into a picture.
 public protocol ExplorerDecoder: AnyObject {
@@ -10,7 +11,7 @@ public protocol ExplorerDecoder: AnyObject {
     /// The latent's shape without the batch axis, e.g. [10] or [4, 8, 8].
     var latentShape: [Int] { get }
     /// z: the flat latent, latentShape's element count.
-    func decode(_ z: [Float]) throws -> RGBFrame
+    func decode(_ z: [Float]) throws -> Image
 }
 
 /// Draws the latent of a seed from the model's prior, truncated by ψ.
@@ -29,7 +30,7 @@ public struct ExportRequest: Equatable, Sendable {
     public var path: String
     /// false: the write must fail rather than replace an existing file (AtomicFile's no-clobber).
     public var overwrite: Bool
-    public var frame: RGBFrame
+    public var frame: Image
     /// The flat latent that was decoded into `frame`.
     public var latent: [Float]
     public var latentShape: [Int]

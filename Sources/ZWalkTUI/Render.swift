@@ -1,5 +1,6 @@
 // render(state, size) → Canvas: the whole screen as cells, pure. The terminal layer only copies
 // the canvas to the terminal; tests read it as text.
+import ZWalkImage
 
 /// Keeps the last picture's cells: the image is re-fitted only when the frame, the cell grid or
 /// the rendering options change, not when the selection moves or a message appears.
@@ -15,7 +16,7 @@ public final class ImageCellCache {
 
     public init() {}
 
-    func cells(frame: RGBFrame, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
+    func cells(frame: Image, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
         let k = Key(seq: seq, frameSize: Size(width: frame.width, height: frame.height), grid: grid, options: options)
         if k == key { return cells }
         cells = ImageRenderer.render(frame, cols: grid.width, rows: grid.height, options: options)

@@ -1,5 +1,6 @@
 // The explorer's state: what the picture is made of (seed, ψ, directions and their coefficients),
 // what is shown, and the mode of the screen. A plain value, so update() is a pure function of it.
+import ZWalkImage
 
 /// Where a direction set comes from.
 public enum DirectionSource: Hashable, Sendable, CustomStringConvertible {
@@ -126,10 +127,10 @@ public struct DecodeResult: Equatable, Sendable {
     public var request: DecodeRequest
     /// The latent that was decoded (flat).
     public var latent: [Float]
-    public var frame: RGBFrame
+    public var frame: Image
     public var milliseconds: Double
 
-    public init(request: DecodeRequest, latent: [Float], frame: RGBFrame, milliseconds: Double) {
+    public init(request: DecodeRequest, latent: [Float], frame: Image, milliseconds: Double) {
         self.request = request; self.latent = latent; self.frame = frame; self.milliseconds = milliseconds
     }
 }

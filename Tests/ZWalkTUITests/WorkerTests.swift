@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import ZWalkImage
 @testable import ZWalkTUI
 
 @Suite struct WorkerTests {
@@ -54,7 +55,7 @@ import Foundation
     @Test func errorsComeBackAsResults() {
         final class Failing: ExplorerDecoder {
             let modelName = "f"; let latentShape = [4]
-            func decode(_ z: [Float]) throws -> RGBFrame { throw FrameError.invalid("node 'out' (Sigmoid): broken") }
+            func decode(_ z: [Float]) throws -> Image { throw CommandError(message: "node 'out' (Sigmoid): broken") }
         }
         let w = BackendWorker(decoder: Failing(), sampler: FakeSampler(), provider: FakeProvider(), exporter: FakeExporter(), notify: {})
         w.start(); defer { w.stop() }
