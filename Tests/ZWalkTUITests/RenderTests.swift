@@ -205,11 +205,42 @@ import Testing
         #expect(c.cells.allSatisfy { $0.scalar.value >= 0x20 && !isWide($0.scalar.value) })
     }
 
+    /// One cache through a sequence of renders that change every input of the picture's cells
+    /// (block style, colour mode, dither, theme brightness, size, frame): each cached render must
+    /// equal a fresh one, so a cache that missed one of them would show a stale picture here.
     @Test func cachedAndUncachedRenderAgree() {
         let s = startedState()
+        var stepped = s
+        for case .decode(let r) in update(s, .step(8)).1 {
+            let z = r.spec.compose(base: try! FakeSampler().sample(seed: r.spec.seed, psi: r.spec.psi))
+            stepped = update(update(s, .step(8)).0, .frameDecoded(DecodeResult(request: r, latent: z, frame: try! FakeDecoder().decode(z), milliseconds: 1), at: 2)).0
+        }
+        #expect(stepped.shown?.frame != s.shown?.frame)
+        let (light, _) = ThemeLibrary(userDirectory: nil).load("light")
         let cache = ImageCellCache()
-        let a = render(s, size: Size(width: 90, height: 30), cache: cache)
-        let b = render(s, size: Size(width: 90, height: 30), cache: cache)
-        #expect(a == b && a == render(s, size: Size(width: 90, height: 30)))
+        var last: Canvas? = nil
+        var checked = 0
+        for size in [Size(width: 90, height: 30), Size(width: 60, height: 20)] {
+            for blocks in BlockStyle.allCases {
+                for mode in ColorMode.allCases {
+                    for dither in Dither.allCases {
+                        for base in [s, stepped] {
+                            for theme in [Theme.defaultTheme, light] where mode == .mono || theme == .defaultTheme {
+                                var v = base
+                                v.blocks = blocks; v.colorMode = mode; v.dither = dither; v.theme = theme
+                                let cached = render(v, size: size, cache: cache)
+                                let fresh = render(v, size: size)
+                                #expect(cached == fresh, "\(size) \(blocks) \(mode) \(dither) \(theme.name) frame \(v.shown?.request.seq ?? 0)")
+                                if let l = last, l != cached { checked += 1 }
+                                last = cached
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Most steps changed the picture, so agreeing is not a matter of nothing changing.
+        #expect(checked > 100)
+        #expect(render(s, size: Size(width: 90, height: 30), cache: cache) == render(s, size: Size(width: 90, height: 30)))
     }
 }
