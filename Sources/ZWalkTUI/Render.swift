@@ -239,25 +239,13 @@ private func drawPrompt(_ c: inout Canvas, kind: PromptKind, text: String, row: 
 
 // MARK: - Overlays
 
-/// The help's sections, made from the key table and the command table: a title (nil for the
-/// first) and rows of (keys, what they do).
-public func helpSections() -> [(title: String?, rows: [(key: String, text: String)])] {
-    [
-        (nil, KeyMap.bindings.map { ($0.keyLabel, $0.description) }),
-        ("Commands (after :)", CommandParser.specs.map { ($0.usage, $0.description) }),
-        ("", [("Mouse", "click a direction to choose it; the wheel steps it"),
-              ("Prompts", "Enter accepts, Esc cancels, Ctrl-U clears")]),
-    ]
-}
-
-/// The help as lines of (key, text, key column width); a title line has key nil.
+/// The help as lines of (key, text, key column width); a title line has key nil. Sections are
+/// the key tables (one per mode), then the commands and the mouse (see helpSections).
 private func helpLines() -> [(key: String?, text: String, keyWidth: Int)] {
     var out: [(String?, String, Int)] = []
     for (title, rows) in helpSections() {
-        if let t = title {
-            out.append(("", "", 0))
-            if !t.isEmpty { out.append((nil, t, 0)) }
-        }
+        if !out.isEmpty { out.append(("", "", 0)) }
+        out.append((nil, title, 0))
         let kw = min(40, rows.map { displayWidth($0.key) }.max() ?? 0)
         out += rows.map { ($0.key, $0.text, kw) }
     }
@@ -276,7 +264,7 @@ private func overlayBox(_ c: inout Canvas, width: Int, height: Int, title: Strin
 private func drawHelp(_ c: inout Canvas, scroll: Int, _ rt: ResolvedTheme) {
     let lines = helpLines()
     let width = lines.map { $0.keyWidth + 2 + displayWidth($0.text) }.max() ?? 0
-    let box = overlayBox(&c, width: width + 4, height: lines.count + 2, title: "keys · ? or Esc closes", rt)
+    let box = overlayBox(&c, width: width + 4, height: lines.count + 2, title: "keys · " + KeyMap.help.hintLine, rt)
     let inner = box.inset(1)
     guard !inner.isEmpty else { return }
     let maxScroll = max(0, lines.count - inner.height)
@@ -312,7 +300,7 @@ private func drawChooser(_ c: inout Canvas, _ state: ExplorerState, selected: In
     let labelW = entries.map { displayWidth($0.label) }.max() ?? 0
     let detailW = entries.map { displayWidth($0.detail) }.max() ?? 0
     let box = overlayBox(&c, width: 4 + 3 + 2 + labelW + 2 + detailW + 2, height: entries.count + 2,
-                         title: "direction set · Enter picks, Esc closes", rt)
+                         title: "direction set · " + KeyMap.chooser.hintLine, rt)
     let inner = box.inset(1)
     guard !inner.isEmpty else { return }
     let window = listWindow(count: entries.count, selected: selected, rows: inner.height)

@@ -2,11 +2,9 @@
 // clock, no files, no terminal; what it needs from outside comes in the action, and what it wants
 // done goes out as effects.
 
-/// The action for a key in the current mode: the bindings table in the normal mode; while an
-/// overlay or a prompt is open the key goes to it.
+/// The action for a key: whatever the table of the current mode says, nothing else.
 public func action(for key: Key, in state: ExplorerState) -> Action? {
-    if case .normal = state.mode { return KeyMap.action(for: key) }
-    return .input(key)
+    KeyMap.table(for: state.mode.keyMode).action(for: key)
 }
 
 public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, [Effect]) {
@@ -98,8 +96,41 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.quitRequested = true
         fx.append(.quit)
 
-    case .input(let key):
-        return handleModal(s, key)
+    case .scrollHelp(let d):
+        guard case .help(let scroll) = s.mode else { break }
+        s.mode = .help(scroll: max(0, scroll + d))
+
+    case .moveChoice(let d):
+        guard case .chooser(let sel) = s.mode else { break }
+        let n = chooserCount(s)
+        s.mode = .chooser(selected: ((sel + d) % n + n) % n)
+
+    case .pickChoice:
+        guard case .chooser(let sel) = s.mode else { break }
+        pickChoice(&s, &fx, sel)
+
+    case .pickChoiceNumber(let k):
+        guard case .chooser = s.mode, k >= 1, k <= chooserCount(s) else { break }
+        pickChoice(&s, &fx, k - 1)
+
+    case .typeInPrompt(let c):
+        guard case .prompt(let kind, let text) = s.mode, text.unicodeScalars.count < 512 else { break }
+        s.mode = .prompt(kind, text: text + String(c))
+
+    case .erasePromptCharacter:
+        guard case .prompt(let kind, let text) = s.mode else { break }
+        s.mode = text.isEmpty ? .normal : .prompt(kind, text: String(text.dropLast()))
+
+    case .clearPrompt:
+        guard case .prompt(let kind, _) = s.mode else { break }
+        s.mode = .prompt(kind, text: "")
+
+    case .acceptPrompt:
+        guard case .prompt(let kind, let text) = s.mode else { break }
+        return acceptPrompt(s, kind, text.trimmingWhitespace())
+
+    case .cancel:
+        if s.mode != .normal { s.mode = .normal }
 
     case .command(let c):
         apply(c, &s, &fx)
@@ -271,73 +302,36 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
     }
 }
 
-/// Keys while the help, a prompt or the chooser is open.
-private func handleModal(_ state: ExplorerState, _ key: Key) -> (ExplorerState, [Effect]) {
-    var s = state
-    var fx: [Effect] = []
-    switch s.mode {
-    case .normal:
-        if let a = KeyMap.action(for: key) { return update(s, a) }
+/// The chooser's entries: the methods, then "file…".
+private func chooserCount(_ s: ExplorerState) -> Int { s.chooserSources.count + 1 }
 
-    case .help(let scroll):
-        switch key {
-        case .char("j"), .down: s.mode = .help(scroll: scroll + 1)
-        case .char("k"), .up: s.mode = .help(scroll: max(0, scroll - 1))
-        case .pageDown, .char(" "): s.mode = .help(scroll: scroll + 10)
-        case .pageUp: s.mode = .help(scroll: max(0, scroll - 10))
-        default: s.mode = .normal
-        }
-
-    case .prompt(let kind, let text):
-        switch key {
-        case .escape: s.mode = .normal
-        case .backspace:
-            if text.isEmpty { s.mode = .normal } else { s.mode = .prompt(kind, text: String(text.dropLast())) }
-        case .ctrl("u"): s.mode = .prompt(kind, text: "")
-        case .char(let c):
-            if text.unicodeScalars.count < 512 { s.mode = .prompt(kind, text: text + String(c)) }
-        case .enter:
-            s.mode = .normal
-            let t = text.trimmingWhitespace()
-            switch kind {
-            case .command:
-                guard !t.isEmpty else { break }
-                switch CommandParser.parse(t) {
-                case .success(let c): return update(s, .command(c))
-                case .failure(let e): warn(&s, e.message)
-                }
-            case .seed:
-                guard !t.isEmpty else { break }
-                guard let n = UInt32(t) else { warn(&s, "seed must be a whole number 0…4294967295, got '\(t)'"); break }
-                return update(s, .command(.seed(n)))
-            case .directionsFile:
-                guard !t.isEmpty else { break }
-                return update(s, .command(.directions(.file(t))))
-            }
-        default: break
-        }
-
-    case .chooser(let sel):
-        let n = s.chooserSources.count + 1   // the last entry asks for a file
-        func pick(_ i: Int) {
-            if i == s.chooserSources.count {
-                s.mode = .prompt(.directionsFile, text: "")
-            } else {
-                s.mode = .normal
-                loadDirections(&s, &fx, s.chooserSources[i])
-            }
-        }
-        switch key {
-        case .char("j"), .down, .tab: s.mode = .chooser(selected: (sel + 1) % n)
-        case .char("k"), .up: s.mode = .chooser(selected: (sel - 1 + n) % n)
-        case .enter, .char("l"), .right: pick(sel)
-        case .char(let c) where c.properties.numericType != nil:
-            if let d = Int(String(c)), d >= 1, d <= n { pick(d - 1) }
-        case .escape, .char("q"), .char("d"), .char("h"), .left: s.mode = .normal
-        default: break
-        }
+private func pickChoice(_ s: inout ExplorerState, _ fx: inout [Effect], _ i: Int) {
+    if i == s.chooserSources.count {
+        s.mode = .prompt(.directionsFile, text: "")
+    } else {
+        s.mode = .normal
+        loadDirections(&s, &fx, s.chooserSources[i])
     }
-    return (s, fx)
+}
+
+/// Enter at a prompt: the prompt closes and what was typed is acted on.
+private func acceptPrompt(_ state: ExplorerState, _ kind: PromptKind, _ t: String) -> (ExplorerState, [Effect]) {
+    var s = state
+    s.mode = .normal
+    guard !t.isEmpty else { return (s, []) }
+    switch kind {
+    case .command:
+        switch CommandParser.parse(t) {
+        case .success(let c): return update(s, .command(c))
+        case .failure(let e): warn(&s, e.message)
+        }
+    case .seed:
+        guard let n = UInt32(t) else { warn(&s, "seed must be a whole number 0…4294967295, got '\(t)'"); break }
+        return update(s, .command(.seed(n)))
+    case .directionsFile:
+        return update(s, .command(.directions(.file(t))))
+    }
+    return (s, [])
 }
 
 // MARK: - Mouse

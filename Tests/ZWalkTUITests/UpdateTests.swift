@@ -9,6 +9,19 @@ func run(_ s: ExplorerState, _ actions: [Action]) -> (ExplorerState, [Effect]) {
     return (state, all)
 }
 
+/// Presses keys as the explorer does: each through the table of the mode the screen is in then.
+func press(_ s: ExplorerState, _ keys: [Key]) -> (ExplorerState, [Effect]) {
+    var state = s
+    var all: [Effect] = []
+    for k in keys {
+        guard let a = action(for: k, in: state) else { continue }
+        let (n, fx) = update(state, a); state = n; all += fx
+    }
+    return (state, all)
+}
+
+func typing(_ text: String) -> [Key] { text.unicodeScalars.map { .char($0) } }
+
 func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decode(let r) = $0 { return r }; return nil } }
 
 @Suite struct UpdateTests {
@@ -90,9 +103,9 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         let s = startedState()
         let (n, fx) = update(s, .nextSample)
         #expect(n.spec.seed == 8 && decodes(fx).count == 1)
-        let (p, _) = run(s, [.promptSeed, .input(.char("4")), .input(.char("2")), .input(.enter)])
+        let (p, _) = press(s, [.char("s"), .char("4"), .char("2"), .enter])
         #expect(p.spec.seed == 42 && p.mode == .normal)
-        let (bad, fxBad) = run(s, [.promptSeed, .input(.char("x")), .input(.enter)])
+        let (bad, fxBad) = press(s, [.char("s"), .char("x"), .enter])
         #expect(bad.spec.seed == 7 && decodes(fxBad).isEmpty && bad.message?.isWarning == true)
         // The seed wraps rather than traps at the top of UInt32.
         let (top, _) = run(s, [.command(.seed(UInt32.max)), .nextSample])
@@ -151,7 +164,7 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         #expect(fx.isEmpty && n.message?.isWarning == true)
         let s = startedState()
         #expect(update(s, .exportImage).1 == [.export(path: nil, overwrite: false, of: s.shown!)])
-        let (_, fx2) = run(s, [.openCommandLine] + "export! a.png".unicodeScalars.map { .input(.char($0)) } + [.input(.enter)])
+        let (_, fx2) = press(s, [.char(":")] + typing("export! a.png") + [.enter])
         #expect(fx2 == [.export(path: "a.png", overwrite: true, of: s.shown!)])
     }
 
@@ -163,34 +176,33 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
 
     @Test func commandLineTypingAndErrors() {
         let s = startedState()
-        let typed: [Action] = [.openCommandLine] + "theme light".unicodeScalars.map { .input(.char($0)) }
-        let (t, _) = run(s, typed)
+        let (t, _) = press(s, [.char(":")] + typing("theme light"))
         #expect(t.mode == .prompt(.command, text: "theme light"))
-        let (done, fx) = update(t, .input(.enter))
+        let (done, fx) = press(t, [.enter])
         #expect(done.mode == .normal && fx == [.loadTheme("light")])
-        let (bs, _) = run(t, [.input(.backspace), .input(.backspace)])
+        let (bs, _) = press(t, [.backspace, .backspace])
         #expect(bs.mode == .prompt(.command, text: "theme lig"))
-        let (esc, fxEsc) = run(t, [.input(.escape)])
+        let (esc, fxEsc) = press(t, [.escape])
         #expect(esc.mode == .normal && fxEsc.isEmpty)
-        let (bad, _) = run(s, [.openCommandLine, .input(.char("x")), .input(.enter)])
+        let (bad, _) = press(s, [.char(":"), .char("x"), .enter])
         #expect(bad.message?.text.contains("unknown command") == true)
-        let (quit, fxq) = run(s, [.openCommandLine, .input(.char("q")), .input(.enter)])
+        let (quit, fxq) = press(s, [.char(":"), .char("q"), .enter])
         #expect(quit.quitRequested && fxq == [.quit])
     }
 
     @Test func chooserPicksASetOrAsksForAFile() {
         let s = startedState()
-        let (c, _) = run(s, [.chooseDirections, .input(.down), .input(.enter)])
+        let (c, _) = press(s, [.char("d"), .down, .enter])
         #expect(c.mode == .normal && c.loadingDirections == .sefa)
-        let (d, fx) = run(s, [.chooseDirections, .input(.char("3"))])
+        let (d, fx) = press(s, [.char("d"), .char("3")])
         #expect(fx == [.loadDirections(.pca, at: s.spec)] && d.loadingDirections == .pca)
-        let (f, _) = run(s, [.chooseDirections, .input(.up)])
+        let (f, _) = press(s, [.char("d"), .up])
         #expect(f.mode == .chooser(selected: 4))      // wraps to "file…"
-        let (p, _) = run(f, [.input(.enter)])
+        let (p, _) = press(f, [.enter])
         #expect(p.mode == .prompt(.directionsFile, text: ""))
-        let (q, fxq) = run(p, [.input(.char("a")), .input(.enter)])
+        let (q, fxq) = press(p, [.char("a"), .enter])
         #expect(fxq == [.loadDirections(.file("a"), at: q.spec)])
-        let (closed, _) = run(s, [.chooseDirections, .input(.escape)])
+        let (closed, _) = press(s, [.char("d"), .escape])
         #expect(closed.mode == .normal)
     }
 
@@ -232,10 +244,10 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
 
     @Test func helpTogglesAndScrolls() {
         let s = startedState()
-        let (h, _) = run(s, [.toggleHelp, .input(.down), .input(.down), .input(.up)])
+        let (h, _) = press(s, [.char("?"), .down, .down, .up])
         #expect(h.mode == .help(scroll: 1))
-        #expect(update(h, .input(.char("?"))).0.mode == .normal)
-        #expect(update(h, .input(.escape)).0.mode == .normal)
+        #expect(press(h, [.char("?")]).0.mode == .normal)
+        #expect(press(h, [.escape]).0.mode == .normal)
     }
 
     @Test func blocksAndColourSwitch() {
