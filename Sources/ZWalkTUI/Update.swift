@@ -208,9 +208,15 @@ private func pushUndo(_ s: inout ExplorerState) {
     s.redoStack.removeAll()
 }
 
+/// Undo and redo move the walk (seed, ψ, base, coefficients), never the direction set: every
+/// snapshot is kept in the set on screen (see rebase), so its coefficients fit it.
 private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: ExplorerState.Snapshot) {
-    s.spec = snap.spec
-    s.selected = min(snap.selected, max(0, snap.spec.directions.count - 1))
+    let n = s.spec.directions.count
+    s.spec.seed = snap.spec.seed
+    s.spec.psi = snap.spec.psi
+    s.spec.base = snap.spec.base
+    s.spec.coefficients = snap.spec.coefficients.count == n ? snap.spec.coefficients : Array(repeating: 0, count: n)
+    s.selected = min(snap.selected, max(0, n - 1))
     requestDecode(&s, &fx)
 }
 
@@ -223,16 +229,89 @@ private func adoptDeferredDirections(_ s: inout ExplorerState, _ fx: inout [Effe
 }
 
 /// Puts a loaded direction set in place. With a walk on screen (`walkedTo`: its latent), the walk
-/// is kept: that latent becomes the base and the new set starts from zero there.
+/// is kept: that latent becomes the base and the new set starts from zero there. The picture does
+/// not change, so this is no step of its own in the undo history; the history is rewritten in the
+/// new set instead, so that undo walks back through the same pictures.
 private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
     s.loadingDirections = nil
-    pushUndo(&s)
+    var rebaser = SnapshotRebaser(from: s.spec.directions, to: d)
+    s.undoStack = rebaser.rebase(history: s.undoStack)
+    s.redoStack = rebaser.rebase(history: s.redoStack)
     if let z = latent { s.spec.base = z }
     s.spec.directions = d
     s.spec.coefficients = Array(repeating: 0, count: d.count)
     s.selected = 0
     say(&s, "directions: \(d.method), \(d.count)" + (latent != nil ? " (walking on from this latent)" : ""))
     if latent != nil { requestDecode(&s, &fx) }
+}
+
+/// Writes undo snapshots taken in one direction set in another, keeping each snapshot's latent:
+/// no walk stays no walk; a walk from a given base is folded into the base; a walk from the seed's
+/// sample is carried over direction by direction where the new set has the same direction (the
+/// ranked per-axis set holds the axes the explorer starts with). A walk the new set cannot express
+/// ends the history there: undo stops rather than show a picture that never was.
+struct SnapshotRebaser {
+    let old: WalkDirections
+    let new: WalkDirections
+    /// Old direction index → (new index, factor on the coefficient), nil when new lacks it.
+    private var found: [Int: (Int, Float)?] = [:]
+
+    init(from old: WalkDirections, to new: WalkDirections) { self.old = old; self.new = new }
+
+    /// `history` oldest first; from the newest back, until one cannot be rebased.
+    mutating func rebase(history: [ExplorerState.Snapshot]) -> [ExplorerState.Snapshot] {
+        var out: [ExplorerState.Snapshot] = []
+        for snap in history.reversed() {
+            guard let r = rebase(snap) else { break }
+            out.append(r)
+        }
+        return out.reversed()
+    }
+
+    mutating func rebase(_ snap: ExplorerState.Snapshot) -> ExplorerState.Snapshot? {
+        var spec = snap.spec
+        let walked = spec.coefficients.indices.filter { spec.coefficients[$0] != 0 }
+        var coefficients = [Float](repeating: 0, count: new.count)
+        if !walked.isEmpty {
+            if let b = spec.base {
+                spec.base = spec.compose(base: b)
+            } else {
+                for i in walked {
+                    guard let (j, factor) = counterpart(of: i) else { return nil }
+                    coefficients[j] += spec.coefficients[i] * factor
+                }
+            }
+        }
+        spec.directions = new
+        spec.coefficients = coefficients
+        let selected = counterpart(of: snap.selected)?.0 ?? 0
+        return ExplorerState.Snapshot(spec: spec, selected: selected)
+    }
+
+    /// The new direction along the same line as old direction i, and what a coefficient of i is
+    /// in it: c·σ·v = c'·σ'·v' with v' = ±(|v'|/|v|)·v.
+    private mutating func counterpart(of i: Int) -> (Int, Float)? {
+        if let f = found[i] { return f }
+        var result: (Int, Float)? = nil
+        if i < old.count {
+            let v = old.vectors[i]
+            let nv = norm(v)
+            for (j, w) in new.vectors.enumerated() where nv > 0 && w.count == v.count {
+                let nw = norm(w)
+                guard nw > 0 else { continue }
+                var dot: Float = 0
+                for k in 0..<v.count { dot += v[k] * w[k] }
+                if abs(dot) >= (1 - 1e-5) * nv * nw {
+                    result = (j, (dot < 0 ? -1 : 1) * old.sigmas[i] * nv / (new.sigmas[j] * nw))
+                    break
+                }
+            }
+        }
+        found[i] = result
+        return result
+    }
+
+    private func norm(_ v: [Float]) -> Float { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 }
 
 private func step(_ s: inout ExplorerState, _ fx: inout [Effect], by k: Int) {

@@ -223,7 +223,9 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         let (c, fxC) = update(b, .frameDecoded(frame, at: 3))
         #expect(c.directions == d && c.spec.base == walkedTo && c.spec.coefficients == [0, 0] && c.deferredDirections == nil)
         #expect(decodes(fxC).count == 1 && c.message?.text.contains("walking on") == true)
-        #expect(update(c, .undo).0.spec == w.spec)
+        // Undo takes the step back, in the new set (the set itself is never undone).
+        let undone = update(c, .undo).0
+        #expect(undone.directions == d && undone.spec.base == nil && undone.spec.coefficients == [0, 0])
         // Walked, frame on screen: adopted at once, from the latent on screen.
         let (e, _) = update(c, .step(1))
         var shownNow = e
@@ -232,6 +234,57 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
                                       frame: frame.frame, milliseconds: 1)
         let (f, _) = update(shownNow, .directionsLoaded(d, origin: [9, 9, 9, 9]))
         #expect(f.spec.base == [5, 5, 5, 5] && f.spec.coefficients == [0, 0])
+    }
+
+    /// The ranked per-axis set: the latent's axes in another order, named, with scores and σs.
+    static let ranked = WalkDirections(method: "per-axis", vectors: [[0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 1, 0, 0]],
+                                       names: ["size", "slant", "width", "ink"], scores: [4, 3, 2, 1], sigmas: [1, 2, 1, 1])
+
+    /// Issue 10 #8: on the shipped model `l l u u u` turned the ranked, named set back into the
+    /// unranked axes it replaced, while the status line still said per-axis.
+    @Test func undoRestoresTheWalkAndNeverTheDirectionSet() {
+        let s = update(startedState(), .directionsLoaded(Self.ranked, origin: nil)).0
+        #expect(s.directions == Self.ranked)
+        let (n, _) = press(s, [.char("l"), .char("l"), .char("u"), .char("u"), .char("u")])
+        #expect(n.directions == Self.ranked, "undo replaced the set: \(n.directions.method) \(n.directions.names)")
+        #expect(n.spec.coefficients == [0, 0, 0, 0] && n.spec == s.spec)
+        #expect(n.message?.text == "nothing to undo")
+        let (r, _) = press(n, [.ctrl("r"), .ctrl("r")])
+        #expect(r.directions == Self.ranked && r.spec.coefficients == [0.5, 0, 0, 0])
+    }
+
+    /// Steps taken on the axes before the ranked set lands are undone in the ranked set: each
+    /// step's position is the same latent, written in the new set's coefficients.
+    @Test func undoAfterASetLandsWalksBackInTheNewSet() {
+        let s = startedState()
+        let (w, fx) = press(s, [.char("l"), .char("l")])           // z[0] at +0.50σ, still decoding
+        let (waiting, _) = update(w, .directionsLoaded(Self.ranked, origin: nil))
+        let r = decodes(fx).last!
+        let z = r.spec.compose(base: try! FakeSampler().sample(seed: 7, psi: 1))
+        let (adopted, _) = update(waiting, .frameDecoded(DecodeResult(request: r, latent: z, frame: try! FakeDecoder().decode(z), milliseconds: 1), at: 2))
+        #expect(adopted.directions == Self.ranked && adopted.spec.base == z)
+        let (u1, _) = update(adopted, .undo)
+        // z[0] is the ranked set's second direction ("slant"), whose σ is 2: +0.25 axis σ = +0.125.
+        #expect(u1.directions == Self.ranked && u1.spec.base == nil && u1.spec.coefficients == [0, 0.125, 0, 0])
+        #expect(u1.spec.compose(base: [0, 0, 0, 0]) == [0.25, 0, 0, 0])
+        let (u2, _) = update(u1, .undo)
+        #expect(u2.directions == Self.ranked && u2.spec.coefficients == [0, 0, 0, 0] && u2.spec.base == nil)
+        #expect(update(u2, .undo).0.message?.text == "nothing to undo")
+    }
+
+    /// A walk the new set has no direction for cannot be undone into it: the history ends there
+    /// rather than showing a picture that never was.
+    @Test func undoStopsWhereTheNewSetCannotExpressTheWalk() {
+        let sefa = WalkDirections(method: "SeFa", vectors: [[0, 0, 0, 1], [0, 0, 1, 0]])
+        let s = startedState()
+        let (w, fx) = press(s, [.char("l"), .char("l")])
+        let r = decodes(fx).last!
+        let z = r.spec.compose(base: try! FakeSampler().sample(seed: 7, psi: 1))
+        let (waiting, _) = update(w, .directionsLoaded(sefa, origin: nil))
+        let (adopted, _) = update(waiting, .frameDecoded(DecodeResult(request: r, latent: z, frame: try! FakeDecoder().decode(z), milliseconds: 1), at: 2))
+        #expect(adopted.directions == sefa && adopted.spec.base == z)
+        let (u, fxU) = update(adopted, .undo)
+        #expect(u.message?.text == "nothing to undo" && decodes(fxU).isEmpty && u.spec == adopted.spec)
     }
 
     @Test func directionsOfTheWrongSizeAreRefused() {
