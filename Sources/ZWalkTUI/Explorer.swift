@@ -61,8 +61,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                     directionsMethod: spec.directions.method, directionNames: spec.directions.names,
                     coefficients: spec.coefficients, modelName: state.modelName)))
             case .loadTheme(let name):
-                let (t, w) = library.load(name)
-                dispatch(.themeLoaded(t, warnings: w))
+                dispatch(library.action(loading: name))
             case .redraw:
                 terminal.invalidate()
             case .quit:

@@ -116,6 +116,8 @@ public enum Action: Equatable, Sendable {
     case exported(path: String)
     case exportFailed(String)
     case themeLoaded(Theme, warnings: [String])
+    /// `:theme` named no theme that can be read: the one on screen stays.
+    case themeFailed(String)
 }
 
 /// Keys a binding answers to besides its listed ones, when the action depends on the key.

@@ -113,6 +113,11 @@ public enum ThemeParser {
     }
 }
 
+public struct ThemeNotFound: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
 /// Finds themes by name: a path, the user's theme directory, then the built-in ones.
 public struct ThemeLibrary: Sendable {
     public var userDirectory: String?
@@ -143,31 +148,47 @@ public struct ThemeLibrary: Sendable {
     }
 
     /// Loads a theme by name or path. Never fails: a missing or unknown theme gives the default
-    /// with a warning saying where it looked.
+    /// with a warning saying where it looked (what the explorer wants at start-up).
     public func load(_ nameOrPath: String) -> (Theme, [String]) {
-        let fallback = Theme.defaultTheme
+        switch find(nameOrPath) {
+        case .success(let found): return found
+        case .failure(let e): return (Theme.defaultTheme, ["\(e.message); using \(Theme.defaultTheme.name)"])
+        }
+    }
+
+    /// Finds a theme by name or path: the theme and the warnings about its lines, or why there is
+    /// none (what `:theme` wants: a typo must leave the theme on screen alone).
+    public func find(_ nameOrPath: String) -> Result<(Theme, [String]), ThemeNotFound> {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".theme") {
             let path = expandTilde(nameOrPath)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                return (fallback, ["theme file \(path) cannot be read; using \(fallback.name)"])
+                return .failure(ThemeNotFound(message: "theme file \(path) cannot be read"))
             }
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            return ThemeParser.parse(text, name: name, source: path)
+            return .success(ThemeParser.parse(text, name: name, source: path))
         }
         if let dir = userDirectory {
             let path = dir + "/" + nameOrPath + ".theme"
             if FileManager.default.fileExists(atPath: path) {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    return (fallback, ["theme file \(path) cannot be read; using \(fallback.name)"])
+                    return .failure(ThemeNotFound(message: "theme file \(path) cannot be read"))
                 }
-                return ThemeParser.parse(text, name: nameOrPath, source: path)
+                return .success(ThemeParser.parse(text, name: nameOrPath, source: path))
             }
         }
         if let text = BuiltInThemes.text[nameOrPath] {
-            return ThemeParser.parse(text, name: nameOrPath, source: "built-in \(nameOrPath)")
+            return .success(ThemeParser.parse(text, name: nameOrPath, source: "built-in \(nameOrPath)"))
         }
         let mine = userDirectory.map { "; yours go in \($0)" } ?? ""
-        return (fallback, ["unknown theme '\(nameOrPath)' (built in: \(builtInNames.joined(separator: ", "))\(mine)); using \(fallback.name)"])
+        return .failure(ThemeNotFound(message: "unknown theme '\(nameOrPath)' (built in: \(builtInNames.joined(separator: ", "))\(mine))"))
+    }
+
+    /// What `:theme NAME` does: the theme found, or the reason there is none.
+    public func action(loading nameOrPath: String) -> Action {
+        switch find(nameOrPath) {
+        case .success(let (theme, warnings)): return .themeLoaded(theme, warnings: warnings)
+        case .failure(let e): return .themeFailed(e.message)
+        }
     }
 
     private func expandTilde(_ p: String) -> String {

@@ -167,6 +167,9 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .exportFailed(let message):
         warn(&s, message)
 
+    case .themeFailed(let message):
+        warn(&s, "\(message); the theme stays \(s.theme.name)")
+
     case .themeLoaded(let theme, let warnings):
         s.theme = theme
         if let w = warnings.first {
@@ -182,7 +185,7 @@ extension Action {
     /// Actions that come from the person at the keyboard (they age the status message).
     var isUserInput: Bool {
         switch self {
-        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded:
+        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed:
             return false
         default:
             return true
