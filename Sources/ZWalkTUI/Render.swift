@@ -140,27 +140,37 @@ private func drawDirectionRow(_ c: inout Canvas, _ state: ExplorerState, index i
     if barW < 5 { nameW = max(1, width - 2 - valueWidth - 1); barW = 0 }
     c.writeTruncated(d.names[i], x: col, y: y, style: textStyle, maxWidth: nameW)
     col += nameW + 1
+    // The selected row is all in the selection's own colours: the text, bar and dim roles are
+    // chosen against the background, and on a bright selection bar (high-contrast's yellow) they
+    // would vanish. Its bar still reads by shape (━ filled, ─ empty).
+    let dimStyle = selected ? textStyle : rt.style(.text_dim, on: bgRole)
     if scoreWidth > 0, let s = d.scores, i < s.count {
         let t = formatScore(s[i])
         c.writeTruncated(t, x: col + scoreWidth - 1 - min(displayWidth(t), scoreWidth - 1), y: y,
-                         style: rt.style(.text_dim, on: bgRole), maxWidth: scoreWidth - 1)
+                         style: dimStyle, maxWidth: scoreWidth - 1)
         col += scoreWidth
     }
     if barW > 0 {
-        drawBar(&c, value: v, x: col, y: y, width: barW, bg: bgRole, rt)
+        drawBar(&c, value: v, x: col, y: y, width: barW, selected: selected, rt)
         col += barW + 1
     }
     let vw = displayWidth(valueText)
-    c.write(valueText, x: x + width - vw, y: y, style: v == 0 ? rt.style(.text_dim, on: bgRole) : textStyle, maxWidth: vw)
+    c.write(valueText, x: x + width - vw, y: y, style: v == 0 ? dimStyle : textStyle, maxWidth: vw)
 }
 
 /// ───────│━━━━▶ : the centre tick is 0, the fill runs from it to the value, an arrow says the value
 /// is beyond the bar's ±3σ.
-private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: Int, bg: ThemeRole, _ rt: ResolvedTheme) {
+private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: Int, selected: Bool, _ rt: ResolvedTheme) {
     let half = (width - 1) / 2
     let centre = half
     let pos = Int(max(-Float(half), min(Float(half), (v / barRange * Float(half)).rounded())))
-    let fill = rt.style(.slider_fill, on: bg), empty = rt.style(.slider_empty, on: bg), zero = rt.style(.slider_zero, on: bg)
+    let fill: Style, empty: Style, zero: Style
+    if selected {
+        let sel = rt.style(.selection_fg, on: .selection_bg)
+        (fill, empty, zero) = (rt.style(.selection_fg, on: .selection_bg, attrs: .bold), sel, sel)
+    } else {
+        (fill, empty, zero) = (rt.style(.slider_fill), rt.style(.slider_empty), rt.style(.slider_zero))
+    }
     for k in 0..<width {
         let off = k - centre
         if off == 0 {
