@@ -207,6 +207,10 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     return f
 }
 
+/// The status line: its fields on the left, the message on the right. A message too long for the
+/// room beside the fields goes whole onto lines of its own just above (over the picture's bottom
+/// rows while it shows), wrapped at spaces: the reason at the end of an error is the part that
+/// matters.
 private func drawStatus(_ c: inout Canvas, _ state: ExplorerState, _ row: Rect, _ rt: ResolvedTheme, compact: Bool) {
     let base = rt.style(.status_fg, on: .status_bg)
     c.fill(row, style: base)
@@ -215,12 +219,50 @@ private func drawStatus(_ c: inout Canvas, _ state: ExplorerState, _ row: Rect, 
     let left = statusFields(state, compact: compact).joined(separator: " · ")
     var leftWidth = row.width - 2
     if let m = state.visibleMessage {
-        let mw = min(displayWidth(m.text), max(row.width / 2, row.width - 2 - displayWidth(left) - 2))
-        leftWidth = max(0, row.width - 2 - mw - 2)
         let style = m.isWarning ? rt.style(.warning_fg, on: .status_bg, attrs: .bold) : base
-        c.writeTruncated(m.text, x: row.maxX - mw, y: row.y, style: style, maxWidth: mw)
+        let room = max(row.width / 2, row.width - 2 - displayWidth(left) - 2)
+        if displayWidth(m.text) <= room || row.y == 0 {
+            let mw = min(displayWidth(m.text), room)
+            leftWidth = max(0, row.width - 2 - mw - 2)
+            c.writeTruncated(m.text, x: row.maxX - mw, y: row.y, style: style, maxWidth: mw)
+        } else {
+            var lines = wrapWords(m.text, width: max(1, row.width - 2))
+            let most = min(row.y, max(1, (row.y + 1) / 2))
+            if lines.count > most {
+                lines = Array(lines.prefix(most))
+                let last = lines[most - 1]   // more follows: say so
+                lines[most - 1] = displayWidth(last) < row.width - 2 ? last + "…" : truncate(last, to: row.width - 2)
+            }
+            for (k, line) in lines.enumerated() {
+                let y = row.y - lines.count + k
+                c.fill(Rect(x: row.x, y: y, width: row.width, height: 1), style: base)
+                c.writeTruncated(line, x: row.x + 1, y: y, style: style, maxWidth: row.width - 2)
+            }
+        }
     }
     if leftWidth > 0 { c.writeTruncated(left, x: row.x + 2, y: row.y, style: base, maxWidth: leftWidth) }
+}
+
+/// Lines of at most `width` columns, broken at spaces (a word longer than a line is cut).
+func wrapWords(_ text: String, width: Int) -> [String] {
+    guard width > 0 else { return [] }
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+        var w = word
+        while displayWidth(w) > width {
+            if !line.isEmpty { lines.append(line); line = "" }
+            let head = String(String.UnicodeScalarView(displayScalars(w).prefix(width)))
+            lines.append(head)
+            w = String(String.UnicodeScalarView(displayScalars(w).dropFirst(width)))
+        }
+        if w.isEmpty { continue }
+        if line.isEmpty { line = w }
+        else if displayWidth(line) + 1 + displayWidth(w) <= width { line += " " + w }
+        else { lines.append(line); line = w }
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
 }
 
 private func drawHints(_ c: inout Canvas, _ row: Rect, _ rt: ResolvedTheme) {

@@ -195,7 +195,13 @@ extension Action {
 
 // MARK: - Pieces of update
 
-private func say(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: false) }
+/// An info message; it does not replace an error still showing (the set that lands just after
+/// start would otherwise hide why the theme or the latent was not what was asked for). Esc clears
+/// the error, and it fades after a few keys like any message.
+private func say(_ s: inout ExplorerState, _ text: String) {
+    if s.visibleMessage?.isWarning == true { return }
+    s.message = StatusMessage(text: text, isWarning: false)
+}
 private func warn(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: true) }
 
 private func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {

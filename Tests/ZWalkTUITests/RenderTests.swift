@@ -179,6 +179,33 @@ import Testing
         #expect(bottom.contains("Mouse"))
     }
 
+    /// Issue 10 #11: at 120 columns `:directions d.npy` showed "cannot load d.npy directions:
+    /// d.npy l…" and the reason was lost. A message too long for the status line wraps onto the
+    /// lines above it, whole, and the status line keeps its fields.
+    @Test(arguments: [120, 80, 40])
+    func aLongMessageIsShownWhole(width: Int) {
+        var s = startedState()
+        let text = "cannot load d.npy directions: d.npy: no such file or directory (zwalk directions MODEL --out d.npy writes one)"
+        s.message = StatusMessage(text: text, isWarning: true)
+        let size = Size(width: width, height: width == 40 ? 12 : 30)
+        let c = render(s, size: size)
+        let status = computeLayout(size: size, imageAspect: imageAspect(s)).status!.y
+        #expect(c.lines[status].contains("seed 7"), "\(c.lines[status])")
+        // The message's lines (the status bar's colours, full width), read back in order above
+        // the status line, make the whole text.
+        let bar = ResolvedTheme(theme: s.theme, mode: s.colorMode).color(.status_bg)
+        var first = status
+        while first > 0, (0..<size.width).allSatisfy({ c[$0, first - 1].bg == bar }) { first -= 1 }
+        #expect(first < status, "no message lines above the status line:\n\(c.text)")
+        let shown = c.lines[first..<status].map { $0.split(separator: " ").joined(separator: " ") }.joined(separator: " ")
+        #expect(shown == text, "\(c.text)")
+        // A message that fits stays on the status line.
+        s.message = StatusMessage(text: "wrote zwalk-7-1.png", isWarning: false)
+        let short = render(s, size: size)
+        #expect(short.lines[status].hasSuffix("wrote zwalk-7-1.png"))
+        #expect(short.lines[status - 1] == render(startedState(), size: size).lines[status - 1])
+    }
+
     @Test func promptShowsTheTextAndTheCursor() {
         var s = startedState()
         s.mode = .prompt(.command, text: "seed 4")
@@ -256,3 +283,4 @@ import Testing
         #expect(render(s, size: Size(width: 90, height: 30), cache: cache) == render(s, size: Size(width: 90, height: 30)))
     }
 }
+

@@ -317,6 +317,28 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         #expect(s.visibleMessage == nil)
     }
 
+    /// Issue 10 #11: an error shown right after start (a theme that could not be read) was
+    /// overwritten at once by the info "directions: per-axis". Errors win over info messages
+    /// while they show; Esc clears them, and a later error still replaces an earlier one.
+    @Test func anInfoMessageDoesNotReplaceAnError() {
+        var s = ExplorerState(modelName: "m", latentShape: [4], seed: 7, loading: .axis)
+        s.message = StatusMessage(text: "theme file x.theme cannot be read; using dark", isWarning: true)
+        s = update(s, .start).0
+        let (landed, _) = update(s, .directionsLoaded(UpdateTests.ranked, origin: nil))
+        #expect(landed.directions == UpdateTests.ranked)
+        #expect(landed.message?.text == "theme file x.theme cannot be read; using dark" && landed.message?.isWarning == true)
+        let (stepped, _) = run(landed, [.scaleStep(up: true)])
+        #expect(stepped.message?.isWarning == true)
+        let (newer, _) = update(stepped, .exportFailed("not overwritten, exists: a.png"))
+        #expect(newer.message?.text.contains("a.png") == true)
+        let (cleared, _) = press(newer, [.escape, .char("+")])
+        #expect(cleared.message == StatusMessage(text: "step 1σ", isWarning: false))
+        // Once the error has faded, info shows again.
+        var faded = stepped
+        for _ in 0..<StatusMessage.lifetime { faded = update(faded, .selectDirection(1)).0 }
+        #expect(update(faded, .exported(path: "b.png")).0.visibleMessage?.text == "wrote b.png")
+    }
+
     @Test func composeAddsScaledDirections() {
         let d = WalkDirections(method: "m", vectors: [[1, 0], [0, 1]], sigmas: [2, 0.5])
         let spec = LatentSpec(seed: 0, psi: 1, directions: d, coefficients: [1.5, -2])
