@@ -23,6 +23,10 @@ public enum DirectionSource: Hashable, Sendable, CustomStringConvertible {
 
     public static let methods: [DirectionSource] = [.axis, .sefa, .pca, .local]
 
+    /// The set depends on where the walk is (local directions are the Jacobian's at that latent),
+    /// so a new base point needs it computed again.
+    public var dependsOnLatent: Bool { self == .local }
+
     public var description: String {
         switch self {
         case .axis: return "per-axis"
@@ -56,6 +60,9 @@ public struct WalkDirections: Equatable, Sendable {
     /// The length of one σ along each vector, in latent units: a coefficient c moves the latent by
     /// c · sigmas[i] · vectors[i].
     public var sigmas: [Float]
+    /// What the set was computed or loaded as (the worker stamps it); nil for the axes the
+    /// explorer starts with and for sets made by hand.
+    public var source: DirectionSource? = nil
 
     public init(method: String, vectors: [[Float]], names: [String]? = nil, scores: [Float]? = nil, sigmas: [Float]? = nil) {
         self.method = method

@@ -221,12 +221,21 @@ private func pushUndo(_ s: inout ExplorerState) {
 /// snapshot is kept in the set on screen (see rebase), so its coefficients fit it.
 private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: ExplorerState.Snapshot) {
     let n = s.spec.directions.count
+    let moved = s.spec.seed != snap.spec.seed || s.spec.psi != snap.spec.psi || s.spec.base != snap.spec.base
     s.spec.seed = snap.spec.seed
     s.spec.psi = snap.spec.psi
     s.spec.base = snap.spec.base
     s.spec.coefficients = snap.spec.coefficients.count == n ? snap.spec.coefficients : Array(repeating: 0, count: n)
     s.selected = min(snap.selected, max(0, n - 1))
     requestDecode(&s, &fx)
+    if moved { recomputeLocalDirections(&s, &fx) }
+}
+
+/// Local directions belong to the point they were computed at: when the base point moves (a new
+/// sample, seed or ψ) they are computed again there. Steps along them do not move the base.
+private func recomputeLocalDirections(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+    guard let src = s.directions.source, src.dependsOnLatent else { return }
+    loadDirections(&s, &fx, src)
 }
 
 /// A set that waited for the walk's frame goes in once no frame is outstanding, from the latent
@@ -340,6 +349,7 @@ private func setSeed(_ s: inout ExplorerState, _ fx: inout [Effect], _ seed: UIn
     s.spec.seed = seed
     s.spec.base = nil
     requestDecode(&s, &fx)
+    recomputeLocalDirections(&s, &fx)
 }
 
 private func setPsi(_ s: inout ExplorerState, _ fx: inout [Effect], _ value: Float) {
@@ -354,6 +364,7 @@ private func setPsi(_ s: inout ExplorerState, _ fx: inout [Effect], _ value: Flo
     s.spec.psi = v
     say(&s, "ψ \(formatFixed(v, 2))")
     requestDecode(&s, &fx)
+    recomputeLocalDirections(&s, &fx)
 }
 
 private func loadDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ src: DirectionSource) {

@@ -354,6 +354,24 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         #expect(resolveExportPath("/abs/b.png", directory: "/w", seed: 1) == "/abs/b.png")
     }
 
+    /// Local directions belong to the point: a new sample, seed or ψ computes them again there.
+    @Test func localDirectionsAreRecomputedWhenThePointMoves() {
+        var local = WalkDirections(method: "local", vectors: WalkDirections.axes(count: 4).vectors)
+        local.source = .local
+        let s = update(startedState(), .directionsLoaded(local, origin: nil)).0
+        for keys: [Key] in [[.char("r")], [.char("]")], [.char("s"), .char("3"), .enter], [.char("r"), .char("u")]] {
+            let (n, fx) = press(s, keys)
+            let asked = fx.compactMap { e -> LatentSpec? in if case .loadDirections(.local, let at) = e { return at }; return nil }
+            #expect(asked.last?.seed == n.spec.seed && asked.last?.psi == n.spec.psi, "\(keys.map(\.label))")
+            #expect(n.loadingDirections == .local)
+        }
+        // Steps walk along them without recomputing; other sets stay when the point moves.
+        #expect(press(s, [.char("l")]).1.allSatisfy { if case .loadDirections = $0 { return false }; return true })
+        var sefa = local; sefa.source = .sefa; sefa.method = "SeFa"
+        let t = update(startedState(), .directionsLoaded(sefa, origin: nil)).0
+        #expect(press(t, [.char("r")]).1.allSatisfy { if case .loadDirections = $0 { return false }; return true })
+    }
+
     @Test func mouseClicksChooseAndWheelSteps() {
         let s = startedState()
         let size = Size(width: 100, height: 30)

@@ -52,6 +52,23 @@ import ZWalkImage
         if case .directions = results[1] {} else { Issue.record("no direction set: \(results)") }
     }
 
+    /// A set asked for twice before the first request started is computed once, at the newer
+    /// point, and comes back stamped with its source.
+    @Test func queuedRequestsForOneSetCollapseToTheNewest() {
+        let w = BackendWorker(decoder: FakeDecoder(), sampler: FakeSampler(), provider: FakeProvider(), exporter: FakeExporter(), notify: {})
+        w.submit(.directions(.local, spec([1, 0, 0, 0])))
+        w.submit(.directions(.sefa, spec([0, 0, 0, 0])))
+        w.submit(.directions(.local, spec([2, 0, 0, 0])))
+        w.start(); defer { w.stop() }
+        let rs = collect(w) { $0.count >= 2 }
+        usleep(100_000)
+        let all = rs + w.takeResults()
+        let sets = all.compactMap { r -> (WalkDirections, [Float]?)? in if case .directions(let d, let o) = r { return (d, o) }; return nil }
+        #expect(sets.map { $0.0.source } == [.sefa, .local])
+        let base = try! FakeSampler().sample(seed: 1, psi: 1)
+        #expect(sets.last?.1 == [base[0] + 2, base[1], base[2], base[3]])
+    }
+
     @Test func errorsComeBackAsResults() {
         final class Failing: ExplorerDecoder {
             let modelName = "f"; let latentShape = [4]
