@@ -66,6 +66,9 @@ public struct ExplorerConfig: Sendable {
     public var psi: Float = 1
     /// Start from this latent instead of the seed's sample (a PNG's metadata, an .npy).
     public var initialLatent: [Float]? = nil
+    /// What the status line and export names call `initialLatent` ("z.npy[0]", "walk.png");
+    /// nil: "latent".
+    public var initialLatentLabel: String? = nil
     public var directions: DirectionSource = .axis
     public var blocks: BlockStyle = .half
     public var color: ColorChoice = .auto
@@ -73,7 +76,8 @@ public struct ExplorerConfig: Sendable {
     /// A built-in name, a user theme's name, or a path to a .theme file.
     public var theme: String = Theme.defaultName
     public var mouse: Bool = true
-    /// Where `e` writes `zwalk-<seed>-<n>.png` and where relative `:export` paths go.
+    /// Where `e` writes `zwalk-<seed>-<n>.png` (`zwalk-<label>-<n>.png` from a given latent) and
+    /// where relative `:export` paths go.
     public var exportDirectory: String = FileManager.default.currentDirectoryPath
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment

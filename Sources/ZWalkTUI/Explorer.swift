@@ -26,7 +26,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                                        terminfoColors: terminal.hasColors ? terminal.colorCount : 0)
     }
     var state = ExplorerState(modelName: decoder.modelName, latentShape: decoder.latentShape, seed: config.seed,
-                              psi: config.psi, base: config.initialLatent, blocks: config.blocks, colorMode: mode,
+                              psi: config.psi, base: config.initialLatent, baseLabel: config.initialLatentLabel,
+                              blocks: config.blocks, colorMode: mode,
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
@@ -49,7 +50,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             case .loadDirections(let src, let spec):
                 worker.submit(.directions(src, spec))
             case .export(let path, let overwrite, let shown):
-                let target = resolveExportPath(path, directory: config.exportDirectory, seed: shown.request.spec.base == nil ? shown.request.spec.seed : nil)
+                let target = resolveExportPath(path, directory: config.exportDirectory, stem: shown.request.spec.exportStem)
                 if !overwrite && FileManager.default.fileExists(atPath: target) {
                     dispatch(.exportFailed(overwriteRefusal(target)))
                     continue
@@ -122,11 +123,12 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     return exitCode
 }
 
-/// Where an export goes: the next free `zwalk-<seed>-<n>.png` in the export directory when no path
-/// was given; a relative path is taken from the export directory.
-func resolveExportPath(_ path: String?, directory: String, seed: UInt32?) -> String {
+/// Where an export goes: the next free `zwalk-<stem>-<n>.png` in the export directory when no path
+/// was given (the stem: the seed, or a given latent's label); a relative path is taken from the
+/// export directory.
+func resolveExportPath(_ path: String?, directory: String, stem: String) -> String {
     guard let p = path else {
-        return nextFreeExportPath(directory: directory, seed: seed) { FileManager.default.fileExists(atPath: $0) }
+        return nextFreeExportPath(directory: directory, stem: stem) { FileManager.default.fileExists(atPath: $0) }
     }
     var q = p
     if q.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { q = h + q.dropFirst() }

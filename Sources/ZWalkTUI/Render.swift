@@ -198,7 +198,7 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
         let name = truncate(state.directions.names[state.selected], to: 12)
         f.append("\(formatSigned(v)) \(name) \(state.selected + 1)/\(state.directions.count)")
     }
-    f.append(state.spec.base == nil ? "seed \(state.spec.seed)" : "seed \(state.spec.seed) + walk")
+    f.append(state.spec.baseDescription)
     if state.spec.base == nil { f.append("ψ " + formatFixed(state.spec.psi, 2)) }
     f += [state.modelName, "z " + state.latentShape.map(String.init).joined(separator: "×")]
     if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }

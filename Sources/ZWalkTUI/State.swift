@@ -104,12 +104,41 @@ public struct LatentSpec: Equatable, Sendable {
     /// A latent given directly (opened from a PNG or .npy, or kept when the direction set changed),
     /// replacing the seed's sample.
     public var base: [Float]?
+    /// Where a given base came from ("z.npy[0]"), for the status line and export names; nil when
+    /// the base is the seed's sample with a walk folded in.
+    public var baseLabel: String?
+    /// A walk was folded into the base (a direction set changed mid-walk).
+    public var baseWalked: Bool
     public var directions: WalkDirections
     public var coefficients: [Float]
 
-    public init(seed: UInt32, psi: Float, base: [Float]? = nil, directions: WalkDirections, coefficients: [Float]? = nil) {
+    public init(seed: UInt32, psi: Float, base: [Float]? = nil, baseLabel: String? = nil, directions: WalkDirections,
+                coefficients: [Float]? = nil) {
         self.seed = seed; self.psi = psi; self.base = base; self.directions = directions
+        self.baseLabel = base == nil ? nil : (baseLabel ?? "latent")
+        self.baseWalked = false
         self.coefficients = coefficients ?? Array(repeating: 0, count: directions.count)
+    }
+
+    /// The status line's name for the base: "seed 7", "seed 7 + walk", "z.npy[0]", "z.npy[0] + walk".
+    public var baseDescription: String {
+        guard base != nil else { return "seed \(seed)" }
+        guard let label = baseLabel else { return "seed \(seed) + walk" }
+        return baseWalked ? label + " + walk" : label
+    }
+
+    /// The middle of an export's file name: the seed the picture was walked from, else the given
+    /// latent's label made safe for a file name ("z.npy[0]" → "z.npy-0").
+    public var exportStem: String {
+        guard base != nil, let label = baseLabel else { return String(seed) }
+        var out = ""
+        for ch in label.unicodeScalars {
+            let ok = ("a"..."z").contains(ch) || ("A"..."Z").contains(ch) || ("0"..."9").contains(ch) || ch == "." || ch == "_" || ch == "-"
+            if ok { out.unicodeScalars.append(ch) } else if !out.hasSuffix("-") { out += "-" }
+        }
+        while let f = out.first, f == "-" || f == "." { out.removeFirst() }
+        while let l = out.last, l == "-" || l == "." { out.removeLast() }
+        return out.isEmpty ? "latent" : String(out.prefix(64))
     }
 
     /// Adds the walked directions to a base latent.
@@ -227,13 +256,13 @@ public struct ExplorerState: Equatable, Sendable {
     public static let stepLadder: [Float] = [0.05, 0.1, 0.25, 0.5, 1, 2]
 
     public init(modelName: String, latentShape: [Int], seed: UInt32 = 0, psi: Float = 1, base: [Float]? = nil,
-                blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
+                baseLabel: String? = nil, blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
                 theme: Theme = .defaultTheme, directions: WalkDirections? = nil, loading: DirectionSource? = nil) {
         self.modelName = modelName
         self.latentShape = latentShape
         let count = latentShape.reduce(1, *)
         self.spec = LatentSpec(seed: seed, psi: min(max(psi, Self.psiRange.lowerBound), Self.psiRange.upperBound),
-                               base: base, directions: directions ?? .axes(count: count))
+                               base: base, baseLabel: baseLabel, directions: directions ?? .axes(count: count))
         self.blocks = blocks
         self.colorMode = colorMode
         self.dither = dither

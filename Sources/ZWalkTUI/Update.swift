@@ -225,6 +225,8 @@ private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: Exp
     s.spec.seed = snap.spec.seed
     s.spec.psi = snap.spec.psi
     s.spec.base = snap.spec.base
+    s.spec.baseLabel = snap.spec.baseLabel
+    s.spec.baseWalked = snap.spec.baseWalked
     s.spec.coefficients = snap.spec.coefficients.count == n ? snap.spec.coefficients : Array(repeating: 0, count: n)
     s.selected = min(snap.selected, max(0, n - 1))
     requestDecode(&s, &fx)
@@ -255,7 +257,11 @@ private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d
     var rebaser = SnapshotRebaser(from: s.spec.directions, to: d)
     s.undoStack = rebaser.rebase(history: s.undoStack)
     s.redoStack = rebaser.rebase(history: s.redoStack)
-    if let z = latent { s.spec.base = z }
+    if let z = latent {
+        if s.spec.base == nil { s.spec.baseLabel = nil }
+        s.spec.base = z
+        s.spec.baseWalked = true
+    }
     s.spec.directions = d
     s.spec.coefficients = Array(repeating: 0, count: d.count)
     s.selected = 0
@@ -293,6 +299,7 @@ struct SnapshotRebaser {
         if !walked.isEmpty {
             if let b = spec.base {
                 spec.base = spec.compose(base: b)
+                spec.baseWalked = true
             } else {
                 for i in walked {
                     guard let (j, factor) = counterpart(of: i) else { return nil }
@@ -348,6 +355,8 @@ private func setSeed(_ s: inout ExplorerState, _ fx: inout [Effect], _ seed: UIn
     pushUndo(&s)
     s.spec.seed = seed
     s.spec.base = nil
+    s.spec.baseLabel = nil
+    s.spec.baseWalked = false
     requestDecode(&s, &fx)
     recomputeLocalDirections(&s, &fx)
 }
@@ -456,14 +465,14 @@ public func mouseAction(_ e: MouseEvent, state: ExplorerState, size: Size) -> Ac
 
 // MARK: - Export names
 
-/// `zwalk-<seed>-<n>.png` with the smallest n ≥ 1 that `exists` says is free (`zwalk-latent-<n>.png`
-/// when the latent was not sampled from a seed). Existence is re-checked by the no-clobber write.
-public func nextFreeExportPath(directory: String, seed: UInt32?, exists: (String) -> Bool) -> String {
+/// `zwalk-<stem>-<n>.png` with the smallest n ≥ 1 that `exists` says is free; the stem is the
+/// seed, or the given latent's label (LatentSpec.exportStem). Existence is re-checked by the
+/// no-clobber write.
+public func nextFreeExportPath(directory: String, stem: String, exists: (String) -> Bool) -> String {
     let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-    let stem = seed.map { "zwalk-\($0)" } ?? "zwalk-latent"
     var n = 1
     while true {
-        let p = (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(n).png"
+        let p = (dir.isEmpty ? "" : dir + "/") + "zwalk-\(stem)-\(n).png"
         if !exists(p) || n >= 1_000_000 { return p }
         n += 1
     }

@@ -347,11 +347,46 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
 
     @Test func exportNamesSkipExistingFiles() {
         let existing: Set<String> = ["out/zwalk-42-1.png", "out/zwalk-42-2.png"]
-        #expect(nextFreeExportPath(directory: "out", seed: 42) { existing.contains($0) } == "out/zwalk-42-3.png")
-        #expect(nextFreeExportPath(directory: "out/", seed: 5) { existing.contains($0) } == "out/zwalk-5-1.png")
-        #expect(nextFreeExportPath(directory: "out", seed: nil) { _ in false } == "out/zwalk-latent-1.png")
-        #expect(resolveExportPath("pics/a", directory: "/w", seed: 1) == "/w/pics/a.png")
-        #expect(resolveExportPath("/abs/b.png", directory: "/w", seed: 1) == "/abs/b.png")
+        #expect(nextFreeExportPath(directory: "out", stem: "42") { existing.contains($0) } == "out/zwalk-42-3.png")
+        #expect(nextFreeExportPath(directory: "out/", stem: "5") { existing.contains($0) } == "out/zwalk-5-1.png")
+        #expect(resolveExportPath("pics/a", directory: "/w", stem: "1") == "/w/pics/a.png")
+        #expect(resolveExportPath("/abs/b.png", directory: "/w", stem: "1") == "/abs/b.png")
+    }
+
+    /// README: `e` writes zwalk-<seed>-<n>.png. A walk folded into the base when a direction set
+    /// landed mid-walk used to make it zwalk-latent-<n>.png; a given latent is named by its label.
+    @Test func exportNamesFollowTheSeedOrTheLatentsLabel() {
+        let s = startedState()
+        #expect(s.spec.exportStem == "7")
+        let (w, fx) = press(s, [.char("l")])
+        let r = decodes(fx)[0]
+        let (waiting, _) = update(w, .directionsLoaded(UpdateTests.ranked, origin: nil))
+        let (folded, _) = update(waiting, .frameDecoded(DecodeResult(request: r, latent: [1, 2, 3, 4], frame: s.shown!.frame, milliseconds: 1), at: 2))
+        #expect(folded.spec.base != nil && folded.spec.exportStem == "7")
+        #expect(statusFields(folded, compact: false).contains("seed 7 + walk"))
+
+        let given = ExplorerState(modelName: "m", latentShape: [4], base: [1, 2, 3, 4], baseLabel: "z.npy[0]")
+        #expect(given.spec.exportStem == "z.npy-0")
+        #expect(statusFields(given, compact: false).first == "z.npy[0]")
+        #expect(ExplorerState(modelName: "m", latentShape: [4], base: [1, 2, 3, 4]).spec.exportStem == "latent")
+        #expect(ExplorerState(modelName: "m", latentShape: [4], base: [1, 2, 3, 4], baseLabel: "../a b/ü.png").spec.exportStem == "a-b-.png")
+        // A new seed names the file by the seed again.
+        #expect(update(given, .command(.seed(9))).0.spec.exportStem == "9")
+    }
+
+    /// The status line names where a given latent came from (it used to say "seed 0 + walk").
+    @Test func theStatusLineNamesAGivenLatent() {
+        var s = ExplorerState(modelName: "m", latentShape: [4], base: [1, 2, 3, 4], baseLabel: "walk.png")
+        s = update(s, .start).0
+        let line = render(s, size: Size(width: 100, height: 30)).lines[28]
+        #expect(line.contains("walk.png") && !line.contains("seed 0"), "\(line)")
+        let (w, _) = press(s, [.char("l")])
+        var shown = w
+        shown.shown = DecodeResult(request: DecodeRequest(seq: w.requestSeq, spec: w.spec), latent: [2, 2, 3, 4],
+                                   frame: frame(2, 2) { _, _ in red }, milliseconds: 1)
+        shown.shownSeq = w.requestSeq
+        let (adopted, _) = update(shown, .directionsLoaded(UpdateTests.ranked, origin: nil))
+        #expect(adopted.spec.baseDescription == "walk.png + walk" && adopted.spec.exportStem == "walk.png")
     }
 
     /// Local directions belong to the point: a new sample, seed or ψ computes them again there.
