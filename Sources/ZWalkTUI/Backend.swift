@@ -30,7 +30,10 @@ public struct ExportRequest: Equatable, Sendable {
     public var path: String
     /// false: the write must fail rather than replace an existing file (AtomicFile's no-clobber).
     public var overwrite: Bool
+    /// What to write: the decoded picture, already enlarged `scale`× (nearest neighbour).
     public var frame: Image
+    /// How many times the decoded picture was enlarged (ExplorerConfig.exportScale); 1: as decoded.
+    public var scale: Int = 1
     /// The flat latent that was decoded into `frame`.
     public var latent: [Float]
     public var latentShape: [Int]
@@ -77,8 +80,10 @@ public struct ExplorerConfig: Sendable {
     public var theme: String = Theme.defaultName
     public var mouse: Bool = true
     /// Where `e` writes `zwalk-<seed>-<n>.png` (`zwalk-<label>-<n>.png` from a given latent) and
-    /// where relative `:export` paths go.
+    /// where relative `:export` paths go. `e` creates it when it does not exist.
     public var exportDirectory: String = FileManager.default.currentDirectoryPath
+    /// Exported pictures are enlarged this many times, each pixel a block (pixel art stays crisp).
+    public var exportScale: Int = 1
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.

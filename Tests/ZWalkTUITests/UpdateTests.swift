@@ -349,8 +349,8 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         let existing: Set<String> = ["out/zwalk-42-1.png", "out/zwalk-42-2.png"]
         #expect(nextFreeExportPath(directory: "out", stem: "42") { existing.contains($0) } == "out/zwalk-42-3.png")
         #expect(nextFreeExportPath(directory: "out/", stem: "5") { existing.contains($0) } == "out/zwalk-5-1.png")
-        #expect(resolveExportPath("pics/a", directory: "/w", stem: "1") == "/w/pics/a.png")
-        #expect(resolveExportPath("/abs/b.png", directory: "/w", stem: "1") == "/abs/b.png")
+        #expect(resolveExportPath("pics/a", directory: "/w") == "/w/pics/a.png")
+        #expect(resolveExportPath("/abs/b.png", directory: "/w") == "/abs/b.png")
     }
 
     /// README: `e` writes zwalk-<seed>-<n>.png. A walk folded into the base when a direction set

@@ -118,3 +118,60 @@ import ZWalkImage
         #expect(report.description.contains("200×60") && report.description.contains("truecolor"))
     }
 }
+
+/// What `e` and `:export` hand the exporter, against a real directory.
+@Suite struct ExportRequestTests {
+    func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "zwalk-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func theExportDirectoryIsMadeWhenMissing() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        let dir = root + "/out/pics"
+        guard case .success(let r) = exportRequest(path: nil, overwrite: false, of: s.shown!, state: s, directory: dir, scale: 1) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.path == dir + "/zwalk-7-1.png")
+        var isDir: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue)
+    }
+
+    @Test func problemsWithDirectoriesAreSaidPlainly() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        try Data().write(to: URL(fileURLWithPath: root + "/file"))
+        func problem(_ path: String?, _ dir: String) -> String {
+            if case .failure(let p) = exportRequest(path: path, overwrite: false, of: s.shown!, state: s, directory: dir, scale: 1) { return p.message }
+            return "no problem"
+        }
+        #expect(problem(nil, root + "/file").contains("is a file"))
+        let under = problem(nil, root + "/file/sub")
+        #expect(under.contains("cannot create the export directory") && under.contains("Not a directory"), "\(under)")
+        let elsewhere = problem(root + "/missing/a.png", root)
+        #expect(elsewhere.contains("no directory") && elsewhere.contains("missing"), "\(elsewhere)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/missing"))
+        try Data().write(to: URL(fileURLWithPath: root + "/taken.png"))
+        #expect(problem("taken.png", root).contains("not overwritten"))
+        if case .success(let r) = exportRequest(path: "taken.png", overwrite: true, of: s.shown!, state: s, directory: root, scale: 1) {
+            #expect(r.path == root + "/taken.png" && r.overwrite)
+        } else { Issue.record(":export! refused") }
+    }
+
+    @Test func theExportScaleEnlargesThePictureBeforeTheBackendSeesIt() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        guard case .success(let r) = exportRequest(path: "x", overwrite: false, of: s.shown!, state: s, directory: root, scale: 3) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.scale == 3 && r.frame == s.shown!.frame.scaled(by: 3))
+        #expect(r.frame.width == 3 * s.shown!.frame.width && r.latent == s.shown!.latent && r.path == root + "/x.png")
+        guard case .success(let one) = exportRequest(path: "y", overwrite: false, of: s.shown!, state: s, directory: root, scale: 0) else { return }
+        #expect(one.scale == 1 && one.frame == s.shown!.frame)
+    }
+}
