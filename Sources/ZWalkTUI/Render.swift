@@ -336,7 +336,9 @@ private func drawHelp(_ c: inout Canvas, scroll: Int, _ rt: ResolvedTheme) {
         }
     }
     if maxScroll > 0 && box.width > 16 {
-        let more = first < maxScroll ? " j/k scroll ↓ " : " k scrolls ↑ "
+        // The scroll keys as the help's own table hints them.
+        let keys = KeyMap.help.bindings.compactMap(\.hint).first?.keys ?? ""
+        let more = first < maxScroll ? " \(keys) scroll ↓ " : " \(keys) scroll ↑ "
         c.writeTruncated(more, x: box.maxX - displayWidth(more) - 2, y: box.maxY - 1,
                          style: rt.style(.text_dim, on: .overlay_bg), maxWidth: box.width - 4)
     }
