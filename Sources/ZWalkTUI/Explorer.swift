@@ -154,7 +154,7 @@ func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state
     let factor = max(1, scale)
     return .success(ExportRequest(
         path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
-        latentShape: state.latentShape, seed: spec.base == nil ? spec.seed : nil, psi: spec.psi,
+        latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
         directionsMethod: spec.directions.method, directionNames: spec.directions.names,
         coefficients: spec.coefficients, modelName: state.modelName))
 }

@@ -109,6 +109,10 @@ public struct LatentSpec: Equatable, Sendable {
     public var baseLabel: String?
     /// A walk was folded into the base (a direction set changed mid-walk).
     public var baseWalked: Bool
+    /// A walk taken in an earlier direction set that the current one cannot express, added to the
+    /// base (or the seed's sample) as it is: what an undo snapshot keeps of it (see
+    /// SnapshotRebaser), so undoing returns to exactly the picture that was on screen.
+    public var offset: [Float]?
     public var directions: WalkDirections
     public var coefficients: [Float]
 
@@ -117,12 +121,13 @@ public struct LatentSpec: Equatable, Sendable {
         self.seed = seed; self.psi = psi; self.base = base; self.directions = directions
         self.baseLabel = base == nil ? nil : (baseLabel ?? "latent")
         self.baseWalked = false
+        self.offset = nil
         self.coefficients = coefficients ?? Array(repeating: 0, count: directions.count)
     }
 
     /// The status line's name for the base: "seed 7", "seed 7 + walk", "z.npy[0]", "z.npy[0] + walk".
     public var baseDescription: String {
-        guard base != nil else { return "seed \(seed)" }
+        guard base != nil else { return offset == nil ? "seed \(seed)" : "seed \(seed) + walk" }
         guard let label = baseLabel else { return "seed \(seed) + walk" }
         return baseWalked ? label + " + walk" : label
     }
@@ -141,9 +146,10 @@ public struct LatentSpec: Equatable, Sendable {
         return out.isEmpty ? "latent" : String(out.prefix(64))
     }
 
-    /// Adds the walked directions to a base latent.
+    /// Adds the walked directions (and an earlier set's walk, `offset`) to a base latent.
     public func compose(base b: [Float]) -> [Float] {
         var z = b
+        if let o = offset { for k in 0..<min(z.count, o.count) { z[k] += o[k] } }
         for (i, c) in coefficients.enumerated() where c != 0 && i < directions.count {
             let v = directions.vectors[i]
             let scale = c * directions.sigmas[i]

@@ -222,11 +222,13 @@ private func pushUndo(_ s: inout ExplorerState) {
 private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: ExplorerState.Snapshot) {
     let n = s.spec.directions.count
     let moved = s.spec.seed != snap.spec.seed || s.spec.psi != snap.spec.psi || s.spec.base != snap.spec.base
+        || s.spec.offset != snap.spec.offset
     s.spec.seed = snap.spec.seed
     s.spec.psi = snap.spec.psi
     s.spec.base = snap.spec.base
     s.spec.baseLabel = snap.spec.baseLabel
     s.spec.baseWalked = snap.spec.baseWalked
+    s.spec.offset = snap.spec.offset
     s.spec.coefficients = snap.spec.coefficients.count == n ? snap.spec.coefficients : Array(repeating: 0, count: n)
     s.selected = min(snap.selected, max(0, n - 1))
     requestDecode(&s, &fx)
@@ -261,6 +263,7 @@ private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d
         if s.spec.base == nil { s.spec.baseLabel = nil }
         s.spec.base = z
         s.spec.baseWalked = true
+        s.spec.offset = nil
     }
     s.spec.directions = d
     s.spec.coefficients = Array(repeating: 0, count: d.count)
@@ -269,11 +272,11 @@ private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d
     if latent != nil { requestDecode(&s, &fx) }
 }
 
-/// Writes undo snapshots taken in one direction set in another, keeping each snapshot's latent:
-/// no walk stays no walk; a walk from a given base is folded into the base; a walk from the seed's
-/// sample is carried over direction by direction where the new set has the same direction (the
-/// ranked per-axis set holds the axes the explorer starts with). A walk the new set cannot express
-/// ends the history there: undo stops rather than show a picture that never was.
+/// Writes undo snapshots taken in one direction set in another, keeping each snapshot's latent
+/// exactly: no walk stays no walk; a walk from a given base is folded into the base; a walk from
+/// the seed's sample is carried over direction by direction where the new set has the same
+/// direction (the ranked per-axis set holds the axes the explorer starts with), and otherwise
+/// kept as a plain offset from the sample (the sample itself is the worker's to draw).
 struct SnapshotRebaser {
     let old: WalkDirections
     let new: WalkDirections
@@ -282,29 +285,27 @@ struct SnapshotRebaser {
 
     init(from old: WalkDirections, to new: WalkDirections) { self.old = old; self.new = new }
 
-    /// `history` oldest first; from the newest back, until one cannot be rebased.
     mutating func rebase(history: [ExplorerState.Snapshot]) -> [ExplorerState.Snapshot] {
-        var out: [ExplorerState.Snapshot] = []
-        for snap in history.reversed() {
-            guard let r = rebase(snap) else { break }
-            out.append(r)
-        }
-        return out.reversed()
+        history.map { rebase($0) }
     }
 
-    mutating func rebase(_ snap: ExplorerState.Snapshot) -> ExplorerState.Snapshot? {
+    mutating func rebase(_ snap: ExplorerState.Snapshot) -> ExplorerState.Snapshot {
         var spec = snap.spec
         let walked = spec.coefficients.indices.filter { spec.coefficients[$0] != 0 }
         var coefficients = [Float](repeating: 0, count: new.count)
-        if !walked.isEmpty {
-            if let b = spec.base {
+        if let b = spec.base {
+            if !walked.isEmpty || spec.offset != nil {
                 spec.base = spec.compose(base: b)
                 spec.baseWalked = true
+                spec.offset = nil
+            }
+        } else if !walked.isEmpty {
+            let mapped = walked.compactMap { i in counterpart(of: i).map { (i, $0.0, $0.1) } }
+            if mapped.count == walked.count {
+                for (i, j, factor) in mapped { coefficients[j] += spec.coefficients[i] * factor }
             } else {
-                for i in walked {
-                    guard let (j, factor) = counterpart(of: i) else { return nil }
-                    coefficients[j] += spec.coefficients[i] * factor
-                }
+                // compose with a zero base is the walk itself (plus any earlier offset).
+                spec.offset = spec.compose(base: [Float](repeating: 0, count: old.vectors.first?.count ?? 0))
             }
         }
         spec.directions = new
@@ -357,6 +358,7 @@ private func setSeed(_ s: inout ExplorerState, _ fx: inout [Effect], _ seed: UIn
     s.spec.base = nil
     s.spec.baseLabel = nil
     s.spec.baseWalked = false
+    s.spec.offset = nil
     requestDecode(&s, &fx)
     recomputeLocalDirections(&s, &fx)
 }

@@ -272,19 +272,28 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
         #expect(update(u2, .undo).0.message?.text == "nothing to undo")
     }
 
-    /// A walk the new set has no direction for cannot be undone into it: the history ends there
-    /// rather than showing a picture that never was.
-    @Test func undoStopsWhereTheNewSetCannotExpressTheWalk() {
+    /// A walk the new set has no direction for is undone to exactly the picture it was: kept as
+    /// an offset from the seed's sample, while the set on screen stays the new one.
+    @Test func undoKeepsAWalkTheNewSetCannotExpress() {
         let sefa = WalkDirections(method: "SeFa", vectors: [[0, 0, 0, 1], [0, 0, 1, 0]])
         let s = startedState()
+        let sample = try! FakeSampler().sample(seed: 7, psi: 1)
         let (w, fx) = press(s, [.char("l"), .char("l")])
         let r = decodes(fx).last!
-        let z = r.spec.compose(base: try! FakeSampler().sample(seed: 7, psi: 1))
+        let z = r.spec.compose(base: sample)
         let (waiting, _) = update(w, .directionsLoaded(sefa, origin: nil))
         let (adopted, _) = update(waiting, .frameDecoded(DecodeResult(request: r, latent: z, frame: try! FakeDecoder().decode(z), milliseconds: 1), at: 2))
         #expect(adopted.directions == sefa && adopted.spec.base == z)
-        let (u, fxU) = update(adopted, .undo)
-        #expect(u.message?.text == "nothing to undo" && decodes(fxU).isEmpty && u.spec == adopted.spec)
+        let (u1, fx1) = update(adopted, .undo)
+        #expect(u1.directions == sefa && u1.spec.coefficients == [0, 0] && u1.spec.base == nil)
+        #expect(decodes(fx1).last?.spec.compose(base: sample) == [sample[0] + 0.25, sample[1], sample[2], sample[3]])
+        #expect(u1.spec.baseDescription == "seed 7 + walk")
+        let (u2, _) = update(u1, .undo)
+        #expect(u2.directions == sefa && u2.spec.compose(base: sample) == sample && u2.spec.baseDescription == "seed 7")
+        // Walking on from the offset adds to it; a new seed starts clean.
+        let (on, _) = press(u1, [.char("l")])
+        #expect(on.spec.compose(base: sample) == [sample[0] + 0.25, sample[1], sample[2], sample[3] + 0.25])   // SeFa 0 is z[3]
+        #expect(update(u1, .command(.seed(3))).0.spec.offset == nil)
     }
 
     @Test func directionsOfTheWrongSizeAreRefused() {

@@ -172,6 +172,19 @@ import ZWalkImage
         #expect(r.scale == 3 && r.frame == s.shown!.frame.scaled(by: 3))
         #expect(r.frame.width == 3 * s.shown!.frame.width && r.latent == s.shown!.latent && r.path == root + "/x.png")
         guard case .success(let one) = exportRequest(path: "y", overwrite: false, of: s.shown!, state: s, directory: root, scale: 0) else { return }
-        #expect(one.scale == 1 && one.frame == s.shown!.frame)
+        #expect(one.scale == 1 && one.frame == s.shown!.frame && one.seed == 7 && one.latentIsSeedSample)
+    }
+
+    /// A picture walked from a seed in an earlier direction set (an offset) is named after the
+    /// seed but does not claim to be the seed's sample in its metadata.
+    @Test func anOffsetWalkIsNotTheSeedsSample() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var s = startedState()
+        s.shown!.request.spec.offset = [0.5, 0, 0, 0]
+        guard case .success(let r) = exportRequest(path: nil, overwrite: false, of: s.shown!, state: s, directory: root, scale: 1) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.seed == nil && !r.latentIsSeedSample && r.path.hasSuffix("/zwalk-7-1.png"))
     }
 }
