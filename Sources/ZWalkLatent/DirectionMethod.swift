@@ -101,6 +101,10 @@ public enum DirectionSource: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The set depends on where the walk is (local directions are the Jacobian's at that latent),
+    /// so a new base point needs it computed again.
+    public var dependsOnLatent: Bool { self == .local }
+
     public var explanation: String {
         switch self {
         case .method(let m): return m.explanation

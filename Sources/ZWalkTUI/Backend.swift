@@ -2,6 +2,7 @@
 // the latent toolkit and the PNG writer in, and the explorer's own tests plug in fakes. All four are
 // called from one worker thread only, never concurrently, so implementations need no locking.
 import Foundation
+import ZWalkImage
 
 /// Turns a latent into a picture.
 public protocol ExplorerDecoder: AnyObject {
@@ -10,7 +11,7 @@ public protocol ExplorerDecoder: AnyObject {
     /// The latent's shape without the batch axis, e.g. [10] or [4, 8, 8].
     var latentShape: [Int] { get }
     /// z: the flat latent, latentShape's element count.
-    func decode(_ z: [Float]) throws -> RGBFrame
+    func decode(_ z: [Float]) throws -> Image
 }
 
 /// Draws the latent of a seed from the model's prior, truncated by ψ.
@@ -29,7 +30,10 @@ public struct ExportRequest: Equatable, Sendable {
     public var path: String
     /// false: the write must fail rather than replace an existing file (AtomicFile's no-clobber).
     public var overwrite: Bool
-    public var frame: RGBFrame
+    /// What to write: the decoded picture, already enlarged `scale`× (nearest neighbour).
+    public var frame: Image
+    /// How many times the decoded picture was enlarged (ExplorerConfig.exportScale); 1: as decoded.
+    public var scale: Int = 1
     /// The flat latent that was decoded into `frame`.
     public var latent: [Float]
     public var latentShape: [Int]
@@ -65,6 +69,9 @@ public struct ExplorerConfig: Sendable {
     public var psi: Float = 1
     /// Start from this latent instead of the seed's sample (a PNG's metadata, an .npy).
     public var initialLatent: [Float]? = nil
+    /// What the status line and export names call `initialLatent` ("z.npy[0]", "walk.png");
+    /// nil: "latent".
+    public var initialLatentLabel: String? = nil
     public var directions: DirectionSource = .default
     public var blocks: BlockStyle = .half
     public var color: ColorChoice = .auto
@@ -72,8 +79,11 @@ public struct ExplorerConfig: Sendable {
     /// A built-in name, a user theme's name, or a path to a .theme file.
     public var theme: String = Theme.defaultName
     public var mouse: Bool = true
-    /// Where `e` writes `zwalk-<seed>-<n>.png` and where relative `:export` paths go.
+    /// Where `e` writes `zwalk-<seed>-<n>.png` (`zwalk-<label>-<n>.png` from a given latent) and
+    /// where relative `:export` paths go. `e` creates it when it does not exist.
     public var exportDirectory: String = FileManager.default.currentDirectoryPath
+    /// Exported pictures are enlarged this many times, each pixel a block (pixel art stays crisp).
+    public var exportScale: Int = 1
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.

@@ -1,6 +1,8 @@
 // Colours: 24-bit values, the terminal's colour spaces (truecolor, the xterm 256-colour palette,
 // the 16 ANSI colours, none at all) and how to reach each from an RGB value.
 
+import Foundation
+
 /// An 8-bit-per-channel colour.
 public struct RGB: Hashable, Sendable, CustomStringConvertible {
     public var r: UInt8
@@ -26,6 +28,21 @@ public struct RGB: Hashable, Sendable, CustomStringConvertible {
 
     /// Relative luminance in 0…1 (Rec. 709 weights on the stored values; good enough to rank shades).
     public var luminance: Float { (0.2126 * Float(r) + 0.7152 * Float(g) + 0.0722 * Float(b)) / 255 }
+
+    /// WCAG 2 relative luminance: the sRGB channels linearised, then Rec. 709 weights.
+    public var relativeLuminance: Double {
+        func linear(_ v: UInt8) -> Double {
+            let c = Double(v) / 255
+            return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    }
+
+    /// WCAG 2 contrast ratio with another colour, 1…21; text wants at least 4.5.
+    public func contrastRatio(with other: RGB) -> Double {
+        let a = relativeLuminance, b = other.relativeLuminance
+        return (max(a, b) + 0.05) / (min(a, b) + 0.05)
+    }
 }
 
 /// A colour as the terminal is told it: the terminal's own default, a palette index, or 24-bit.

@@ -26,7 +26,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                                        terminfoColors: terminal.hasColors ? terminal.colorCount : 0)
     }
     var state = ExplorerState(modelName: decoder.modelName, latentShape: decoder.latentShape, seed: config.seed,
-                              psi: config.psi, base: config.initialLatent, blocks: config.blocks, colorMode: mode,
+                              psi: config.psi, base: config.initialLatent, baseLabel: config.initialLatentLabel,
+                              blocks: config.blocks, colorMode: mode,
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
@@ -49,19 +50,13 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             case .loadDirections(let src, let spec):
                 worker.submit(.directions(src, spec))
             case .export(let path, let overwrite, let shown):
-                let target = resolveExportPath(path, directory: config.exportDirectory, seed: shown.request.spec.base == nil ? shown.request.spec.seed : nil)
-                if !overwrite && FileManager.default.fileExists(atPath: target) {
-                    dispatch(.exportFailed(overwriteRefusal(target)))
-                    continue
+                switch exportRequest(path: path, overwrite: overwrite, of: shown, state: state,
+                                     directory: config.exportDirectory, scale: config.exportScale) {
+                case .success(let request): worker.submit(.export(request))
+                case .failure(let problem): dispatch(.exportFailed(problem.message))
                 }
-                let spec = shown.request.spec
-                worker.submit(.export(ExportRequest(
-                    path: target, overwrite: overwrite, frame: shown.frame, latent: shown.latent,
-                    latentShape: state.latentShape, seed: spec.base == nil ? spec.seed : nil, psi: spec.psi,
-                    directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName)))
             case .loadTheme(let name):
-                let (t, w) = library.load(name)
-                dispatch(.themeLoaded(t, warnings: w))
+                dispatch(library.action(loading: name))
             case .redraw:
                 terminal.invalidate()
             case .quit:
@@ -122,17 +117,73 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     return exitCode
 }
 
-/// Where an export goes: the next free `zwalk-<seed>-<n>.png` in the export directory when no path
-/// was given; a relative path is taken from the export directory.
-func resolveExportPath(_ path: String?, directory: String, seed: UInt32?) -> String {
-    guard let p = path else {
-        return nextFreeExportPath(directory: directory, seed: seed) { FileManager.default.fileExists(atPath: $0) }
+/// Why an export was not even tried.
+struct ExportProblem: Error, Equatable {
+    let message: String
+}
+
+/// What `e` or `:export` hands the exporter: where (see below) and the picture on screen, enlarged
+/// `scale`× so the backend only writes it. `e` (no path) takes the next free
+/// `zwalk-<seed>-<n>.png` (`zwalk-<label>-<n>.png` from a given latent) in the export directory;
+/// a relative path is taken from the export directory. The export directory is made when an
+/// export goes into it; any other missing directory is reported, not made (a typo in a path
+/// should not grow a tree). An existing file is only replaced with `overwrite` (`:export!`).
+func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state: ExplorerState, directory: String,
+                   scale: Int, fileManager fm: FileManager = .default) -> Result<ExportRequest, ExportProblem> {
+    let spec = shown.request.spec
+    let target = path.map { resolveExportPath($0, directory: directory) }
+    if target == nil || !isAbsolute(path!) {
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                return .failure(ExportProblem(message: "cannot export: the export directory \(displayPath(directory)) is a file"))
+            }
+        } else {
+            if let reason = makeDirectories(directory) {
+                return .failure(ExportProblem(message: "cannot create the export directory \(displayPath(directory)): \(reason)"))
+            }
+        }
     }
-    var q = p
+    let file = target ?? nextFreeExportPath(directory: directory, stem: spec.exportStem) { fm.fileExists(atPath: $0) }
+    let parent = (file as NSString).deletingLastPathComponent
+    var isDirectory: ObjCBool = false
+    guard parent.isEmpty || (fm.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
+        return .failure(ExportProblem(message: "cannot write \(displayPath(file)): no directory \(displayPath(parent))"))
+    }
+    if !overwrite && fm.fileExists(atPath: file) { return .failure(ExportProblem(message: overwriteRefusal(file))) }
+    let factor = max(1, scale)
+    return .success(ExportRequest(
+        path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
+        latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
+        directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName))
+}
+
+private func isAbsolute(_ p: String) -> Bool { p.hasPrefix("/") || p.hasPrefix("~/") }
+
+/// A relative path is taken from the export directory; `~/` is the home directory; `.png` is
+/// added when missing.
+func resolveExportPath(_ path: String, directory: String) -> String {
+    var q = path
     if q.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { q = h + q.dropFirst() }
     if !q.hasPrefix("/") { q = (directory.hasSuffix("/") ? directory : directory + "/") + q }
     if !q.lowercased().hasSuffix(".png") { q += ".png" }
     return q
+}
+
+/// `mkdir -p`: nil when the directory is there, else the system's reason ("Not a directory",
+/// "Permission denied"). Foundation's createDirectory on Linux only says "The operation could
+/// not be completed".
+func makeDirectories(_ path: String) -> String? {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for part in path.split(separator: "/") {
+        prefix += part + "/"
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return String(cString: strerror(errno)) }
+    }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        return String(cString: strerror(ENOTDIR))
+    }
+    return nil
 }
 
 /// A path as the status line shows it: relative to the working directory when inside it.

@@ -1,55 +1,8 @@
 // Drawing a picture with text cells, pure (no terminal): resample the image to the cell grid's
-// sub-pixels by area averaging, reduce to the colour mode (dithering the palette modes), then give
-// each cell the glyph and the two colours that best reproduce the sub-pixels it covers.
-
-/// An RGB picture, 8 bits per channel, rows top to bottom: what the decoder hands the explorer.
-public struct RGBFrame: Equatable, Sendable {
-    public let width: Int
-    public let height: Int
-    /// (height, width, 3), row-major.
-    public let rgb: [UInt8]
-
-    public init(width: Int, height: Int, rgb: [UInt8]) throws {
-        try self.init(width: width, height: height, channels: 3, pixels: rgb)
-    }
-
-    /// From interleaved pixels with 1 (grey), 2 (grey + alpha), 3 (RGB) or 4 (RGBA) channels;
-    /// alpha is dropped (the decoder's pictures are opaque).
-    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) throws {
-        guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else {
-            throw FrameError.invalid("image size \(width)×\(height) is not drawable (1…32768 per side)")
-        }
-        guard (1...4).contains(channels) else {
-            throw FrameError.invalid("image has \(channels) channels; expected 1 (grey), 2, 3 (RGB) or 4 (RGBA)")
-        }
-        guard pixels.count == width * height * channels else {
-            throw FrameError.invalid("image \(width)×\(height)×\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
-        }
-        self.width = width
-        self.height = height
-        if channels == 3 { rgb = pixels; return }
-        var out = [UInt8](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) {
-            if channels >= 3 {
-                out[3 * i] = pixels[channels * i]; out[3 * i + 1] = pixels[channels * i + 1]; out[3 * i + 2] = pixels[channels * i + 2]
-            } else {
-                let v = pixels[channels * i]
-                out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v
-            }
-        }
-        rgb = out
-    }
-
-    public func pixel(x: Int, y: Int) -> RGB {
-        let i = 3 * (y * width + x)
-        return RGB(rgb[i], rgb[i + 1], rgb[i + 2])
-    }
-}
-
-public enum FrameError: Error, CustomStringConvertible, Equatable {
-    case invalid(String)
-    public var description: String { if case .invalid(let s) = self { return s }; return "" }
-}
+// sub-pixels (ZWalkImage's resampler: it averages the whole source area when shrinking, so a large
+// picture does not alias), reduce to the colour mode (dithering the palette modes), then give each
+// cell the glyph and the two colours that best reproduce the sub-pixels it covers.
+import ZWalkImage
 
 /// How a cell is split into sub-pixels.
 public enum BlockStyle: String, CaseIterable, Sendable {
@@ -117,73 +70,20 @@ public enum ImageRenderer {
         return Size(width: min(pane.width, max(1, cols)), height: min(pane.height, max(1, rows)))
     }
 
-    /// Area-average resampling: each target pixel is the mean of the source area it covers
-    /// (fractional coverage at the edges), so shrinking never aliases and growing is a box filter.
-    /// Returns (height, width, 3) floats in 0…255.
-    public static func resample(_ frame: RGBFrame, width: Int, height: Int) -> [Float] {
-        guard width > 0, height > 0 else { return [] }
-        let wx = areaWeights(source: frame.width, target: width)
-        let wy = areaWeights(source: frame.height, target: height)
-        // Horizontal pass: (H, W, 3) → (H, width, 3).
-        var horiz = [Float](repeating: 0, count: frame.height * width * 3)
-        frame.rgb.withUnsafeBufferPointer { src in
-            horiz.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<frame.height {
-                    let srow = y * frame.width * 3, drow = y * width * 3
-                    for tx in 0..<width {
-                        var r: Float = 0, g: Float = 0, b: Float = 0
-                        let (start, ws) = wx[tx]
-                        for (k, w) in ws.enumerated() {
-                            let i = srow + (start + k) * 3
-                            r += w * Float(src[i]); g += w * Float(src[i + 1]); b += w * Float(src[i + 2])
-                        }
-                        dst[drow + tx * 3] = r; dst[drow + tx * 3 + 1] = g; dst[drow + tx * 3 + 2] = b
-                    }
-                }
-            }
-        }
-        // Vertical pass: (H, width, 3) → (height, width, 3).
-        var out = [Float](repeating: 0, count: height * width * 3)
-        horiz.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let rowLen = width * 3
-                for ty in 0..<height {
-                    let (start, ws) = wy[ty]
-                    let d = ty * rowLen
-                    for (k, w) in ws.enumerated() {
-                        let s = (start + k) * rowLen
-                        for i in 0..<rowLen { dst[d + i] += w * src[s + i] }
-                    }
-                }
-            }
-        }
-        return out
+    /// The picture resampled to `width`×`height` as (height, width, 3) floats in 0…255: what the
+    /// cell fitting and the dithering work on. Grey and RGBA pictures come out as RGB.
+    static func subPixels(_ image: Image, width: Int, height: Int) -> [Float] {
+        guard width > 0, height > 0, image.width > 0, image.height > 0 else { return [] }
+        return image.resized(width: width, height: height).toRGB().pixels.map(Float.init)
     }
 
-    /// For each target index: the first source index it covers and the normalised weights of the
-    /// source indices from there.
-    static func areaWeights(source: Int, target: Int) -> [(Int, [Float])] {
-        let scale = Double(source) / Double(target)
-        return (0..<target).map { t in
-            let lo = Double(t) * scale, hi = Double(t + 1) * scale
-            let first = min(source - 1, Int(lo.rounded(.down)))
-            let last = min(source - 1, max(first, Int((hi - 1e-9).rounded(.down))))
-            var ws: [Float] = []
-            for s in first...last {
-                let overlap = min(hi, Double(s + 1)) - max(lo, Double(s))
-                ws.append(Float(max(0, overlap) / scale))
-            }
-            return (first, ws)
-        }
-    }
-
-    /// Draws `frame` on a cols×rows cell grid. Cells are row-major.
-    public static func render(_ frame: RGBFrame, cols: Int, rows: Int, options: ImageRenderOptions) -> [ImageCell] {
-        guard cols > 0, rows > 0 else { return [] }
-        if options.mode == .mono { return renderMono(frame, cols: cols, rows: rows, lightBackground: options.lightBackground) }
+    /// Draws `image` on a cols×rows cell grid. Cells are row-major.
+    public static func render(_ image: Image, cols: Int, rows: Int, options: ImageRenderOptions) -> [ImageCell] {
+        guard cols > 0, rows > 0, image.width > 0, image.height > 0 else { return [] }
+        if options.mode == .mono { return renderMono(image, cols: cols, rows: rows, lightBackground: options.lightBackground) }
         let sx = options.blocks.subWidth, sy = options.blocks.subHeight
         let sw = cols * sx, sh = rows * sy
-        var px = resample(frame, width: sw, height: sh)
+        var px = subPixels(image, width: sw, height: sh)
         if options.mode != .truecolor && options.dither != .none {
             ditherToPalette(&px, width: sw, height: sh, mode: options.mode, dither: options.dither)
         }
@@ -350,8 +250,8 @@ public enum ImageRenderer {
 
     /// No colour at all: one shade character per cell by luminance, error-diffused over the five
     /// levels so gradients survive.
-    static func renderMono(_ frame: RGBFrame, cols: Int, rows: Int, lightBackground: Bool) -> [ImageCell] {
-        let px = resample(frame, width: cols, height: rows)
+    static func renderMono(_ image: Image, cols: Int, rows: Int, lightBackground: Bool) -> [ImageCell] {
+        let px = subPixels(image, width: cols, height: rows)
         var lum = [Float](repeating: 0, count: cols * rows)
         for i in 0..<(cols * rows) {
             let l = (0.2126 * px[3 * i] + 0.7152 * px[3 * i + 1] + 0.0722 * px[3 * i + 2]) / 255

@@ -1,6 +1,7 @@
-// Keys and the bindings table. The table is data (lazygit's Binding{Keys, Handler, Description}):
-// the same rows drive the key dispatch, the `?` help overlay and the hint bar, so they cannot
-// disagree with each other.
+// Keys and the binding tables, one per mode of the screen. The tables are data (lazygit's
+// Binding{Keys, Handler, Description}): the same rows drive the key dispatch, the `?` help, the
+// hint bar, the overlays' titles and `zwalk explore --help`, so none of them can disagree with what
+// a key does. update() never sees a key, only the action a table gave for it.
 
 public enum Key: Hashable, Sendable {
     /// A printable character.
@@ -61,10 +62,10 @@ public struct MouseEvent: Hashable, Sendable {
     public init(x: Int, y: Int, kind: Kind) { self.x = x; self.y = y; self.kind = kind }
 }
 
-/// Everything that changes the explorer's state: keys through the table, mouse, typed commands,
+/// Everything that changes the explorer's state: keys through the tables, mouse, typed commands,
 /// and results coming back from the decode worker. `update` is the only thing that applies them.
 public enum Action: Equatable, Sendable {
-    // From the key table.
+    // From the normal table.
     case selectDirection(Int)
     case step(Int)
     case scaleStep(up: Bool)
@@ -84,12 +85,28 @@ public enum Action: Equatable, Sendable {
     case redraw
     case quit
 
+    // From the overlays' and the prompt's tables; each acts only in its own mode.
+    /// Help: scroll by this many lines.
+    case scrollHelp(Int)
+    /// Chooser: move the highlight by this many entries (wrapping).
+    case moveChoice(Int)
+    /// Chooser: take the highlighted entry.
+    case pickChoice
+    /// Chooser: take entry n (1-based, as numbered on screen).
+    case pickChoiceNumber(Int)
+    /// Prompt: add a character.
+    case typeInPrompt(Unicode.Scalar)
+    /// Prompt: remove the last character (on an empty prompt: close it).
+    case erasePromptCharacter
+    case clearPrompt
+    case acceptPrompt
+    /// Close the overlay or the prompt without acting.
+    case cancel
+
     // From elsewhere.
     case start
     case selectIndex(Int)
     case stepIndex(Int, by: Int)
-    /// A key while a prompt, the help or a chooser is open.
-    case input(Key)
     case command(Command)
     case frameDecoded(DecodeResult, at: Double)
     case decodeFailed(seq: Int, message: String)
@@ -99,26 +116,119 @@ public enum Action: Equatable, Sendable {
     case exported(path: String)
     case exportFailed(String)
     case themeLoaded(Theme, warnings: [String])
+    /// `:theme` named no theme that can be read: the one on screen stays.
+    case themeFailed(String)
+}
+
+/// Keys a binding answers to besides its listed ones, when the action depends on the key.
+public enum KeyClass: Hashable, Sendable {
+    /// 1…9.
+    case digit
+    /// Any printable character.
+    case printable
+    /// Any key the table binds in no other row.
+    case anyOther
+
+    public var label: String {
+        switch self {
+        case .digit: return "1…9"
+        case .printable: return "any character"
+        case .anyOther: return "any other key"
+        }
+    }
+
+    func matches(_ key: Key) -> Bool {
+        switch (self, key) {
+        case (.digit, .char(let c)): return ("1"..."9").contains(c)
+        case (.printable, .char): return true
+        case (.anyOther, _): return true
+        default: return false
+        }
+    }
 }
 
 public struct Binding: Sendable {
     public let keys: [Key]
-    public let action: Action
+    public let keyClass: KeyClass?
     public let description: String
-    /// Short form for the hint bar ("j/k", "dir"), nil to leave it to the help.
+    /// Short form for the hint bar and the overlays' titles ("j/k", "dir"), nil to leave it to
+    /// the help.
     public let hint: (keys: String, label: String)?
+    private let make: @Sendable (Key) -> Action?
 
     public init(_ keys: [Key], _ action: Action, _ description: String, hint: (String, String)? = nil) {
-        self.keys = keys; self.action = action; self.description = description
+        self.keys = keys; self.keyClass = nil; self.description = description
         self.hint = hint.map { (keys: $0.0, label: $0.1) }
+        make = { _ in action }
     }
 
-    public var keyLabel: String { keys.map(\.label).joined(separator: " ") }
+    /// A row for a class of keys; `action` makes the action from the key pressed.
+    public init(_ keyClass: KeyClass, _ description: String, hint: (String, String)? = nil,
+                _ action: @escaping @Sendable (Key) -> Action?) {
+        self.keys = []; self.keyClass = keyClass; self.description = description
+        self.hint = hint.map { (keys: $0.0, label: $0.1) }
+        make = action
+    }
+
+    /// The action for a key this row answers to.
+    public func action(for key: Key) -> Action? { make(key) }
+
+    public var keyLabel: String { (keys.map(\.label) + [keyClass?.label].compactMap { $0 }).joined(separator: " ") }
+}
+
+/// The key tables, one per mode: which table answers a key depends on what is on screen.
+public enum KeyMode: String, CaseIterable, Sendable {
+    case normal
+    case help
+    case chooser
+    case prompt
+}
+
+extension Mode {
+    /// The table that answers keys in this mode.
+    public var keyMode: KeyMode {
+        switch self {
+        case .normal: return .normal
+        case .help: return .help
+        case .chooser: return .chooser
+        case .prompt: return .prompt
+        }
+    }
+}
+
+public struct KeyTable: Sendable {
+    public let mode: KeyMode
+    /// The help's heading for this table.
+    public let title: String
+    public let bindings: [Binding]
+    private let exact: [Key: Int]
+
+    public init(_ mode: KeyMode, _ title: String, _ bindings: [Binding]) {
+        self.mode = mode; self.title = title; self.bindings = bindings
+        var m: [Key: Int] = [:]
+        for (i, b) in bindings.enumerated() { for k in b.keys where m[k] == nil { m[k] = i } }
+        exact = m
+    }
+
+    /// A listed key first, then the classes in table order (`anyOther` last).
+    public func action(for key: Key) -> Action? {
+        if let i = exact[key] { return bindings[i].action(for: key) }
+        for b in bindings { if let c = b.keyClass, c != .anyOther, c.matches(key) { return b.action(for: key) } }
+        for b in bindings where b.keyClass == .anyOther { return b.action(for: key) }
+        return nil
+    }
+
+    /// The hints as one line, for an overlay's title ("j/k scroll · Esc close").
+    public var hintLine: String { bindings.compactMap(\.hint).map { "\($0.keys) \($0.label)" }.joined(separator: " · ") }
 }
 
 public enum KeyMap {
-    /// The explorer's keys. Arrows sit beside the letters in the same rows.
-    public static let bindings: [Binding] = [
+    /// Every mode's table, in the order the help lists them. A new mode (interpolate, gallery)
+    /// adds a KeyMode case and its table here; the help and `zwalk explore --help` follow.
+    public static let tables: [KeyTable] = [normal, help, chooser, prompt]
+
+    /// Walking the latent. Arrows sit beside the letters in the same rows.
+    public static let normal = KeyTable(.normal, "Walking", [
         Binding([.char("j"), .down], .selectDirection(1), "choose the next direction", hint: ("j/k", "dir")),
         Binding([.char("k"), .up], .selectDirection(-1), "choose the previous direction"),
         Binding([.char("l"), .right], .step(1), "step the direction forward", hint: ("h/l", "step")),
@@ -143,16 +253,51 @@ public enum KeyMap {
         Binding([.escape], .dismiss, "close the overlay, clear the message"),
         Binding([.ctrl("l")], .redraw, "redraw the screen"),
         Binding([.char("q")], .quit, "quit", hint: ("q", "quit")),
-    ]
+    ])
 
-    private static let index: [Key: Action] = {
-        var m: [Key: Action] = [:]
-        for b in bindings { for k in b.keys where m[k] == nil { m[k] = b.action } }
-        return m
-    }()
+    /// The `?` help.
+    public static let help = KeyTable(.help, "In this help", [
+        Binding([.char("j"), .down], .scrollHelp(1), "scroll down", hint: ("j/k", "scroll")),
+        Binding([.char("k"), .up], .scrollHelp(-1), "scroll up"),
+        Binding([.pageDown, .char(" ")], .scrollHelp(10), "scroll down a page"),
+        Binding([.pageUp], .scrollHelp(-10), "scroll up a page"),
+        Binding([.char("?"), .escape], .toggleHelp, "close the help", hint: ("Esc", "close")),
+        Binding(.anyOther, "also closes the help") { _ in .toggleHelp },
+    ])
+
+    /// The direction-set chooser (d).
+    public static let chooser = KeyTable(.chooser, "In the direction-set chooser (d)", [
+        Binding([.char("j"), .down, .tab], .moveChoice(1), "highlight the next set", hint: ("j/k", "move")),
+        Binding([.char("k"), .up], .moveChoice(-1), "highlight the previous set"),
+        Binding([.enter, .char("l"), .right], .pickChoice, "use the highlighted set", hint: ("Enter", "pick")),
+        Binding(.digit, "use the set with that number") { key in
+            if case .char(let c) = key, let n = Int(String(c)) { return .pickChoiceNumber(n) }
+            return nil
+        },
+        Binding([.escape, .char("q"), .char("d"), .char("h"), .left], .cancel, "close without changing the set", hint: ("Esc", "close")),
+    ])
+
+    /// The command line (:), the seed prompt (s) and the directions-file prompt.
+    public static let prompt = KeyTable(.prompt, "At a prompt (: s, file)", [
+        Binding([.enter], .acceptPrompt, "run the command, or use what was typed", hint: ("Enter", "accept")),
+        Binding([.escape], .cancel, "close the prompt, doing nothing", hint: ("Esc", "cancel")),
+        Binding([.backspace], .erasePromptCharacter, "delete the last character (on an empty prompt: close it)"),
+        Binding([.ctrl("u")], .clearPrompt, "clear what was typed", hint: ("Ctrl-U", "clear")),
+        Binding(.printable, "typed into the prompt") { key in
+            if case .char(let c) = key { return .typeInPrompt(c) }
+            return nil
+        },
+    ])
+
+    public static func table(for mode: KeyMode) -> KeyTable {
+        tables.first { $0.mode == mode } ?? normal
+    }
+
+    /// The normal mode's bindings (the hint bar's).
+    public static var bindings: [Binding] { normal.bindings }
 
     /// The action a key triggers in the normal (no overlay) mode.
-    public static func action(for key: Key) -> Action? { index[key] }
+    public static func action(for key: Key) -> Action? { normal.action(for: key) }
 
     /// Hints that must stay visible however narrow the bar is.
     static let essentialHints: Set<String> = ["?", "q"]
@@ -169,4 +314,27 @@ public enum KeyMap {
         }
         return all.enumerated().filter { keep[$0.offset] }.map(\.element)
     }
+}
+
+/// The help's sections: every mode's keys under its table's title, the commands, the mouse.
+public func helpSections() -> [(title: String, rows: [(key: String, text: String)])] {
+    KeyMap.tables.map { t in (t.title, t.bindings.map { ($0.keyLabel, $0.description) }) } + [
+        ("Commands (after :)", CommandParser.specs.map { ($0.usage, $0.description) }),
+        ("Mouse", [("click", "a direction's row chooses it; any click closes the help"),
+                   ("wheel", "steps the direction under the pointer (elsewhere: the chosen one)")]),
+    ]
+}
+
+/// Every key of every mode, the commands and the mouse as plain text, for `zwalk explore --help`.
+public func explorerKeyHelp() -> String {
+    var lines: [String] = []
+    for (title, rows) in helpSections() {
+        if !lines.isEmpty { lines.append("") }
+        lines.append(title + ":")
+        let kw = rows.map { displayWidth($0.key) }.max() ?? 0
+        for r in rows {
+            lines.append("  " + r.key + String(repeating: " ", count: kw - displayWidth(r.key)) + "  " + r.text)
+        }
+    }
+    return lines.joined(separator: "\n") + "\n"
 }

@@ -1,5 +1,6 @@
 // render(state, size) → Canvas: the whole screen as cells, pure. The terminal layer only copies
 // the canvas to the terminal; tests read it as text.
+import ZWalkImage
 
 /// Keeps the last picture's cells: the image is re-fitted only when the frame, the cell grid or
 /// the rendering options change, not when the selection moves or a message appears.
@@ -15,7 +16,7 @@ public final class ImageCellCache {
 
     public init() {}
 
-    func cells(frame: RGBFrame, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
+    func cells(frame: Image, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
         let k = Key(seq: seq, frameSize: Size(width: frame.width, height: frame.height), grid: grid, options: options)
         if k == key { return cells }
         cells = ImageRenderer.render(frame, cols: grid.width, rows: grid.height, options: options)
@@ -139,27 +140,37 @@ private func drawDirectionRow(_ c: inout Canvas, _ state: ExplorerState, index i
     if barW < 5 { nameW = max(1, width - 2 - valueWidth - 1); barW = 0 }
     c.writeTruncated(d.names[i], x: col, y: y, style: textStyle, maxWidth: nameW)
     col += nameW + 1
+    // The selected row is all in the selection's own colours: the text, bar and dim roles are
+    // chosen against the background, and on a bright selection bar (high-contrast's yellow) they
+    // would vanish. Its bar still reads by shape (━ filled, ─ empty).
+    let dimStyle = selected ? textStyle : rt.style(.text_dim, on: bgRole)
     if scoreWidth > 0, let s = d.scores, i < s.count {
         let t = formatScore(s[i])
         c.writeTruncated(t, x: col + scoreWidth - 1 - min(displayWidth(t), scoreWidth - 1), y: y,
-                         style: rt.style(.text_dim, on: bgRole), maxWidth: scoreWidth - 1)
+                         style: dimStyle, maxWidth: scoreWidth - 1)
         col += scoreWidth
     }
     if barW > 0 {
-        drawBar(&c, value: v, x: col, y: y, width: barW, bg: bgRole, rt)
+        drawBar(&c, value: v, x: col, y: y, width: barW, selected: selected, rt)
         col += barW + 1
     }
     let vw = displayWidth(valueText)
-    c.write(valueText, x: x + width - vw, y: y, style: v == 0 ? rt.style(.text_dim, on: bgRole) : textStyle, maxWidth: vw)
+    c.write(valueText, x: x + width - vw, y: y, style: v == 0 ? dimStyle : textStyle, maxWidth: vw)
 }
 
 /// ───────│━━━━▶ : the centre tick is 0, the fill runs from it to the value, an arrow says the value
 /// is beyond the bar's ±3σ.
-private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: Int, bg: ThemeRole, _ rt: ResolvedTheme) {
+private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: Int, selected: Bool, _ rt: ResolvedTheme) {
     let half = (width - 1) / 2
     let centre = half
     let pos = Int(max(-Float(half), min(Float(half), (v / barRange * Float(half)).rounded())))
-    let fill = rt.style(.slider_fill, on: bg), empty = rt.style(.slider_empty, on: bg), zero = rt.style(.slider_zero, on: bg)
+    let fill: Style, empty: Style, zero: Style
+    if selected {
+        let sel = rt.style(.selection_fg, on: .selection_bg)
+        (fill, empty, zero) = (rt.style(.selection_fg, on: .selection_bg, attrs: .bold), sel, sel)
+    } else {
+        (fill, empty, zero) = (rt.style(.slider_fill), rt.style(.slider_empty), rt.style(.slider_zero))
+    }
     for k in 0..<width {
         let off = k - centre
         if off == 0 {
@@ -187,7 +198,7 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
         let name = truncate(state.directions.names[state.selected], to: 12)
         f.append("\(formatSigned(v)) \(name) \(state.selected + 1)/\(state.directions.count)")
     }
-    f.append(state.spec.base == nil ? "seed \(state.spec.seed)" : "seed \(state.spec.seed) + walk")
+    f.append(state.spec.baseDescription)
     if state.spec.base == nil { f.append("ψ " + formatFixed(state.spec.psi, 2)) }
     f += [state.modelName, "z " + state.latentShape.map(String.init).joined(separator: "×")]
     if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
@@ -196,6 +207,10 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     return f
 }
 
+/// The status line: its fields on the left, the message on the right. A message too long for the
+/// room beside the fields goes whole onto lines of its own just above (over the picture's bottom
+/// rows while it shows), wrapped at spaces: the reason at the end of an error is the part that
+/// matters.
 private func drawStatus(_ c: inout Canvas, _ state: ExplorerState, _ row: Rect, _ rt: ResolvedTheme, compact: Bool) {
     let base = rt.style(.status_fg, on: .status_bg)
     c.fill(row, style: base)
@@ -204,12 +219,50 @@ private func drawStatus(_ c: inout Canvas, _ state: ExplorerState, _ row: Rect, 
     let left = statusFields(state, compact: compact).joined(separator: " · ")
     var leftWidth = row.width - 2
     if let m = state.visibleMessage {
-        let mw = min(displayWidth(m.text), max(row.width / 2, row.width - 2 - displayWidth(left) - 2))
-        leftWidth = max(0, row.width - 2 - mw - 2)
         let style = m.isWarning ? rt.style(.warning_fg, on: .status_bg, attrs: .bold) : base
-        c.writeTruncated(m.text, x: row.maxX - mw, y: row.y, style: style, maxWidth: mw)
+        let room = max(row.width / 2, row.width - 2 - displayWidth(left) - 2)
+        if displayWidth(m.text) <= room || row.y == 0 {
+            let mw = min(displayWidth(m.text), room)
+            leftWidth = max(0, row.width - 2 - mw - 2)
+            c.writeTruncated(m.text, x: row.maxX - mw, y: row.y, style: style, maxWidth: mw)
+        } else {
+            var lines = wrapWords(m.text, width: max(1, row.width - 2))
+            let most = min(row.y, max(1, (row.y + 1) / 2))
+            if lines.count > most {
+                lines = Array(lines.prefix(most))
+                let last = lines[most - 1]   // more follows: say so
+                lines[most - 1] = displayWidth(last) < row.width - 2 ? last + "…" : truncate(last, to: row.width - 2)
+            }
+            for (k, line) in lines.enumerated() {
+                let y = row.y - lines.count + k
+                c.fill(Rect(x: row.x, y: y, width: row.width, height: 1), style: base)
+                c.writeTruncated(line, x: row.x + 1, y: y, style: style, maxWidth: row.width - 2)
+            }
+        }
     }
     if leftWidth > 0 { c.writeTruncated(left, x: row.x + 2, y: row.y, style: base, maxWidth: leftWidth) }
+}
+
+/// Lines of at most `width` columns, broken at spaces (a word longer than a line is cut).
+func wrapWords(_ text: String, width: Int) -> [String] {
+    guard width > 0 else { return [] }
+    var lines: [String] = []
+    var line = ""
+    for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+        var w = word
+        while displayWidth(w) > width {
+            if !line.isEmpty { lines.append(line); line = "" }
+            let head = String(String.UnicodeScalarView(displayScalars(w).prefix(width)))
+            lines.append(head)
+            w = String(String.UnicodeScalarView(displayScalars(w).dropFirst(width)))
+        }
+        if w.isEmpty { continue }
+        if line.isEmpty { line = w }
+        else if displayWidth(line) + 1 + displayWidth(w) <= width { line += " " + w }
+        else { lines.append(line); line = w }
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines
 }
 
 private func drawHints(_ c: inout Canvas, _ row: Rect, _ rt: ResolvedTheme) {
@@ -238,25 +291,13 @@ private func drawPrompt(_ c: inout Canvas, kind: PromptKind, text: String, row: 
 
 // MARK: - Overlays
 
-/// The help's sections, made from the key table and the command table: a title (nil for the
-/// first) and rows of (keys, what they do).
-public func helpSections() -> [(title: String?, rows: [(key: String, text: String)])] {
-    [
-        (nil, KeyMap.bindings.map { ($0.keyLabel, $0.description) }),
-        ("Commands (after :)", CommandParser.specs.map { ($0.usage, $0.description) }),
-        ("", [("Mouse", "click a direction to choose it; the wheel steps it"),
-              ("Prompts", "Enter accepts, Esc cancels, Ctrl-U clears")]),
-    ]
-}
-
-/// The help as lines of (key, text, key column width); a title line has key nil.
+/// The help as lines of (key, text, key column width); a title line has key nil. Sections are
+/// the key tables (one per mode), then the commands and the mouse (see helpSections).
 private func helpLines() -> [(key: String?, text: String, keyWidth: Int)] {
     var out: [(String?, String, Int)] = []
     for (title, rows) in helpSections() {
-        if let t = title {
-            out.append(("", "", 0))
-            if !t.isEmpty { out.append((nil, t, 0)) }
-        }
+        if !out.isEmpty { out.append(("", "", 0)) }
+        out.append((nil, title, 0))
         let kw = min(40, rows.map { displayWidth($0.key) }.max() ?? 0)
         out += rows.map { ($0.key, $0.text, kw) }
     }
@@ -275,7 +316,7 @@ private func overlayBox(_ c: inout Canvas, width: Int, height: Int, title: Strin
 private func drawHelp(_ c: inout Canvas, scroll: Int, _ rt: ResolvedTheme) {
     let lines = helpLines()
     let width = lines.map { $0.keyWidth + 2 + displayWidth($0.text) }.max() ?? 0
-    let box = overlayBox(&c, width: width + 4, height: lines.count + 2, title: "keys · ? or Esc closes", rt)
+    let box = overlayBox(&c, width: width + 4, height: lines.count + 2, title: "keys · " + KeyMap.help.hintLine, rt)
     let inner = box.inset(1)
     guard !inner.isEmpty else { return }
     let maxScroll = max(0, lines.count - inner.height)
@@ -295,7 +336,9 @@ private func drawHelp(_ c: inout Canvas, scroll: Int, _ rt: ResolvedTheme) {
         }
     }
     if maxScroll > 0 && box.width > 16 {
-        let more = first < maxScroll ? " j/k scroll ↓ " : " k scrolls ↑ "
+        // The scroll keys as the help's own table hints them.
+        let keys = KeyMap.help.bindings.compactMap(\.hint).first?.keys ?? ""
+        let more = first < maxScroll ? " \(keys) scroll ↓ " : " \(keys) scroll ↑ "
         c.writeTruncated(more, x: box.maxX - displayWidth(more) - 2, y: box.maxY - 1,
                          style: rt.style(.text_dim, on: .overlay_bg), maxWidth: box.width - 4)
     }
@@ -311,7 +354,7 @@ private func drawChooser(_ c: inout Canvas, _ state: ExplorerState, selected: In
     let labelW = entries.map { displayWidth($0.label) }.max() ?? 0
     let detailW = entries.map { displayWidth($0.detail) }.max() ?? 0
     let box = overlayBox(&c, width: 4 + 3 + 2 + labelW + 2 + detailW + 2, height: entries.count + 2,
-                         title: "direction set · Enter picks, Esc closes", rt)
+                         title: "direction set · " + KeyMap.chooser.hintLine, rt)
     let inner = box.inset(1)
     guard !inner.isEmpty else { return }
     let window = listWindow(count: entries.count, selected: selected, rows: inner.height)

@@ -1,5 +1,6 @@
 // The explorer's state: what the picture is made of (seed, ψ, directions and their coefficients),
 // what is shown, and the mode of the screen. A plain value, so update() is a pure function of it.
+import ZWalkImage
 
 import ZWalkLatent
 
@@ -26,6 +27,10 @@ public struct WalkDirections: Equatable, Sendable {
         self.init(method: method, vectors: set.vectors, names: set.names, scores: set.scores, sigmas: set.sigmas)
         self.set = set
     }
+
+    /// What the set was computed or loaded as (the worker stamps it); nil for the axes the
+    /// explorer starts with and for sets made by hand.
+    public var source: DirectionSource? = nil
 
     public init(method: String, vectors: [[Float]], names: [String]? = nil, scores: [Float]? = nil, sigmas: [Float]? = nil) {
         self.method = method
@@ -67,17 +72,52 @@ public struct LatentSpec: Equatable, Sendable {
     /// A latent given directly (opened from a PNG or .npy, or kept when the direction set changed),
     /// replacing the seed's sample.
     public var base: [Float]?
+    /// Where a given base came from ("z.npy[0]"), for the status line and export names; nil when
+    /// the base is the seed's sample with a walk folded in.
+    public var baseLabel: String?
+    /// A walk was folded into the base (a direction set changed mid-walk).
+    public var baseWalked: Bool
+    /// A walk taken in an earlier direction set that the current one cannot express, added to the
+    /// base (or the seed's sample) as it is: what an undo snapshot keeps of it (see
+    /// SnapshotRebaser), so undoing returns to exactly the picture that was on screen.
+    public var offset: [Float]?
     public var directions: WalkDirections
     public var coefficients: [Float]
 
-    public init(seed: UInt32, psi: Float, base: [Float]? = nil, directions: WalkDirections, coefficients: [Float]? = nil) {
+    public init(seed: UInt32, psi: Float, base: [Float]? = nil, baseLabel: String? = nil, directions: WalkDirections,
+                coefficients: [Float]? = nil) {
         self.seed = seed; self.psi = psi; self.base = base; self.directions = directions
+        self.baseLabel = base == nil ? nil : (baseLabel ?? "latent")
+        self.baseWalked = false
+        self.offset = nil
         self.coefficients = coefficients ?? Array(repeating: 0, count: directions.count)
     }
 
-    /// Adds the walked directions to a base latent.
+    /// The status line's name for the base: "seed 7", "seed 7 + walk", "z.npy[0]", "z.npy[0] + walk".
+    public var baseDescription: String {
+        guard base != nil else { return offset == nil ? "seed \(seed)" : "seed \(seed) + walk" }
+        guard let label = baseLabel else { return "seed \(seed) + walk" }
+        return baseWalked ? label + " + walk" : label
+    }
+
+    /// The middle of an export's file name: the seed the picture was walked from, else the given
+    /// latent's label made safe for a file name ("z.npy[0]" → "z.npy-0").
+    public var exportStem: String {
+        guard base != nil, let label = baseLabel else { return String(seed) }
+        var out = ""
+        for ch in label.unicodeScalars {
+            let ok = ("a"..."z").contains(ch) || ("A"..."Z").contains(ch) || ("0"..."9").contains(ch) || ch == "." || ch == "_" || ch == "-"
+            if ok { out.unicodeScalars.append(ch) } else if !out.hasSuffix("-") { out += "-" }
+        }
+        while let f = out.first, f == "-" || f == "." { out.removeFirst() }
+        while let l = out.last, l == "-" || l == "." { out.removeLast() }
+        return out.isEmpty ? "latent" : String(out.prefix(64))
+    }
+
+    /// Adds the walked directions (and an earlier set's walk, `offset`) to a base latent.
     public func compose(base b: [Float]) -> [Float] {
         var z = b
+        if let o = offset { for k in 0..<min(z.count, o.count) { z[k] += o[k] } }
         for (i, c) in coefficients.enumerated() where c != 0 && i < directions.count {
             let v = directions.vectors[i]
             let scale = c * directions.sigmas[i]
@@ -97,10 +137,10 @@ public struct DecodeResult: Equatable, Sendable {
     public var request: DecodeRequest
     /// The latent that was decoded (flat).
     public var latent: [Float]
-    public var frame: RGBFrame
+    public var frame: Image
     public var milliseconds: Double
 
-    public init(request: DecodeRequest, latent: [Float], frame: RGBFrame, milliseconds: Double) {
+    public init(request: DecodeRequest, latent: [Float], frame: Image, milliseconds: Double) {
         self.request = request; self.latent = latent; self.frame = frame; self.milliseconds = milliseconds
     }
 }
@@ -190,13 +230,13 @@ public struct ExplorerState: Equatable, Sendable {
     public static let stepLadder: [Float] = [0.05, 0.1, 0.25, 0.5, 1, 2]
 
     public init(modelName: String, latentShape: [Int], seed: UInt32 = 0, psi: Float = 1, base: [Float]? = nil,
-                blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
+                baseLabel: String? = nil, blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
                 theme: Theme = .defaultTheme, directions: WalkDirections? = nil, loading: DirectionSource? = nil) {
         self.modelName = modelName
         self.latentShape = latentShape
         let count = latentShape.reduce(1, *)
         self.spec = LatentSpec(seed: seed, psi: min(max(psi, Self.psiRange.lowerBound), Self.psiRange.upperBound),
-                               base: base, directions: directions ?? .axes(count: count))
+                               base: base, baseLabel: baseLabel, directions: directions ?? .axes(count: count))
         self.blocks = blocks
         self.colorMode = colorMode
         self.dither = dither

@@ -113,6 +113,11 @@ public enum ThemeParser {
     }
 }
 
+public struct ThemeNotFound: Error, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
 /// Finds themes by name: a path, the user's theme directory, then the built-in ones.
 public struct ThemeLibrary: Sendable {
     public var userDirectory: String?
@@ -143,31 +148,47 @@ public struct ThemeLibrary: Sendable {
     }
 
     /// Loads a theme by name or path. Never fails: a missing or unknown theme gives the default
-    /// with a warning saying where it looked.
+    /// with a warning saying where it looked (what the explorer wants at start-up).
     public func load(_ nameOrPath: String) -> (Theme, [String]) {
-        let fallback = Theme.defaultTheme
+        switch find(nameOrPath) {
+        case .success(let found): return found
+        case .failure(let e): return (Theme.defaultTheme, ["\(e.message); using \(Theme.defaultTheme.name)"])
+        }
+    }
+
+    /// Finds a theme by name or path: the theme and the warnings about its lines, or why there is
+    /// none (what `:theme` wants: a typo must leave the theme on screen alone).
+    public func find(_ nameOrPath: String) -> Result<(Theme, [String]), ThemeNotFound> {
         if nameOrPath.contains("/") || nameOrPath.hasSuffix(".theme") {
             let path = expandTilde(nameOrPath)
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                return (fallback, ["theme file \(path) cannot be read; using \(fallback.name)"])
+                return .failure(ThemeNotFound(message: "theme file \(path) cannot be read"))
             }
             let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            return ThemeParser.parse(text, name: name, source: path)
+            return .success(ThemeParser.parse(text, name: name, source: path))
         }
         if let dir = userDirectory {
             let path = dir + "/" + nameOrPath + ".theme"
             if FileManager.default.fileExists(atPath: path) {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                    return (fallback, ["theme file \(path) cannot be read; using \(fallback.name)"])
+                    return .failure(ThemeNotFound(message: "theme file \(path) cannot be read"))
                 }
-                return ThemeParser.parse(text, name: nameOrPath, source: path)
+                return .success(ThemeParser.parse(text, name: nameOrPath, source: path))
             }
         }
         if let text = BuiltInThemes.text[nameOrPath] {
-            return ThemeParser.parse(text, name: nameOrPath, source: "built-in \(nameOrPath)")
+            return .success(ThemeParser.parse(text, name: nameOrPath, source: "built-in \(nameOrPath)"))
         }
         let mine = userDirectory.map { "; yours go in \($0)" } ?? ""
-        return (fallback, ["unknown theme '\(nameOrPath)' (built in: \(builtInNames.joined(separator: ", "))\(mine)); using \(fallback.name)"])
+        return .failure(ThemeNotFound(message: "unknown theme '\(nameOrPath)' (built in: \(builtInNames.joined(separator: ", "))\(mine))"))
+    }
+
+    /// What `:theme NAME` does: the theme found, or the reason there is none.
+    public func action(loading nameOrPath: String) -> Action {
+        switch find(nameOrPath) {
+        case .success(let (theme, warnings)): return .themeLoaded(theme, warnings: warnings)
+        case .failure(let e): return .themeFailed(e.message)
+        }
     }
 
     private func expandTilde(_ p: String) -> String {
@@ -211,13 +232,13 @@ public enum BuiltInThemes {
         # zwalk dark: light text on a dark blue-grey background.
         background = "#1e1e2e"
         text = "#cdd6f4"
-        text_dim = "#7f849c"
-        panel_border = "#585b70"
+        text_dim = "#83889f"
+        panel_border = "#858797"
         panel_title = "#89b4fa"
         selection_bg = "#45475a"
         selection_fg = "#f5e0dc"
         slider_fill = "#a6e3a1"
-        slider_empty = "#45475a"
+        slider_empty = "#868794"
         slider_zero = "#9399b2"
         status_bg = "#313244"
         status_fg = "#cdd6f4"
@@ -234,27 +255,28 @@ public enum BuiltInThemes {
         # zwalk light: dark text on a light background.
         background = "#eff1f5"
         text = "#4c4f69"
-        text_dim = "#8c8fa1"
-        panel_border = "#9ca0b0"
-        panel_title = "#1e66f5"
+        text_dim = "#656774"
+        panel_border = "#696b76"
+        panel_title = "#1c5ee1"
         selection_bg = "#ccd0da"
         selection_fg = "#11111b"
-        slider_fill = "#40a02b"
-        slider_empty = "#ccd0da"
-        slider_zero = "#7c7f93"
+        slider_fill = "#317b21"
+        slider_empty = "#6a6c71"
+        slider_zero = "#686b7b"
         status_bg = "#dce0e8"
         status_fg = "#4c4f69"
-        hint_fg = "#6c6f85"
-        hint_key = "#8839ef"
-        warning_fg = "#d20f39"
-        pending_fg = "#fe640b"
+        hint_fg = "#686b80"
+        hint_key = "#8538ea"
+        warning_fg = "#c30e35"
+        pending_fg = "#a84207"
         overlay_bg = "#e6e9ef"
-        overlay_border = "#1e66f5"
+        overlay_border = "#1c5ee1"
         prompt_fg = "#8839ef"
 
         """,
         "high-contrast": """
-        # zwalk high-contrast: pure black and white with saturated accents.
+        # zwalk high-contrast: pure black and white with saturated accents; a navy status bar, so the
+        # pending marker and warnings stand out on it as well as on black.
         background = "#000000"
         text = "#ffffff"
         text_dim = "#c0c0c0"
@@ -265,11 +287,11 @@ public enum BuiltInThemes {
         slider_fill = "#00ff00"
         slider_empty = "#808080"
         slider_zero = "#ffffff"
-        status_bg = "#ffffff"
-        status_fg = "#000000"
+        status_bg = "#000080"
+        status_fg = "#ffffff"
         hint_fg = "#ffffff"
         hint_key = "#00ffff"
-        warning_fg = "#ff4040"
+        warning_fg = "#ff6060"
         pending_fg = "#ffff00"
         overlay_bg = "#000000"
         overlay_border = "#ffff00"
@@ -280,13 +302,13 @@ public enum BuiltInThemes {
         # zwalk mono: greys only, for people who want the picture to be the only colour.
         background = "#000000"
         text = "#d0d0d0"
-        text_dim = "#808080"
+        text_dim = "#858585"
         panel_border = "#808080"
         panel_title = "#ffffff"
         selection_bg = "#d0d0d0"
         selection_fg = "#000000"
         slider_fill = "#ffffff"
-        slider_empty = "#4e4e4e"
+        slider_empty = "#808080"
         slider_zero = "#a8a8a8"
         status_bg = "#303030"
         status_fg = "#ffffff"

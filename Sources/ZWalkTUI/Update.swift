@@ -2,11 +2,9 @@
 // clock, no files, no terminal; what it needs from outside comes in the action, and what it wants
 // done goes out as effects.
 
-/// The action for a key in the current mode: the bindings table in the normal mode; while an
-/// overlay or a prompt is open the key goes to it.
+/// The action for a key: whatever the table of the current mode says, nothing else.
 public func action(for key: Key, in state: ExplorerState) -> Action? {
-    if case .normal = state.mode { return KeyMap.action(for: key) }
-    return .input(key)
+    KeyMap.table(for: state.mode.keyMode).action(for: key)
 }
 
 public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, [Effect]) {
@@ -98,8 +96,41 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.quitRequested = true
         fx.append(.quit)
 
-    case .input(let key):
-        return handleModal(s, key)
+    case .scrollHelp(let d):
+        guard case .help(let scroll) = s.mode else { break }
+        s.mode = .help(scroll: max(0, scroll + d))
+
+    case .moveChoice(let d):
+        guard case .chooser(let sel) = s.mode else { break }
+        let n = chooserCount(s)
+        s.mode = .chooser(selected: ((sel + d) % n + n) % n)
+
+    case .pickChoice:
+        guard case .chooser(let sel) = s.mode else { break }
+        pickChoice(&s, &fx, sel)
+
+    case .pickChoiceNumber(let k):
+        guard case .chooser = s.mode, k >= 1, k <= chooserCount(s) else { break }
+        pickChoice(&s, &fx, k - 1)
+
+    case .typeInPrompt(let c):
+        guard case .prompt(let kind, let text) = s.mode, text.unicodeScalars.count < 512 else { break }
+        s.mode = .prompt(kind, text: text + String(c))
+
+    case .erasePromptCharacter:
+        guard case .prompt(let kind, let text) = s.mode else { break }
+        s.mode = text.isEmpty ? .normal : .prompt(kind, text: String(text.dropLast()))
+
+    case .clearPrompt:
+        guard case .prompt(let kind, _) = s.mode else { break }
+        s.mode = .prompt(kind, text: "")
+
+    case .acceptPrompt:
+        guard case .prompt(let kind, let text) = s.mode else { break }
+        return acceptPrompt(s, kind, text.trimmingWhitespace())
+
+    case .cancel:
+        if s.mode != .normal { s.mode = .normal }
 
     case .command(let c):
         apply(c, &s, &fx)
@@ -136,6 +167,9 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .exportFailed(let message):
         warn(&s, message)
 
+    case .themeFailed(let message):
+        warn(&s, "\(message); the theme stays \(s.theme.name)")
+
     case .themeLoaded(let theme, let warnings):
         s.theme = theme
         if let w = warnings.first {
@@ -151,7 +185,7 @@ extension Action {
     /// Actions that come from the person at the keyboard (they age the status message).
     var isUserInput: Bool {
         switch self {
-        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded:
+        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed:
             return false
         default:
             return true
@@ -161,7 +195,13 @@ extension Action {
 
 // MARK: - Pieces of update
 
-private func say(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: false) }
+/// An info message; it does not replace an error still showing (the set that lands just after
+/// start would otherwise hide why the theme or the latent was not what was asked for). Esc clears
+/// the error, and it fades after a few keys like any message.
+private func say(_ s: inout ExplorerState, _ text: String) {
+    if s.visibleMessage?.isWarning == true { return }
+    s.message = StatusMessage(text: text, isWarning: false)
+}
 private func warn(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: true) }
 
 private func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {
@@ -177,10 +217,29 @@ private func pushUndo(_ s: inout ExplorerState) {
     s.redoStack.removeAll()
 }
 
+/// Undo and redo move the walk (seed, ψ, base, coefficients), never the direction set: every
+/// snapshot is kept in the set on screen (see rebase), so its coefficients fit it.
 private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: ExplorerState.Snapshot) {
-    s.spec = snap.spec
-    s.selected = min(snap.selected, max(0, snap.spec.directions.count - 1))
+    let n = s.spec.directions.count
+    let moved = s.spec.seed != snap.spec.seed || s.spec.psi != snap.spec.psi || s.spec.base != snap.spec.base
+        || s.spec.offset != snap.spec.offset
+    s.spec.seed = snap.spec.seed
+    s.spec.psi = snap.spec.psi
+    s.spec.base = snap.spec.base
+    s.spec.baseLabel = snap.spec.baseLabel
+    s.spec.baseWalked = snap.spec.baseWalked
+    s.spec.offset = snap.spec.offset
+    s.spec.coefficients = snap.spec.coefficients.count == n ? snap.spec.coefficients : Array(repeating: 0, count: n)
+    s.selected = min(snap.selected, max(0, n - 1))
     requestDecode(&s, &fx)
+    if moved { recomputeLocalDirections(&s, &fx) }
+}
+
+/// Local directions belong to the point they were computed at: when the base point moves (a new
+/// sample, seed or ψ) they are computed again there. Steps along them do not move the base.
+private func recomputeLocalDirections(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+    guard let src = s.directions.source, src.dependsOnLatent else { return }
+    loadDirections(&s, &fx, src)
 }
 
 /// A set that waited for the walk's frame goes in once no frame is outstanding, from the latent
@@ -192,16 +251,93 @@ private func adoptDeferredDirections(_ s: inout ExplorerState, _ fx: inout [Effe
 }
 
 /// Puts a loaded direction set in place. With a walk on screen (`walkedTo`: its latent), the walk
-/// is kept: that latent becomes the base and the new set starts from zero there.
+/// is kept: that latent becomes the base and the new set starts from zero there. The picture does
+/// not change, so this is no step of its own in the undo history; the history is rewritten in the
+/// new set instead, so that undo walks back through the same pictures.
 private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
     s.loadingDirections = nil
-    pushUndo(&s)
-    if let z = latent { s.spec.base = z }
+    var rebaser = SnapshotRebaser(from: s.spec.directions, to: d)
+    s.undoStack = rebaser.rebase(history: s.undoStack)
+    s.redoStack = rebaser.rebase(history: s.redoStack)
+    if let z = latent {
+        if s.spec.base == nil { s.spec.baseLabel = nil }
+        s.spec.base = z
+        s.spec.baseWalked = true
+        s.spec.offset = nil
+    }
     s.spec.directions = d
     s.spec.coefficients = Array(repeating: 0, count: d.count)
     s.selected = 0
     say(&s, "directions: \(d.method), \(d.count)" + (latent != nil ? " (walking on from this latent)" : ""))
     if latent != nil { requestDecode(&s, &fx) }
+}
+
+/// Writes undo snapshots taken in one direction set in another, keeping each snapshot's latent
+/// exactly: no walk stays no walk; a walk from a given base is folded into the base; a walk from
+/// the seed's sample is carried over direction by direction where the new set has the same
+/// direction (the ranked per-axis set holds the axes the explorer starts with), and otherwise
+/// kept as a plain offset from the sample (the sample itself is the worker's to draw).
+struct SnapshotRebaser {
+    let old: WalkDirections
+    let new: WalkDirections
+    /// Old direction index → (new index, factor on the coefficient), nil when new lacks it.
+    private var found: [Int: (Int, Float)?] = [:]
+
+    init(from old: WalkDirections, to new: WalkDirections) { self.old = old; self.new = new }
+
+    mutating func rebase(history: [ExplorerState.Snapshot]) -> [ExplorerState.Snapshot] {
+        history.map { rebase($0) }
+    }
+
+    mutating func rebase(_ snap: ExplorerState.Snapshot) -> ExplorerState.Snapshot {
+        var spec = snap.spec
+        let walked = spec.coefficients.indices.filter { spec.coefficients[$0] != 0 }
+        var coefficients = [Float](repeating: 0, count: new.count)
+        if let b = spec.base {
+            if !walked.isEmpty || spec.offset != nil {
+                spec.base = spec.compose(base: b)
+                spec.baseWalked = true
+                spec.offset = nil
+            }
+        } else if !walked.isEmpty {
+            let mapped = walked.compactMap { i in counterpart(of: i).map { (i, $0.0, $0.1) } }
+            if mapped.count == walked.count {
+                for (i, j, factor) in mapped { coefficients[j] += spec.coefficients[i] * factor }
+            } else {
+                // compose with a zero base is the walk itself (plus any earlier offset).
+                spec.offset = spec.compose(base: [Float](repeating: 0, count: old.vectors.first?.count ?? 0))
+            }
+        }
+        spec.directions = new
+        spec.coefficients = coefficients
+        let selected = counterpart(of: snap.selected)?.0 ?? 0
+        return ExplorerState.Snapshot(spec: spec, selected: selected)
+    }
+
+    /// The new direction along the same line as old direction i, and what a coefficient of i is
+    /// in it: c·σ·v = c'·σ'·v' with v' = ±(|v'|/|v|)·v.
+    private mutating func counterpart(of i: Int) -> (Int, Float)? {
+        if let f = found[i] { return f }
+        var result: (Int, Float)? = nil
+        if i < old.count {
+            let v = old.vectors[i]
+            let nv = norm(v)
+            for (j, w) in new.vectors.enumerated() where nv > 0 && w.count == v.count {
+                let nw = norm(w)
+                guard nw > 0 else { continue }
+                var dot: Float = 0
+                for k in 0..<v.count { dot += v[k] * w[k] }
+                if abs(dot) >= (1 - 1e-5) * nv * nw {
+                    result = (j, (dot < 0 ? -1 : 1) * old.sigmas[i] * nv / (new.sigmas[j] * nw))
+                    break
+                }
+            }
+        }
+        found[i] = result
+        return result
+    }
+
+    private func norm(_ v: [Float]) -> Float { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 }
 
 private func step(_ s: inout ExplorerState, _ fx: inout [Effect], by k: Int) {
@@ -220,7 +356,11 @@ private func setSeed(_ s: inout ExplorerState, _ fx: inout [Effect], _ seed: UIn
     pushUndo(&s)
     s.spec.seed = seed
     s.spec.base = nil
+    s.spec.baseLabel = nil
+    s.spec.baseWalked = false
+    s.spec.offset = nil
     requestDecode(&s, &fx)
+    recomputeLocalDirections(&s, &fx)
 }
 
 private func setPsi(_ s: inout ExplorerState, _ fx: inout [Effect], _ value: Float) {
@@ -235,6 +375,7 @@ private func setPsi(_ s: inout ExplorerState, _ fx: inout [Effect], _ value: Flo
     s.spec.psi = v
     say(&s, "ψ \(formatFixed(v, 2))")
     requestDecode(&s, &fx)
+    recomputeLocalDirections(&s, &fx)
 }
 
 private func loadDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ src: DirectionSource) {
@@ -271,73 +412,36 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
     }
 }
 
-/// Keys while the help, a prompt or the chooser is open.
-private func handleModal(_ state: ExplorerState, _ key: Key) -> (ExplorerState, [Effect]) {
-    var s = state
-    var fx: [Effect] = []
-    switch s.mode {
-    case .normal:
-        if let a = KeyMap.action(for: key) { return update(s, a) }
+/// The chooser's entries: the methods, then "file…".
+private func chooserCount(_ s: ExplorerState) -> Int { s.chooserSources.count + 1 }
 
-    case .help(let scroll):
-        switch key {
-        case .char("j"), .down: s.mode = .help(scroll: scroll + 1)
-        case .char("k"), .up: s.mode = .help(scroll: max(0, scroll - 1))
-        case .pageDown, .char(" "): s.mode = .help(scroll: scroll + 10)
-        case .pageUp: s.mode = .help(scroll: max(0, scroll - 10))
-        default: s.mode = .normal
-        }
-
-    case .prompt(let kind, let text):
-        switch key {
-        case .escape: s.mode = .normal
-        case .backspace:
-            if text.isEmpty { s.mode = .normal } else { s.mode = .prompt(kind, text: String(text.dropLast())) }
-        case .ctrl("u"): s.mode = .prompt(kind, text: "")
-        case .char(let c):
-            if text.unicodeScalars.count < 512 { s.mode = .prompt(kind, text: text + String(c)) }
-        case .enter:
-            s.mode = .normal
-            let t = text.trimmingWhitespace()
-            switch kind {
-            case .command:
-                guard !t.isEmpty else { break }
-                switch CommandParser.parse(t) {
-                case .success(let c): return update(s, .command(c))
-                case .failure(let e): warn(&s, e.message)
-                }
-            case .seed:
-                guard !t.isEmpty else { break }
-                guard let n = UInt32(t) else { warn(&s, "seed must be a whole number 0…4294967295, got '\(t)'"); break }
-                return update(s, .command(.seed(n)))
-            case .directionsFile:
-                guard !t.isEmpty else { break }
-                return update(s, .command(.directions(.file(t))))
-            }
-        default: break
-        }
-
-    case .chooser(let sel):
-        let n = s.chooserSources.count + 1   // the last entry asks for a file
-        func pick(_ i: Int) {
-            if i == s.chooserSources.count {
-                s.mode = .prompt(.directionsFile, text: "")
-            } else {
-                s.mode = .normal
-                loadDirections(&s, &fx, s.chooserSources[i])
-            }
-        }
-        switch key {
-        case .char("j"), .down, .tab: s.mode = .chooser(selected: (sel + 1) % n)
-        case .char("k"), .up: s.mode = .chooser(selected: (sel - 1 + n) % n)
-        case .enter, .char("l"), .right: pick(sel)
-        case .char(let c) where c.properties.numericType != nil:
-            if let d = Int(String(c)), d >= 1, d <= n { pick(d - 1) }
-        case .escape, .char("q"), .char("d"), .char("h"), .left: s.mode = .normal
-        default: break
-        }
+private func pickChoice(_ s: inout ExplorerState, _ fx: inout [Effect], _ i: Int) {
+    if i == s.chooserSources.count {
+        s.mode = .prompt(.directionsFile, text: "")
+    } else {
+        s.mode = .normal
+        loadDirections(&s, &fx, s.chooserSources[i])
     }
-    return (s, fx)
+}
+
+/// Enter at a prompt: the prompt closes and what was typed is acted on.
+private func acceptPrompt(_ state: ExplorerState, _ kind: PromptKind, _ t: String) -> (ExplorerState, [Effect]) {
+    var s = state
+    s.mode = .normal
+    guard !t.isEmpty else { return (s, []) }
+    switch kind {
+    case .command:
+        switch CommandParser.parse(t) {
+        case .success(let c): return update(s, .command(c))
+        case .failure(let e): warn(&s, e.message)
+        }
+    case .seed:
+        guard let n = UInt32(t) else { warn(&s, "seed must be a whole number 0…4294967295, got '\(t)'"); break }
+        return update(s, .command(.seed(n)))
+    case .directionsFile:
+        return update(s, .command(.directions(.file(t))))
+    }
+    return (s, [])
 }
 
 // MARK: - Mouse
@@ -363,14 +467,14 @@ public func mouseAction(_ e: MouseEvent, state: ExplorerState, size: Size) -> Ac
 
 // MARK: - Export names
 
-/// `zwalk-<seed>-<n>.png` with the smallest n ≥ 1 that `exists` says is free (`zwalk-latent-<n>.png`
-/// when the latent was not sampled from a seed). Existence is re-checked by the no-clobber write.
-public func nextFreeExportPath(directory: String, seed: UInt32?, exists: (String) -> Bool) -> String {
+/// `zwalk-<stem>-<n>.png` with the smallest n ≥ 1 that `exists` says is free; the stem is the
+/// seed, or the given latent's label (LatentSpec.exportStem). Existence is re-checked by the
+/// no-clobber write.
+public func nextFreeExportPath(directory: String, stem: String, exists: (String) -> Bool) -> String {
     let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-    let stem = seed.map { "zwalk-\($0)" } ?? "zwalk-latent"
     var n = 1
     while true {
-        let p = (dir.isEmpty ? "" : dir + "/") + "\(stem)-\(n).png"
+        let p = (dir.isEmpty ? "" : dir + "/") + "zwalk-\(stem)-\(n).png"
         if !exists(p) || n >= 1_000_000 { return p }
         n += 1
     }

@@ -104,7 +104,11 @@ final class BackendWorker {
     func submit(_ j: WorkerJob) {
         cond.lock()
         switch j {
-        case .directions(let src, let spec): directionJobs.append((src, spec))
+        case .directions(let src, let spec):
+            // A set asked for again before the last request started (local directions after
+            // each `r`) is computed once, at the newest point.
+            directionJobs.removeAll { $0.0 == src }
+            directionJobs.append((src, spec))
         case .export(let req): exports.append(req)
         }
         cond.broadcast()
@@ -155,7 +159,9 @@ final class BackendWorker {
             let result: WorkerResult
             do {
                 let z = try directionsComposer.latent(for: spec)
-                result = .directions(try provider.directions(source, at: z), origin: z)
+                var d = try provider.directions(source, at: z)
+                d.source = source
+                result = .directions(d, origin: z)
             } catch {
                 result = .directionsFailed("cannot load \(source) directions: \(error)")
             }

@@ -22,10 +22,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     var modelName: String { session.name }
     var latentShape: [Int] { session.latentShape }
 
-    func decode(_ z: [Float]) throws -> RGBFrame {
-        let image = try session.image(z).toRGB()
-        return try RGBFrame(width: image.width, height: image.height, channels: 3, pixels: image.pixels)
-    }
+    func decode(_ z: [Float]) throws -> Image { try session.image(z) }
 
     func sample(seed: UInt32, psi: Float) throws -> [Float] { try session.sample(seed: seed, psi: Double(psi)) }
 
@@ -57,11 +54,10 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         let meta = try session.metadata(
             description: "explorer export of \(r.seed.map { "seed \($0)" } ?? "a latent")\(summary)",
             command: session.decodeCommand(latents: r.path),
-            figure: [("kind", .string("explorer")), ("rows", .int(1)), ("cols", .int(1)), ("scale", .int(1)), ("psi", .double(Double(r.psi)))],
+            figure: [("kind", .string("explorer")), ("rows", .int(1)), ("cols", .int(1)), ("scale", .int(r.scale)), ("psi", .double(Double(r.psi)))],
             latents: [r.latent], extra: extra)
         try Outputs.createDirectory(URL(fileURLWithPath: r.path).deletingLastPathComponent().path)
-        let image = Image(width: r.frame.width, height: r.frame.height, channels: 3, pixels: r.frame.rgb)
-        try PNGCodec.write(image, to: r.path, text: meta.pairs, overwrite: r.overwrite)
+        try PNGCodec.write(r.frame, to: r.path, text: meta.pairs, overwrite: r.overwrite)
     }
 }
 
@@ -75,9 +71,10 @@ let exploreCommand = Command(
         .value("dither", "KIND", "none, ordered or diffusion (256 and 16 colours)", default: "ordered"),
         .value("theme", "NAME", "dark, light, high-contrast, mono, a theme in $XDG_CONFIG_HOME/zwalk/themes, or a file", default: "dark"),
         .value("export-dir", "DIR", "where `e` writes zwalk-<seed>-<n>.png (created when missing)", default: "."),
+        .value("export-scale", "N", "enlarge exported pictures N× (nearest neighbour)", default: "1"),
         .flag("no-mouse", "do not capture the mouse (leaves the terminal's own selection alone)"),
     ],
-    details: "keys:\n" + KeyMap.bindings.map { "  \($0.keyLabel)  \($0.description)" }.joined(separator: "\n")
+    details: explorerKeyHelp()
 ) { inv in
     var config = ExplorerConfig()
     config.seed = try seedValue(inv)
@@ -100,13 +97,18 @@ let exploreCommand = Command(
         try Outputs.createDirectory(e)
         config.exportDirectory = e
     }
+    config.exportScale = try boundedInt(inv, "export-scale", default: 1, in: 1...64)
     config.mouse = !inv.flag("no-mouse")
     // Fail on a pipe before loading anything: the message matters more than the model.
     guard isatty(0) != 0, isatty(1) != 0 else { throw ExplorerError.notATerminal }
     let session = try openSession(inv)
     session.progress = nil; session.log = nil // the screen is the explorer's
     let backend = try ExplorerBackend(session)
-    if inv.string("latent") != nil { config.initialLatent = try baseLatent(inv, session).values }
+    if inv.string("latent") != nil {
+        let base = try baseLatent(inv, session)
+        config.initialLatent = base.values
+        config.initialLatentLabel = base.label
+    }
     return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend)
 }
 

@@ -1,12 +1,13 @@
 import Testing
 import Foundation
+import ZWalkImage
 @testable import ZWalkTUI
 
 /// A picture from a function of (x, y), for rendering tests.
-func frame(_ w: Int, _ h: Int, _ f: (Int, Int) -> RGB) -> RGBFrame {
+func frame(_ w: Int, _ h: Int, _ f: (Int, Int) -> RGB) -> Image {
     var px: [UInt8] = []
     for y in 0..<h { for x in 0..<w { let c = f(x, y); px += [c.r, c.g, c.b] } }
-    return try! RGBFrame(width: w, height: h, rgb: px)
+    return Image(width: w, height: h, channels: 3, pixels: px)
 }
 
 let red = RGB(255, 0, 0), blue = RGB(0, 0, 255), black = RGB(0, 0, 0), white = RGB(255, 255, 255)
@@ -19,7 +20,7 @@ final class FakeDecoder: ExplorerDecoder {
     let delay: Double
     var calls = 0
     init(latentShape: [Int] = [4], delay: Double = 0) { self.latentShape = latentShape; self.delay = delay }
-    func decode(_ z: [Float]) throws -> RGBFrame {
+    func decode(_ z: [Float]) throws -> Image {
         calls += 1
         if delay > 0 { usleep(UInt32(delay * 1e6)) }
         func level(_ v: Float) -> UInt8 { UInt8(max(0, min(255, 128 + 40 * v))) }

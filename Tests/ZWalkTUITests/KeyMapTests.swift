@@ -28,14 +28,106 @@ import Testing
         #expect(KeyMap.action(for: k.key) == k.action)
     }
 
-    @Test func noKeyIsBoundTwice() {
+    @Test(arguments: KeyMode.allCases)
+    func noKeyIsBoundTwiceInAMode(mode: KeyMode) {
         var seen: [Key: String] = [:]
-        for b in KeyMap.bindings {
+        for b in KeyMap.table(for: mode).bindings {
             for k in b.keys {
-                #expect(seen[k] == nil, "\(k.label) is bound to both '\(seen[k] ?? "")' and '\(b.description)'")
+                #expect(seen[k] == nil, "\(mode): \(k.label) is bound to both '\(seen[k] ?? "")' and '\(b.description)'")
                 seen[k] = b.description
             }
         }
+    }
+
+    /// Every key there is, for checking the tables: the special keys, Ctrl with every letter and
+    /// the printable ASCII characters (plus one beyond).
+    static let everyKey: [Key] = {
+        var keys: [Key] = [.up, .down, .left, .right, .shiftLeft, .shiftRight, .pageUp, .pageDown, .home, .end,
+                           .enter, .escape, .backspace, .tab, .delete, .char("é")]
+        for c in UInt8(ascii: "a")...UInt8(ascii: "z") { keys.append(.ctrl(Unicode.Scalar(c))) }
+        for c in UInt8(0x20)...UInt8(0x7e) { keys.append(.char(Unicode.Scalar(c))) }
+        return keys
+    }()
+
+    /// A screen in each mode, prepared so that every binding of the mode has something to do:
+    /// a walked direction (reset, undo), a message (Esc clears it), help scrolled down, text typed.
+    static func screen(in mode: KeyMode) -> ExplorerState {
+        var s = update(startedState(), .step(1)).0
+        s.message = StatusMessage(text: "note", isWarning: false)
+        switch mode {
+        case .normal: s.mode = .normal
+        case .help: s.mode = .help(scroll: 20)
+        case .chooser: s.mode = .chooser(selected: 1)
+        case .prompt: s.mode = .prompt(.command, text: "seed 3")
+        }
+        return s
+    }
+
+    /// The same state, its message's age aside (every key ages it).
+    static func same(_ a: ExplorerState, _ b: ExplorerState) -> Bool {
+        var x = a, y = b
+        x.message?.age = 0; y.message?.age = 0
+        return x == y
+    }
+
+    /// A key does something in a mode exactly when that mode's table lists it (itself or by its
+    /// class): the dispatcher answers from the table alone, and no row of the table is dead.
+    @Test(arguments: KeyMode.allCases)
+    func keysActExactlyWhenTheModesTableListsThem(mode: KeyMode) {
+        let table = KeyMap.table(for: mode)
+        let s = Self.screen(in: mode)
+        #expect(s.mode.keyMode == mode)
+        for key in Self.everyKey {
+            let listed = table.bindings.contains { $0.keys.contains(key) || ($0.keyClass?.matches(key) ?? false) }
+            let a = action(for: key, in: s)
+            #expect(a == table.action(for: key), "\(mode) \(key.label): the dispatcher and the table disagree")
+            #expect((a != nil) == listed, "\(mode) \(key.label): \(listed ? "listed but no action" : "acts but is not listed")")
+        }
+        // Each row's keys (for a class row: the keys that fit this screen) change something.
+        for b in table.bindings {
+            var keys = b.keys
+            switch b.keyClass {
+            case .digit?: keys += (1...s.chooserSources.count + 1).map { .char(Unicode.Scalar(UInt8(48 + $0))) }
+            case .printable?: keys += [.char("x"), .char(" "), .char("é")]
+            case .anyOther?: keys += Self.everyKey.filter { k in !table.bindings.contains { $0.keys.contains(k) } }
+            case nil: break
+            }
+            for key in keys {
+                guard let a = action(for: key, in: s) else { Issue.record("\(mode) \(key.label): no action"); continue }
+                let (n, fx) = update(s, a)
+                #expect(!fx.isEmpty || !Self.same(n, s), "\(mode) \(key.label) ('\(b.description)') does nothing")
+            }
+        }
+    }
+
+    /// An overlay's or the prompt's actions do nothing in another mode, so a row cannot act
+    /// outside its table.
+    @Test func modalActionsOnlyActInTheirMode() {
+        let modal: [(Action, KeyMode)] = [
+            (.scrollHelp(1), .help), (.moveChoice(1), .chooser), (.pickChoice, .chooser), (.pickChoiceNumber(1), .chooser),
+            (.typeInPrompt("x"), .prompt), (.erasePromptCharacter, .prompt), (.clearPrompt, .prompt), (.acceptPrompt, .prompt),
+        ]
+        for (a, home) in modal {
+            for mode in KeyMode.allCases where mode != home {
+                let s = Self.screen(in: mode)
+                let (n, fx) = update(s, a)
+                #expect(fx.isEmpty && Self.same(n, s), "\(a) acted in \(mode)")
+            }
+        }
+    }
+
+    /// `zwalk explore --help` prints every table under its title, every key and description.
+    @Test func plainHelpListsEveryModesKeys() {
+        let text = explorerKeyHelp()
+        let lines = text.split(separator: "\n").map(String.init)
+        for t in KeyMap.tables {
+            #expect(lines.contains(t.title + ":"), "no heading for \(t.mode)")
+            for b in t.bindings {
+                #expect(lines.contains { $0.hasPrefix("  " + b.keyLabel + " ") && $0.hasSuffix(b.description) }, "\(t.mode): \(b.keyLabel) \(b.description)")
+            }
+        }
+        for c in CommandParser.specs { #expect(text.contains(c.usage)) }
+        #expect(!text.contains("\u{1b}"))
     }
 
     @Test func unboundKeysDoNothing() {
@@ -46,7 +138,7 @@ import Testing
     @Test func keysInsideAPromptGoToThePrompt() {
         var s = ExplorerState(modelName: "m", latentShape: [4])
         s.mode = .prompt(.command, text: "")
-        #expect(action(for: .char("q"), in: s) == .input(.char("q")))
+        #expect(action(for: .char("q"), in: s) == .typeInPrompt("q"))
         s.mode = .normal
         #expect(action(for: .char("q"), in: s) == .quit)
     }

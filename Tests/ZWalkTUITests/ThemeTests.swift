@@ -54,6 +54,23 @@ import Foundation
         #expect(w.count == 1 && w[0].contains("solarized") && w[0].contains("/home/u/.config/zwalk/themes"))
     }
 
+    /// Issue 10 #9: `:theme light`, then `:theme nosuch` showed an error and switched to dark.
+    /// A failed command changes nothing.
+    @Test func aThemeTypoLeavesTheThemeAlone() throws {
+        let lib = ThemeLibrary(userDirectory: nil)
+        var s = startedState()
+        for name in ["light", "nosuch", "/nonexistent/x.theme"] {
+            let (n, fx) = update(s, .command(.theme(name)))
+            #expect(fx == [.loadTheme(name)])
+            s = update(n, lib.action(loading: name)).0
+        }
+        #expect(s.theme.name == "light" && s.theme == lib.load("light").0)
+        #expect(s.message?.isWarning == true && s.message?.text.contains("/nonexistent/x.theme") == true, "\(String(describing: s.message))")
+        #expect(s.message?.text.contains("stays light") == true)
+        // Start-up still falls back to the default: there is no theme on screen to keep yet.
+        #expect(lib.load("nosuch").0 == Theme.defaultTheme)
+    }
+
     @Test(arguments: BuiltInThemes.names)
     func builtInThemesParseCleanly(name: String) {
         let (t, w) = ThemeLibrary(userDirectory: nil).load(name)

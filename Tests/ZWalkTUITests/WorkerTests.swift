@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import ZWalkImage
 @testable import ZWalkTUI
 
 @Suite struct WorkerTests {
@@ -51,10 +52,27 @@ import Foundation
         if case .directions = results[1] {} else { Issue.record("no direction set: \(results)") }
     }
 
+    /// A set asked for twice before the first request started is computed once, at the newer
+    /// point, and comes back stamped with its source.
+    @Test func queuedRequestsForOneSetCollapseToTheNewest() {
+        let w = BackendWorker(decoder: FakeDecoder(), sampler: FakeSampler(), provider: FakeProvider(), exporter: FakeExporter(), notify: {})
+        w.submit(.directions(.local, spec([1, 0, 0, 0])))
+        w.submit(.directions(.sefa, spec([0, 0, 0, 0])))
+        w.submit(.directions(.local, spec([2, 0, 0, 0])))
+        w.start(); defer { w.stop() }
+        let rs = collect(w) { $0.count >= 2 }
+        usleep(100_000)
+        let all = rs + w.takeResults()
+        let sets = all.compactMap { r -> (WalkDirections, [Float]?)? in if case .directions(let d, let o) = r { return (d, o) }; return nil }
+        #expect(sets.map { $0.0.source } == [.sefa, .local])
+        let base = try! FakeSampler().sample(seed: 1, psi: 1)
+        #expect(sets.last?.1 == [base[0] + 2, base[1], base[2], base[3]])
+    }
+
     @Test func errorsComeBackAsResults() {
         final class Failing: ExplorerDecoder {
             let modelName = "f"; let latentShape = [4]
-            func decode(_ z: [Float]) throws -> RGBFrame { throw FrameError.invalid("node 'out' (Sigmoid): broken") }
+            func decode(_ z: [Float]) throws -> Image { throw CommandError(message: "node 'out' (Sigmoid): broken") }
         }
         let w = BackendWorker(decoder: Failing(), sampler: FakeSampler(), provider: FakeProvider(), exporter: FakeExporter(), notify: {})
         w.start(); defer { w.stop() }
@@ -98,5 +116,75 @@ import Foundation
             #expect(r.bytesPerFrame < Double(r.firstFrameBytes), "a step must cost less than a full frame: \(r)")
         }
         #expect(report.description.contains("200×60") && report.description.contains("truecolor"))
+    }
+}
+
+/// What `e` and `:export` hand the exporter, against a real directory.
+@Suite struct ExportRequestTests {
+    func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "zwalk-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func theExportDirectoryIsMadeWhenMissing() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        let dir = root + "/out/pics"
+        guard case .success(let r) = exportRequest(path: nil, overwrite: false, of: s.shown!, state: s, directory: dir, scale: 1) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.path == dir + "/zwalk-7-1.png")
+        var isDir: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue)
+    }
+
+    @Test func problemsWithDirectoriesAreSaidPlainly() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        try Data().write(to: URL(fileURLWithPath: root + "/file"))
+        func problem(_ path: String?, _ dir: String) -> String {
+            if case .failure(let p) = exportRequest(path: path, overwrite: false, of: s.shown!, state: s, directory: dir, scale: 1) { return p.message }
+            return "no problem"
+        }
+        #expect(problem(nil, root + "/file").contains("is a file"))
+        let under = problem(nil, root + "/file/sub")
+        #expect(under.contains("cannot create the export directory") && under.contains("Not a directory"), "\(under)")
+        let elsewhere = problem(root + "/missing/a.png", root)
+        #expect(elsewhere.contains("no directory") && elsewhere.contains("missing"), "\(elsewhere)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/missing"))
+        try Data().write(to: URL(fileURLWithPath: root + "/taken.png"))
+        #expect(problem("taken.png", root).contains("not overwritten"))
+        if case .success(let r) = exportRequest(path: "taken.png", overwrite: true, of: s.shown!, state: s, directory: root, scale: 1) {
+            #expect(r.path == root + "/taken.png" && r.overwrite)
+        } else { Issue.record(":export! refused") }
+    }
+
+    @Test func theExportScaleEnlargesThePictureBeforeTheBackendSeesIt() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let s = startedState()
+        guard case .success(let r) = exportRequest(path: "x", overwrite: false, of: s.shown!, state: s, directory: root, scale: 3) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.scale == 3 && r.frame == s.shown!.frame.scaled(by: 3))
+        #expect(r.frame.width == 3 * s.shown!.frame.width && r.latent == s.shown!.latent && r.path == root + "/x.png")
+        guard case .success(let one) = exportRequest(path: "y", overwrite: false, of: s.shown!, state: s, directory: root, scale: 0) else { return }
+        #expect(one.scale == 1 && one.frame == s.shown!.frame && one.seed == 7 && one.latentIsSeedSample)
+    }
+
+    /// A picture walked from a seed in an earlier direction set (an offset) is named after the
+    /// seed but does not claim to be the seed's sample in its metadata.
+    @Test func anOffsetWalkIsNotTheSeedsSample() throws {
+        let root = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var s = startedState()
+        s.shown!.request.spec.offset = [0.5, 0, 0, 0]
+        guard case .success(let r) = exportRequest(path: nil, overwrite: false, of: s.shown!, state: s, directory: root, scale: 1) else {
+            Issue.record("refused"); return
+        }
+        #expect(r.seed == nil && !r.latentIsSeedSample && r.path.hasSuffix("/zwalk-7-1.png"))
     }
 }
