@@ -19,22 +19,22 @@ let package = Package(
         // libpng's classic API (needed for tEXt chunks) reports errors by longjmp, which Swift cannot
         // catch: a few lines of C turn it into return codes.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
-        .target(name: "ZWalkImage", dependencies: ["CPNG", "CPNGText", "ZWalkEngine"]),
+        .target(name: "ZWalkImage", dependencies: ["CPNGText", "ZWalkEngine"]),
         // A model opened for exploring: what the commands and the explorer share.
         .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage"]),
         .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
-        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
+        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
 
         .target(name: "TestSupport", dependencies: ["ZWalkEngine"], path: "Tests/TestSupport"),
         .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkFormatsTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkLatentTests", dependencies: ["ZWalkLatent", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
-        .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkImageTests", dependencies: ["ZWalkImage", "ZWalkEngine"]),
         .testTarget(name: "ModelTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkLatent", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "ZWalkLatent", "TestSupport"]),
         .testTarget(name: "ZWalkSessionTests", dependencies: ["ZWalkSession", "ZWalkLatent", "ZWalkImage", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
-        .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage", "ZWalkEngine", "TestSupport"]),
+        .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,
     // which strict Sendable checking cannot express without unsafe wrappers everywhere.
