@@ -156,14 +156,15 @@ final class TmuxSession {
     }
 
     /// zwalk on the shipped model in a fresh tmux session, once its first frame is up.
-    func start(_ dir: String, width: Int = 100, height: Int = 30, _ extra: String = "") throws -> TmuxSession {
+    func start(_ dir: String, width: Int = 100, height: Int = 30, _ extra: String = "",
+               directions: String = "per-axis") throws -> TmuxSession {
         let tmux = try TmuxSession(width: width, height: height,
                                    command: "\(zwalkBinary) \(model) \(extra.contains("--color") ? "" : "--color 256") --export-dir \(dir) \(extra)", cwd: dir)
         // The first frame, and the ranked direction set in place: steps taken before it lands
         // are kept in the base latent, but their coefficients would start again from 0.00σ.
         _ = try tmux.waitFor("the first frame and the ranked directions", timeout: 60) {
             $0.contains("vae_decoder.onnx") && $0.contains("ms") && $0.contains("▀") && $0.contains("0.00σ")
-                && $0.contains("directions: per-axis")
+                && $0.contains("directions: \(directions)")
         }
         #expect(try tmux.paneMode() == "", "the pane is in a tmux mode: keys would not reach zwalk")
         return tmux
@@ -214,7 +215,9 @@ final class TmuxSession {
         #expect(imageRows(small).count >= 5, "40×12 screen:\n\(small)")
         #expect(small.split(separator: "\n").allSatisfy { $0.count <= 40 }, "a line wider than the terminal")
         try tmux.resize(100, 30)
-        let big = try tmux.waitFor("the 100×30 layout with the directions panel") { $0.contains("Directions") && $0.contains("j/k") }
+        let big = try tmux.waitFor("the 100×30 layout with the directions panel and the picture") {
+            $0.contains("Directions") && $0.contains("j/k") && $0.contains("▀")
+        }
         #expect(imageRows(big).count >= 20, "100×30 screen:\n\(big)")
 
         // `q` exits with status 0 and gives the terminal back.
