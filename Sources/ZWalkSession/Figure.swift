@@ -142,3 +142,29 @@ extension ModelSession {
         return { done, all in report(label, done, all) }
     }
 }
+
+extension ModelSession {
+    /// One picture the explorer shows, written with the commands' metadata: a one-cell figure
+    /// whose `zwalk.direction` and `zwalk.step` say which directions of `walk` were walked how far
+    /// (σ), whose seed is recorded as the cell's (`seedIsLatent`) or the walk's base, and whose
+    /// command decodes it again with this model and weights.
+    public func writeFrame(_ image: Image, latent: [Float], seed: UInt32?, seedIsLatent: Bool, psi: Double, scale: Int,
+                           walk: (set: DirectionSet, source: String, coefficients: [Float]), to path: String,
+                           overwrite: Bool) throws {
+        let walked = walk.coefficients.indices.filter { walk.coefficients[$0] != 0 }
+        var extra: [(String, String)] = []
+        if let s = seed { extra.append(seedIsLatent ? (PNGMetadata.Key.seeds, PNGMetadata.seedsJSON([Int64(s)])) : (PNGMetadata.Key.baseSeed, String(s))) }
+        if !walked.isEmpty {
+            extra += walkMetadata(set: walk.set, source: walk.source, rows: walked, base: nil,
+                                  steps: .array(walked.map { .double(Double(walk.coefficients[$0])) }))
+        }
+        let steps = walked.map { "\(walk.set.names[$0]) \(stepLabel(Double(walk.coefficients[$0])))σ" }
+        let meta = try metadata(
+            description: "explorer picture of \(seed.map { "seed \($0)" } ?? "a latent")" + (steps.isEmpty ? "" : ", walked " + steps.joined(separator: ", ")),
+            command: decodeCommand(latents: path),
+            figure: [("kind", .string("explorer")), ("rows", .int(1)), ("cols", .int(1)), ("scale", .int(scale)), ("psi", .double(psi))],
+            latents: [latent], extra: extra)
+        try Outputs.prepare([path], overwrite: overwrite)
+        try PNGCodec.write(image, to: path, text: meta.pairs, overwrite: overwrite)
+    }
+}

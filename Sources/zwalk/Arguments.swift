@@ -136,6 +136,13 @@ struct Invocation {
         return parts.map { $0! }
     }
 
+    /// A value from a fixed set: `make` reads the text, `choices` names the set in the error.
+    func choice<T>(_ name: String, _ choices: String, _ make: (String) -> T?) throws -> T? {
+        guard let s = string(name) else { return nil }
+        guard let v = make(s) else { throw UsageError(message: "zwalk \(command.name): --\(name) must be \(choices), got '\(s)'") }
+        return v
+    }
+
     func required(_ name: String) throws -> String {
         guard let v = string(name) else { throw UsageError(message: "zwalk \(command.name): --\(name) is required; see 'zwalk \(command.name) --help'") }
         return v

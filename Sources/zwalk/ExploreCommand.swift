@@ -34,30 +34,14 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         return WalkDirections(set, method: set.method == "per-axis" ? "per-axis" : source.description)
     }
 
-    /// The same metadata as the commands' PNGs: a one-cell figure whose `zwalk.direction` and
-    /// `zwalk.step` say which directions were walked how far, and whose command decodes it again.
     func export(_ r: ExportRequest) throws {
-        let walked = r.coefficients.indices.filter { r.coefficients[$0] != 0 }
-        var extra: [(String, String)] = []
-        if r.latentIsSeedSample, let s = r.seed { extra.append((PNGMetadata.Key.seeds, PNGMetadata.seedsJSON([Int64(s)]))) }
-        if let s = r.seed, !r.latentIsSeedSample { extra.append((PNGMetadata.Key.baseSeed, String(s))) }
-        if !walked.isEmpty {
-            let set = try r.directions.set ?? DirectionSet(
-                method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
-                vectors: r.directions.vectors, names: r.directions.names,
-                scores: r.directions.scores ?? [Float](repeating: 0, count: r.directions.count), scoreKind: .unknown,
-                sigmas: r.directions.sigmas)
-            extra += session.walkMetadata(set: set, source: r.directions.method, rows: walked, base: nil,
-                                          steps: .array(walked.map { .double(Double(r.coefficients[$0])) }))
-        }
-        let summary = walked.isEmpty ? "" : ", walked " + walked.map { "\(r.directions.names[$0]) \(stepLabel(Double(r.coefficients[$0])))σ" }.joined(separator: ", ")
-        let meta = try session.metadata(
-            description: "explorer export of \(r.seed.map { "seed \($0)" } ?? "a latent")\(summary)",
-            command: session.decodeCommand(latents: r.path),
-            figure: [("kind", .string("explorer")), ("rows", .int(1)), ("cols", .int(1)), ("scale", .int(r.scale)), ("psi", .double(Double(r.psi)))],
-            latents: [r.latent], extra: extra)
-        try Outputs.createDirectory(URL(fileURLWithPath: r.path).deletingLastPathComponent().path)
-        try PNGCodec.write(r.frame, to: r.path, text: meta.pairs, overwrite: r.overwrite)
+        let walked = try r.directions.set ?? (DirectionSet(
+            method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
+            vectors: r.directions.vectors, names: r.directions.names,
+            scores: r.directions.scores ?? [Float](repeating: 0, count: r.directions.count), scoreKind: .unknown,
+            sigmas: r.directions.sigmas))
+        try session.writeFrame(r.frame, latent: r.latent, seed: r.seed, seedIsLatent: r.latentIsSeedSample, psi: Double(r.psi),
+                               scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
     }
 }
 
@@ -80,18 +64,9 @@ let exploreCommand = Command(
     config.seed = try seedValue(inv)
     config.psi = Float(try inv.double("psi", default: 1))
     if let d = inv.string("directions") { config.directions = DirectionSource.parse(d) }
-    if let b = inv.string("blocks") {
-        guard let style = BlockStyle(name: b) else { throw usageError(inv, "--blocks must be half, quadrant or sextant, got '\(b)'") }
-        config.blocks = style
-    }
-    if let c = inv.string("color") {
-        guard let choice = ColorChoice(c) else { throw usageError(inv, "--color must be auto, truecolor, 256, 16 or mono, got '\(c)'") }
-        config.color = choice
-    }
-    if let d = inv.string("dither") {
-        guard let dither = Dither(rawValue: d) else { throw usageError(inv, "--dither must be none, ordered or diffusion, got '\(d)'") }
-        config.dither = dither
-    }
+    config.blocks = try inv.choice("blocks", "half, quadrant or sextant", BlockStyle.init(name:)) ?? config.blocks
+    config.color = try inv.choice("color", "auto, truecolor, 256, 16 or mono", ColorChoice.init) ?? config.color
+    config.dither = try inv.choice("dither", "none, ordered or diffusion", Dither.init(rawValue:)) ?? config.dither
     if let t = inv.string("theme") { config.theme = t }
     if let e = inv.string("export-dir") {
         try Outputs.createDirectory(e)

@@ -7,18 +7,12 @@ import ZWalkSession
 
 private let figureCommonOptions: [Option] = modelOptions + figureStyleOptions + outputOptions
 
-private let seedConvention = """
-    Seeds: --seed S draws exactly numpy.random.RandomState(S).standard_normal(latent shape) (×ψ), so
-    a seed here is the same latent in a Python notebook; several samples take consecutive seeds
-    S, S+1, … (one RandomState per sample, the convention of GAN repositories' --seeds).
-    """
-
-private let metadataNote = """
-    Every PNG carries tEXt metadata (the README lists the keys): zwalk.model_sha256, zwalk.latents
-    (every cell, row-major), zwalk.figure, zwalk.command (the command line that reproduces the file)
-    and, where they apply, zwalk.seeds, zwalk.direction and zwalk.step. 'zwalk decode --latents
-    FIG.png' decodes the latents back; the same command always writes the same bytes. Existing files
-    are kept unless --force; folders named in --out are created.
+/// What every figure command's help ends with: how seeds map to latents, what a PNG records.
+let figureConventions = """
+    Seed S is numpy.random.RandomState(S).standard_normal(latent shape)·ψ, the same latent a notebook
+    gets. Every PNG records its latents, the model's sha256 and the command that made it (the README
+    lists the keys); 'zwalk decode --latents FIG.png' decodes them again. The same command writes the
+    same bytes; existing files are kept unless --force; folders named in --out are created.
     """
 
 let gridCommand = Command(
@@ -35,16 +29,14 @@ let gridCommand = Command(
       zwalk grid --rows 3 --cols 8 --seed 100 --scale 2 --labels --out grid.png
     Labels: each row's first seed on the left, the offset +c of each column on top.
 
-    \(seedConvention)
-
-    \(metadataNote)
+    \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
     try precheckOutput(out, inv)
     let session = try openSession(inv)
     let rows = try boundedInt(inv, "rows", default: 4, in: 1...4096), cols = try boundedInt(inv, "cols", default: 4, in: 1...4096)
-    guard rows * cols <= maxSeedList else { throw usageError(inv, "a \(rows)×\(cols) grid has more than \(maxSeedList) cells") }
+    guard rows * cols <= SeedList.maxCount else { throw usageError(inv, "a \(rows)×\(cols) grid has more than \(SeedList.maxCount) cells") }
     let seeds = try Figures.consecutiveSeeds(from: seedValue(inv), count: rows * cols)
     try writeFigure(try session.samplesFigure(seeds: seeds, rows: rows, cols: cols), session, inv, out: out)
     return 0
@@ -79,9 +71,7 @@ let traverseCommand = Command(
     A cell at step s on row i holds base + s·σ_i·v_i; the middle column holds the base latent itself,
     bit for bit, framed in red. Labels: direction names on the left, steps in σ on top.
 
-    \(seedConvention)
-
-    \(metadataNote)
+    \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
@@ -119,9 +109,7 @@ let sliceCommand = Command(
     plots do); the centre cell is the base latent itself, framed. Labels: y steps on the left, x steps
     on top, in σ, each axis's first caption naming its direction. Directions as for 'zwalk traverse'.
 
-    \(seedConvention)
-
-    \(metadataNote)
+    \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
@@ -165,9 +153,7 @@ let interpolateCommand = Command(
     interior points (168 for the shipped 10-d model and 8 points), so keep --steps and --iterations
     small on big models.
 
-    \(seedConvention)
-
-    \(metadataNote)
+    \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
@@ -175,9 +161,7 @@ let interpolateCommand = Command(
     try precheckOutput(out, inv, allowed: templated ? [.png] : OutputKind.allCases, templated: templated)
     let session = try openSession(inv)
     let jd = inv.flag("jdiagram"), loop = inv.flag("loop")
-    guard let mode = PathMode(rawValue: (inv.string("mode") ?? "slerp").lowercased()) else {
-        throw usageError(inv, "--mode must be slerp, lerp or geodesic, got '\(inv.string("mode") ?? "")'")
-    }
+    let mode = try inv.choice("mode", "slerp, lerp or geodesic") { PathMode(rawValue: $0.lowercased()) } ?? .slerp
     let steps = try boundedInt(inv, "steps", default: jd ? 5 : 8, in: 1...4096)
     let keyframes: [[Float]], keySeeds: [UInt32]?, source: String
     let files = inv.list("latents")
@@ -204,10 +188,7 @@ let interpolateCommand = Command(
     }
     guard templated else { try writeFigure(spec, session, inv, out: out); return 0 }
     // One PNG per frame, {step} the zero-padded index, each with its own t.
-    let width = String(spec.latents.count - 1).count
-    let paths = spec.latents.indices.map { i -> String in
-        out.replacingOccurrences(of: "{step}", with: String(repeating: "0", count: width - String(i).count) + String(i))
-    }
+    let paths = OutputTemplate.expand(out, key: "step", values: Array(spec.latents.indices), pad: true)
     note(try session.writeCells(spec, style: figureStyle(inv), paths: paths, latentsOut: inv.string("latents-out"),
                                 command: reproducingCommand(), overwrite: inv.flag("force")))
     return 0

@@ -21,13 +21,9 @@ let sampleCommand = Command(
       zwalk sample --seed 42 --out face.png
       zwalk sample --seed 0 --count 16 --out samples/s-{seed}.png --latents-out z.npy
       zwalk sample --seeds 3,17,40-43 --psi 0.7 --out batch.npy
-    Seeds: sample i is exactly numpy.random.RandomState(seed_i).standard_normal(latent shape)·ψ with
-    seed_i = S + i (one RandomState per sample, the convention of GAN repositories' --seeds), so a
-    seed found here is the same latent in a Python notebook. --prior uniform draws
-    RandomState(seed).uniform(-1, 1, latent shape) instead.
-    Each PNG carries zwalk.seeds, zwalk.latents, zwalk.model_sha256 and zwalk.command (the command
-    line that reproduces it); 'zwalk decode --latents OUT.png' gets the same latent back. The same
-    command always writes the same bytes; existing files are kept unless --force.
+    Sample i has seed S + i (one RandomState per sample, as GAN repositories' --seeds); --prior
+    uniform draws RandomState(seed).uniform(-1, 1, latent shape) instead.
+    \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
@@ -51,7 +47,7 @@ let sampleCommand = Command(
     guard templated || seeds.count == 1 else {
         throw usageError(inv, "\(seeds.count) samples need {seed} in --out (e.g. s-{seed}.png), or use 'zwalk grid' for one figure")
     }
-    note(try session.writeCells(spec, style: style, paths: seeds.map { out.replacingOccurrences(of: "{seed}", with: String($0)) },
+    note(try session.writeCells(spec, style: style, paths: OutputTemplate.expand(out, key: "seed", values: seeds.map { Int($0) }),
                                 latentsOut: inv.string("latents-out"), command: reproducingCommand(), overwrite: inv.flag("force")))
     return 0
 }
@@ -130,10 +126,8 @@ let directionsCommand = Command(
 ) { inv in
     let out = try inv.required("out")
     try precheckOutput(out, inv, allowed: [.npy])
-    let methodName = inv.string("method") ?? DirectionSource.default.spelling
-    guard let method = DirectionMethod(name: methodName) else {
-        throw usageError(inv, "--method must be one of \(DirectionMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(methodName)'")
-    }
+    let method = try inv.choice("method", "one of " + DirectionMethod.allCases.map(\.rawValue).joined(separator: ", "),
+                                DirectionMethod.init(name:)) ?? .auto
     let count = inv.string("count") == nil ? nil : try boundedInt(inv, "count", default: 1, in: 1...1_000_000)
     let session = try openSession(inv)
     try Outputs.prepare([out, DirectionSet.sidecarPath(for: out)], overwrite: inv.flag("force"))
@@ -144,10 +138,7 @@ let directionsCommand = Command(
         guard !pos.isEmpty, !neg.isEmpty else {
             throw usageError(inv, "--method attribute needs --positive FILE and --negative FILE (latents as .npy rows or zwalk PNGs)")
         }
-        let cls = inv.string("classifier") ?? "mean-difference"
-        guard let classifier = Directions.AttributeMethod(rawValue: cls) else {
-            throw usageError(inv, "--classifier must be one of \(Directions.AttributeMethod.allCases.map(\.rawValue).joined(separator: ", ")), got '\(cls)'")
-        }
+        let classifier = try inv.choice("classifier", "mean-difference or logistic", Directions.AttributeMethod.init(rawValue:)) ?? .meanDifference
         set = try session.attributeDirections(positive: pos.flatMap { try readLatents($0, session).rows },
                                               negative: neg.flatMap { try readLatents($0, session).rows },
                                               classifier: classifier, name: inv.string("name") ?? "attribute")
@@ -190,7 +181,7 @@ let encodeCommand = Command(
     try precheckOutput(out, inv, allowed: [.npy])
     let reconstruction = inv.string("reconstruction")
     if let r = reconstruction { try precheckOutput(r, inv, allowed: [.png]) }
-    guard let fit = ImageFit(rawValue: inv.string("fit") ?? "stretch") else { throw usageError(inv, "--fit must be stretch or crop") }
+    let fit = try inv.choice("fit", "stretch or crop", ImageFit.init(rawValue:)) ?? .stretch
     let session = try openSession(inv)
     let picture = try PNGCodec.read(path: imagePath).image
     let encoded = try session.encode(picture, fit: fit, inputRange: try inv.string("input-range").map { try parseRange($0, option: "input-range", inv) })

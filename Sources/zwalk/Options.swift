@@ -32,12 +32,7 @@ func parseRange(_ text: String, option: String, _ inv: Invocation) throws -> (Fl
 
 func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
     var o = SessionOptions(weights: inv.string("weights"), encoder: inv.string("encoder"))
-    if let s = inv.string("prior") {
-        guard let k = PriorKind(rawValue: s.lowercased()) else {
-            throw usageError(inv, "--prior must be one of \(PriorKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'")
-        }
-        o.prior = k
-    }
+    o.prior = try inv.choice("prior", PriorKind.allCases.map(\.rawValue).joined(separator: " or ")) { PriorKind(rawValue: $0.lowercased()) }
     o.psi = try inv.double("psi", default: 1)
     guard o.psi.isFinite, o.psi >= 0 else { throw usageError(inv, "--psi must be a finite number ≥ 0, got \(o.psi)") }
     if let r = inv.string("output-range") { o.outputRange = try parseRange(r, option: "output-range", inv) }
@@ -67,23 +62,11 @@ func seedValue(_ inv: Invocation, _ name: String = "seed", default d: Int = 0) t
     return v
 }
 
-/// A longer seed list than any figure has cells (4096) is a typo, not a request.
-let maxSeedList = 4096
-
-/// Seeds as GAN repositories write them: "1,2,7", ranges "0-15", mixed ("0-3,9"); the option may
-/// be repeated.
+/// --seeds (repeatable, comma lists, ranges), or `d` when not given.
 func seedList(_ inv: Invocation, _ option: String, default d: String) throws -> [UInt32] {
-    let parts = inv.list(option).isEmpty ? d.split(separator: ",").map(String.init) : inv.list(option)
-    var seeds: [UInt32] = []
-    for p in parts {
-        let bounds = p.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let lo = UInt32(bounds[0]), let hi = bounds.count == 2 ? UInt32(bounds[1]) : lo, lo <= hi else {
-            throw usageError(inv, "--\(option) must be seeds 0…4294967295 separated by commas, with ranges like 0-15; got '\(p)'")
-        }
-        guard seeds.count + Int(hi - lo) < maxSeedList else { throw usageError(inv, "--\(option) lists more than \(maxSeedList) seeds") }
-        seeds += (lo...hi).map { $0 }
+    do { return try SeedList.parse(inv.list(option).isEmpty ? [d] : inv.list(option)) } catch let e as SessionError {
+        throw usageError(inv, "--\(option): \(e)")
     }
-    return seeds
 }
 
 /// An integer option with bounds, named in the message.

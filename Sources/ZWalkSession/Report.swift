@@ -1,0 +1,71 @@
+import Foundation
+import ZWalkEngine
+
+// What `zwalk info` says about a model, as text and as JSON: its inputs, outputs, latent, output
+// range (and where it came from), operators, size, cost and metadata.
+
+extension ModelSession {
+    /// The model described, one `key  value` line each, for people.
+    public func report() throws -> String {
+        let r = try Report(self)
+        let d = description, model = generative.model, g = model.graph
+        var lines = ["model        \(path)"]
+        if !model.producer.isEmpty { lines.append("producer     \(model.producer)") }
+        lines.append("opset        " + model.opsets.sorted { $0.key < $1.key }.map { "\($0.key.isEmpty ? "ai.onnx" : $0.key) \($0.value)" }.joined(separator: ", "))
+        for v in g.runtimeInputs { lines.append("input        \(v.name) \(Report.dims(v)) \(v.dtype.map(\.description) ?? "type \(v.elementType)")") }
+        for v in g.outputs { lines.append("output       \(v.name) \(Report.dims(v))") }
+        lines.append("latent       \(d.latentShape) (\(d.latentCount) values), prior \(d.prior)")
+        let image = d.imageShape.map { "\($0.channels)×\($0.height)×\($0.width) image" } ?? "not an image"
+        lines.append("sample       \(d.outputShape) — \(image)")
+        lines.append("range        \(d.outputRange.0)…\(d.outputRange.1) (\(d.outputRangeSource))")
+        lines.append("parameters   \(Report.count(r.parameters))")
+        lines.append("cost         \(String(format: "%.3f", r.flops / 1e9)) GFLOP per sample (Conv, ConvTranspose, Gemm, MatMul)")
+        lines.append("nodes        \(g.nodes.count): " + r.operators.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if let s = d.summary { lines.append("about        \(s)") }
+        if !d.dimNames.isEmpty {
+            lines.append("named dims   " + d.dimNames.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        }
+        if !model.metadata.isEmpty {
+            lines.append("metadata")
+            for (k, v) in model.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  \(k) = \(v)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The same as one JSON object, keys sorted, for scripts.
+    public func reportJSON() throws -> String {
+        let r = try Report(self)
+        let d = description, model = generative.model, g = model.graph
+        let obj: [String: Any] = [
+            "model": path,
+            "inputs": g.runtimeInputs.map { ["name": $0.name, "shape": Report.dims($0)] },
+            "outputs": g.outputs.map { ["name": $0.name, "shape": Report.dims($0)] },
+            "latent_shape": d.latentShape, "output_shape": d.outputShape,
+            "output_range": [d.outputRange.0, d.outputRange.1], "output_range_source": d.outputRangeSource,
+            "prior": d.prior, "operators": r.operators, "parameters": r.parameters,
+            "flops_per_sample": r.flops, "metadata": model.metadata,
+            "opsets": model.opsets.map { ["domain": $0.key.isEmpty ? "ai.onnx" : $0.key, "version": $0.value] },
+        ]
+        return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+    }
+}
+
+/// The counts both reports share.
+private struct Report {
+    let operators: [String: Int]
+    let parameters: Int
+    let flops: Double
+
+    init(_ s: ModelSession) throws {
+        let g = s.generative.model.graph
+        operators = g.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 }
+        parameters = g.initializers.values.filter { $0.dtype == .float32 }.reduce(0) { $0 + $1.count }
+        flops = try s.generative.session.plan(batch: 1).flops
+    }
+
+    static func dims(_ v: ValueInfo) -> String { v.dims.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "[?]" }
+
+    static func count(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.2f M", Double(n) / 1e6) : n >= 1000 ? String(format: "%.1f k", Double(n) / 1e3) : "\(n)"
+    }
+}
