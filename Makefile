@@ -15,8 +15,16 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFORMANCE_DIR := .build/conformance
 BENCH_DIR  := .build/models
 ARGS       ?=
+# `make install`: the binary to $(PREFIX)/bin, the shipped model and the themes to
+# $(PREFIX)/share/zwalk, where the binary looks (../share/zwalk beside its folder). DESTDIR stages.
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR      = $(DESTDIR)$(PREFIX)/bin
+SHAREDIR    = $(DESTDIR)$(PREFIX)/share/zwalk
+MODEL_FILES := assets/vae_decoder.onnx assets/vae_encoder.onnx
+THEMES     := $(wildcard themes/*.theme)
 
-.PHONY: run test build deps venv conformance conformance-data models-data bench model clean help
+.PHONY: run test build deps venv conformance conformance-data models-data bench model install uninstall clean help
 
 help:
 	@echo "make run          build and open the explorer on the shipped model (ARGS='model.onnx' for another)"
@@ -24,6 +32,9 @@ help:
 	@echo "make conformance  only the ONNX backend test cases"
 	@echo "make bench        zwalk and onnxruntime side by side on the benchmark models"
 	@echo "make model        retrain and re-export the shipped model (PyTorch; slow, not run by CI)"
+	@echo "make install      build, then install zwalk to PREFIX/bin and its model and themes to PREFIX/share/zwalk"
+	@echo "                  (PREFIX=$(PREFIX); DESTDIR stages; e.g. make install PREFIX=~/.local)"
+	@echo "make uninstall    remove what make install put there (same PREFIX and DESTDIR)"
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: install the Swift 6 toolchain (swift.org) and put it on PATH"; exit 1; }
@@ -85,6 +96,22 @@ model: deps $(MODEL_VENV)/.installed venv
 	nice $(MODEL_VENV)/bin/python tools/train_vae.py
 	$(MODEL_VENV)/bin/python tools/eval_vae.py
 	$(PY) tools/fixtures_vae.py
+
+# Depends on the binary, not on `build`: `sudo make install` after `make build` then needs
+# neither swift on root's PATH nor the apt check, and builds only when a source changed.
+install: $(BIN)
+	install -d $(BINDIR) $(SHAREDIR)/themes
+	install -m 755 $(BIN) $(BINDIR)/zwalk
+	install -m 644 $(MODEL_FILES) $(SHAREDIR)/
+	install -m 644 assets/README.md $(SHAREDIR)/README.md
+	install -m 644 $(THEMES) $(SHAREDIR)/themes/
+	@echo "installed $(BINDIR)/zwalk and $(SHAREDIR)"
+
+uninstall:
+	rm -f $(BINDIR)/zwalk $(addprefix $(SHAREDIR)/,$(notdir $(MODEL_FILES)) README.md) \
+	  $(addprefix $(SHAREDIR)/themes/,$(notdir $(THEMES)))
+	@# The folders go only when empty: a user's own files there stay.
+	@rmdir $(SHAREDIR)/themes $(SHAREDIR) 2>/dev/null || true
 
 clean:
 	rm -rf .build

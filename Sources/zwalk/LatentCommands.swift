@@ -65,8 +65,8 @@ let decodeCommand = Command(
     ],
     details: """
     examples:
-      zwalk decode --latents z.npy --out images.npy
-      zwalk decode --latents grid.png --out same-cells.png
+      zwalk sample --seed 0 --count 4 --out s-{seed}.png --latents-out z.npy && zwalk decode --latents z.npy --out images.npy
+      zwalk grid --rows 2 --cols 3 --out grid.png && zwalk decode --latents grid.png --out same-cells.png
     A .png OUT of several latents is a grid (--cols, default the source figure's columns) with the
     figure commands' padding, so each cell lands on the same pixels as in the source figure.
     """
