@@ -91,7 +91,7 @@ extension ModelSession {
         switch kind {
         case .npy:
             try NPY.write(batch, to: out, overwrite: overwrite)
-            said = "wrote \(out): decoded \(spec.kind) \(batch.shape)"
+            said = "wrote \(out): the decoded outputs of the \(spec.kind), \(batch.shape)"
         case .png:
             let image = try compose(spec, style: style, batch: batch)
             let meta = try metadata(description: spec.description, command: command, figure: spec.figureJSON(style),
