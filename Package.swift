@@ -23,9 +23,9 @@ let package = Package(
         // A model opened for exploring: what the commands and the explorer share.
         .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage"]),
         .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
-        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
+        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
 
-        .target(name: "TestSupport", dependencies: ["ZWalkEngine"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ZWalkEngine", "ZWalkFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkFormatsTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "TestSupport"]),

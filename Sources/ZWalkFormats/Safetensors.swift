@@ -231,7 +231,7 @@ public enum Safetensors {
         let names = tensors.keys.sorted()
         var entries: [String] = []
         if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let m = metadata.keys.sorted().map { "\(JSON.quote($0)):\(JSON.quote(metadata[$0]!))" }
             entries.append("\"__metadata__\":{\(m.joined(separator: ","))}")
         }
         var offset = 0
@@ -239,7 +239,7 @@ public enum Safetensors {
             let t = tensors[name]!
             let (dt, size) = t.dtype == .float32 ? ("F32", 4) : t.dtype == .int64 ? ("I64", 8) : ("BOOL", 1)
             let bytes = t.count * size
-            entries.append("\(jsonString(name)):{\"dtype\":\"\(dt)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            entries.append("\(JSON.quote(name)):{\"dtype\":\"\(dt)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
             offset += bytes
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -256,21 +256,5 @@ public enum Safetensors {
             }
         }
         return out
-    }
-
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ZWalkFormats
 import ZWalkEngine
 import ZWalkImage
 import ZWalkLatent

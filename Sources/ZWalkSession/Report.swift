@@ -1,4 +1,5 @@
 import Foundation
+import ZWalkFormats
 import ZWalkEngine
 
 // What `zwalk info` says about a model, as text and as JSON: its inputs, outputs, latent, output

@@ -1,5 +1,6 @@
 import Foundation
 import ZWalkEngine
+import ZWalkFormats
 import ZWalkImage
 import ZWalkLatent
 import ZWalkSession

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ZWalkEngine
 import ZWalkFormats
 import ZWalkImage
@@ -8,16 +9,6 @@ import ZWalkLatent
 // The explorer and the commands open a model through one core: the same weights give the same
 // fingerprint, the same direction sets are accepted, and their PNGs carry the same keys in the
 // same format, so a picture found in the explorer is reproduced by a command.
-
-/// The model's own float initializers scaled by `factor`: weights that bind and change pictures.
-func writeScaledWeights(of model: String, by factor: Float, to file: String) throws {
-    let m = try ONNXLoader.load(path: model)
-    var tensors: [String: Tensor] = [:]
-    for (name, t) in m.graph.initializers where t.dtype == .float32 {
-        tensors[name] = Tensor(shape: t.shape, floats: t.floatArray.map { $0 * factor })
-    }
-    try Safetensors.encode(tensors).write(to: URL(fileURLWithPath: file))
-}
 
 extension ExplorerEndToEndTests {
     @Test func explorerWithWeightsExportsWhatTheCommandsReproduce() throws {

@@ -17,21 +17,11 @@ func temporaryFolder() throws -> String {
     return dir
 }
 
-/// The shipped model's own initializers, every value scaled: weights that bind and change pictures.
-func scaledWeights(of path: String, by factor: Float, to file: String) throws {
-    let model = try ONNXLoader.load(path: path)
-    var tensors: [String: Tensor] = [:]
-    for (name, t) in model.graph.initializers where t.dtype == .float32 {
-        tensors[name] = Tensor(shape: t.shape, floats: t.floatArray.map { $0 * factor })
-    }
-    try Safetensors.encode(tensors).write(to: URL(fileURLWithPath: file))
-}
-
 @Suite struct ModelSessionTests {
     @Test func fingerprintIsTheModelHashAloneOrCombinedWithTheWeights() throws {
         let dir = try temporaryFolder()
         let w = dir + "/w.safetensors"
-        try scaledWeights(of: shippedModel, by: 0.9, to: w)
+        try writeScaledWeights(of: shippedModel, by: 0.9, to: w)
         let plain = try ModelSession(path: shippedModel)
         let bound = try ModelSession(path: shippedModel, options: SessionOptions(weights: w))
         let modelHash = try SHA256.hash(file: shippedModel)
@@ -53,7 +43,7 @@ func scaledWeights(of path: String, by factor: Float, to file: String) throws {
     @Test func directionSetsAreTiedToModelAndWeights() throws {
         let dir = try temporaryFolder()
         let w = dir + "/w.safetensors"
-        try scaledWeights(of: shippedModel, by: 1.1, to: w)
+        try writeScaledWeights(of: shippedModel, by: 1.1, to: w)
         let bound = try ModelSession(path: shippedModel, options: SessionOptions(weights: w))
         let set = try bound.directions(.sefa, at: [])
         try set.save(npyPath: dir + "/d.npy", overwrite: false)
@@ -129,7 +119,7 @@ func scaledWeights(of path: String, by factor: Float, to file: String) throws {
     @Test func aPNGOfOtherWeightsIsReadWithAWarning() throws {
         let dir = try temporaryFolder()
         let w = dir + "/w.safetensors"
-        try scaledWeights(of: shippedModel, by: 0.95, to: w)
+        try writeScaledWeights(of: shippedModel, by: 0.95, to: w)
         let bound = try ModelSession(path: shippedModel, options: SessionOptions(weights: w))
         let out = dir + "/s.png"
         try bound.write(bound.samplesFigure(seeds: [3], rows: 1, cols: 1), style: FigureStyle(), to: out, command: "c", overwrite: false)
