@@ -30,8 +30,10 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         let s = try forDirections ?? session.sibling()
         forDirections = s
         let set = try s.directions(source, at: latent)
-        if case .file(let p) = source { return WalkDirections(set, method: URL(fileURLWithPath: p).lastPathComponent) }
-        return WalkDirections(set, method: set.method == "per-axis" ? "per-axis" : source.description)
+        switch source {
+        case .file(let p): return WalkDirections(set, method: URL(fileURLWithPath: p).lastPathComponent)
+        case .method(let m): return WalkDirections(set, method: m.resolved(latentCount: s.latentCount).title)
+        }
     }
 
     func export(_ r: ExportRequest) throws {
