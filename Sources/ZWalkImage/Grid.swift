@@ -12,6 +12,9 @@ public struct GridLayout: Equatable, Sendable {
     /// Empty, or one label per column, drawn centred above the column; when they would run together
     /// only every k-th is drawn (see `GridGeometry.columnLabelPlacements`).
     public var columnLabels: [String]
+    /// Empty, or a caption on a line of its own above the column labels, centred: what the two
+    /// axes are ("x: hue, y: size" for a 2-D slice).
+    public var title: String = ""
     /// Row-major cell indices (`row * cols + col`) that get a frame.
     public var highlighted: Set<Int>
     public var highlightColor: RGBColor
@@ -20,7 +23,7 @@ public struct GridLayout: Equatable, Sendable {
     public var labelScale: Int
 
     public init(rows: Int, cols: Int, padding: Int = 2, background: RGBColor = .white,
-                rowLabels: [String] = [], columnLabels: [String] = [],
+                rowLabels: [String] = [], columnLabels: [String] = [], title: String = "",
                 highlighted: Set<Int> = [], highlightColor: RGBColor = .highlight,
                 labelColor: RGBColor = .black, labelScale: Int = 1) {
         self.rows = rows
@@ -29,6 +32,7 @@ public struct GridLayout: Equatable, Sendable {
         self.background = background
         self.rowLabels = rowLabels
         self.columnLabels = columnLabels
+        self.title = title
         self.highlighted = highlighted
         self.highlightColor = highlightColor
         self.labelColor = labelColor
@@ -51,6 +55,8 @@ public struct GridGeometry: Equatable, Sendable {
     public let originX: Int, originY: Int
     /// Margins holding the labels (0 without labels), and the gap around label text.
     public let leftBand: Int, topBand: Int, labelGap: Int
+    /// The top of the column labels' text: below the title's line when there is a title.
+    public let columnLabelY: Int
     let padding: Int
 
     public init(cellWidth: Int, cellHeight: Int, layout: GridLayout) throws {
@@ -70,7 +76,10 @@ public struct GridGeometry: Equatable, Sendable {
         // Label text keeps at least two font pixels of air on both sides of it.
         let gap = max(p, 2 * s)
         // A band is gap + text + gap; the cell padding that follows it counts toward the second gap.
-        let top = layout.columnLabels.isEmpty ? 0 : 2 * gap + BitmapFont.glyphHeight * s - p
+        // The title takes a line of its own above the column labels' line, a gap apart.
+        let lines = (layout.columnLabels.isEmpty ? 0 : 1) + (layout.title.isEmpty ? 0 : 1)
+        let titleLine = layout.title.isEmpty ? 0 : BitmapFont.glyphHeight * s + gap + 2 * s
+        let top = lines == 0 ? 0 : 2 * gap + titleLine + (lines - (layout.title.isEmpty ? 0 : 1)) * BitmapFont.glyphHeight * s - p
         let widest = layout.rowLabels.map { BitmapFont.size(of: $0, scale: s).width }.max() ?? 0
         let left = layout.rowLabels.isEmpty ? 0 : 2 * gap + widest - p
         // Checked arithmetic: sizes come from user flags (--rows, --scale, --padding).
@@ -88,6 +97,7 @@ public struct GridGeometry: Equatable, Sendable {
         self.cellHeight = cellHeight
         self.padding = p
         labelGap = gap
+        columnLabelY = gap + titleLine
         topBand = top
         leftBand = left
         originX = left + p
@@ -115,7 +125,7 @@ public struct GridGeometry: Equatable, Sendable {
             let text = String(label.prefix(fits))
             let (w, h) = BitmapFont.size(of: text, scale: s)
             let centred = cellOrigin(row: 0, col: col).x + (cellWidth - w) / 2
-            return PlacedLabel(index: col, text: text, x: min(max(centred, 0), width - w), y: labelGap, width: w, height: h)
+            return PlacedLabel(index: col, text: text, x: min(max(centred, 0), width - w), y: columnLabelY, width: w, height: h)
         }
         return GridGeometry.spaced(all, gap: 2 * BitmapFont.advance * s) { ($0.x, $0.x + $0.width) }
     }
@@ -130,6 +140,16 @@ public struct GridGeometry: Equatable, Sendable {
                                y: cellOrigin(row: row, col: 0).y + (cellHeight - h) / 2, width: w, height: h)
         }
         return GridGeometry.spaced(all, gap: (BitmapFont.lineHeight - BitmapFont.glyphHeight) * s) { ($0.y, $0.y + $0.height) }
+    }
+
+    /// The title, centred over the cells on the first line of the top band (nothing when empty;
+    /// cut to the figure's width).
+    public func titlePlacement(_ title: String, scale s: Int) -> [PlacedLabel] {
+        guard !title.isEmpty else { return [] }
+        let text = String(title.prefix(max((width + s) / (BitmapFont.advance * s), 0)))
+        let (w, h) = BitmapFont.size(of: text, scale: s)
+        let centre = originX + (width - originX) / 2
+        return [PlacedLabel(index: 0, text: text, x: min(max(centre - w / 2, 0), width - w), y: labelGap, width: w, height: h)]
     }
 
     /// Every k-th of `labels` (first and last included), for the smallest divisor k of
@@ -205,6 +225,7 @@ public enum Grid {
 
         let placed = g.columnLabelPlacements(layout.columnLabels, scale: layout.labelScale)
             + g.rowLabelPlacements(layout.rowLabels, scale: layout.labelScale)
+            + g.titlePlacement(layout.title, scale: layout.labelScale)
         for label in placed {
             BitmapFont.draw(label.text, into: &out, x: label.x, y: label.y, scale: layout.labelScale, color: layout.labelColor)
         }

@@ -23,6 +23,8 @@ public struct FigureSpec: Sendable {
     public var latents: [[Float]]
     public var rowLabels: [String] = []
     public var columnLabels: [String] = []
+    /// What the rows and columns are, on a line above the figure ("x: hue, y: size").
+    public var title = ""
     /// Row-major cells framed: the unmodified sample of a walk, the keyframes of a strip.
     public var highlighted: Set<Int> = []
     /// The PNG's Description: what the figure shows, in words.
@@ -74,6 +76,7 @@ extension ModelSession {
         let layout = GridLayout(rows: spec.rows, cols: spec.cols, padding: style.padding,
                                 rowLabels: style.labels ? spec.rowLabels : [],
                                 columnLabels: style.labels ? spec.columnLabels : [],
+                                title: style.labels ? spec.title : "",
                                 highlighted: spec.highlighted, labelScale: style.scale)
         return try Grid.compose(cells, layout: layout)
     }

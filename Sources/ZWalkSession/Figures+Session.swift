@@ -73,7 +73,7 @@ extension ModelSession {
         let xs = Figures.steps(columns: n, range: range)
         let ys = Array(xs.reversed())
         let xName = set.names[x], yName = set.names[y]
-        return FigureSpec(
+        var spec = FigureSpec(
             kind: "slice", rows: n, cols: n, latents: layout.latentRows,
             rowLabels: ys.map(stepLabel), columnLabels: xs.map(stepLabel),
             highlighted: n % 2 == 1 ? [(n / 2) * n + n / 2] : [],
@@ -81,6 +81,8 @@ extension ModelSession {
             fields: [("range_sigma", .double(range)), ("x_direction", .string(xName)), ("y_direction", .string(yName))],
             extra: walkMetadata(set: set, source: source, rows: [x, y], base: base,
                                 steps: .object([("x", .array(xs.map { .double($0) })), ("y", .array(ys.map { .double($0) }))])))
+        spec.title = "x: \(xName) (columns), y: \(yName) (rows)"
+        return spec
     }
 
     /// What a walk records besides its latents: the base's seed, the directions walked, the steps.

@@ -272,3 +272,20 @@ let crowdedLabelCases: [CrowdedLabelCase] = [
         #expect(rowClusters.count == rows.count, "ink clusters \(rowClusters) for row labels \(rows.map(\.text))")
     }
 }
+
+@Suite struct GridTitleTests {
+    @Test func aTitleTakesALineOfItsOwnAboveTheColumnLabels() throws {
+        var layout = GridLayout(rows: 3, cols: 3, padding: 2, rowLabels: ["+1", "0", "-1"], columnLabels: ["-1", "0", "+1"])
+        let plain = try GridGeometry(cellWidth: 28, cellHeight: 28, layout: layout)
+        layout.title = "x: hue (columns), y: size (rows)"
+        let titled = try GridGeometry(cellWidth: 28, cellHeight: 28, layout: layout)
+        #expect(titled.height > plain.height && titled.width == plain.width)
+        let title = try #require(titled.titlePlacement(layout.title, scale: 1).first)
+        let columns = titled.columnLabelPlacements(layout.columnLabels, scale: 1)
+        #expect(columns.allSatisfy { $0.y >= title.y + title.height + 2 }, "a column label overlaps the title")
+        #expect(columns.allSatisfy { $0.y + $0.height <= titled.originY }, "a column label runs into the cells")
+        #expect(title.x >= 0 && title.x + title.width <= titled.width)
+        // Without labels the title is not drawn at all.
+        #expect(titled.titlePlacement("", scale: 1).isEmpty)
+    }
+}

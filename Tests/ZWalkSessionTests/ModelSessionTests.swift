@@ -211,3 +211,12 @@ func temporaryFolder() throws -> String {
         #expect(try session.encode(Image(width: 64, height: 64, channels: 3, fill: [1, 2, 3])).warning == nil)
     }
 }
+
+@Suite struct SliceFigureTests {
+    @Test func aSliceNamesItsTwoDirections() throws {
+        let session = try ModelSession(path: shippedModel)
+        let set = try session.directions(.axis, at: [])
+        let spec = try session.sliceFigure(base: session.base(seed: 0), set: set, source: "axis", x: 0, y: 1, steps: 3, range: 1)
+        #expect(spec.title.contains(set.names[0]) && spec.title.contains(set.names[1]), "\(spec.title)")
+    }
+}
