@@ -234,6 +234,12 @@ func shapeOpsInts(_ v: [Int]) -> Tensor { shapeOpsInts([v.count], v) }
         ([1, 2, 1], [Int.max, 0, 1000], [0, 1, 2], [1, -1, 2], [1, 2, 2], [21, 23, 17, 19]),
         // x[-100:100, 1:2] (clamping)
         ([-100, 1], [100, 2], [0, 1], nil, [2, 1, 4], [4, 5, 6, 7, 16, 17, 18, 19]),
+        // Steps at the Int64 extremes (legal ONNX; they trapped the planner with an overflow):
+        // x[:, :, ::2**63-1] takes the first of each row, x[:, :, ::-2**63] the last.
+        ([0], [Int.max], [2], [Int.max], [2, 3, 1], [0, 4, 8, 12, 16, 20]),
+        ([-1], [Int.min], [2], [Int.min], [2, 3, 1], [3, 7, 11, 15, 19, 23]),
+        // x[:, Int.min:Int.max:Int.max] and back: every extreme at once.
+        ([Int.min, Int.max], [Int.max, Int.min], [1, 2], [Int.max, Int.min], [2, 1, 1], [3, 15]),
     ] as [([Int], [Int], [Int]?, [Int]?, [Int], [Int])])
     func slice(starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?, shape: [Int], values: [Int]) throws {
         let x = shapeOpsIota([2, 3, 4])

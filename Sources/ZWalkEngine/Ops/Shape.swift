@@ -588,15 +588,19 @@ enum ShapeOps {
             var s = starts[i], e = ends[i]
             if s < 0 { s = s &+ dim }
             if e < 0 { e = e &+ dim }
+            // Counted as 1 + (span − 1) / |step| with span ≤ dim + 1, never touching step's own
+            // extremes: steps of ±2⁶³ are legal ONNX and used to overflow (e − s + step − 1, −step).
             let count: Int
             if step > 0 {
                 s = min(max(s, 0), dim); e = min(max(e, 0), dim)
-                count = e > s ? (e - s + step - 1) / step : 0
+                count = e > s ? 1 + (e - s - 1) / step : 0
             } else {
                 s = min(max(s, 0), dim - 1); e = min(max(e, -1), dim - 1)
-                count = s > e ? (s - e - step - 1) / -step : 0
+                count = s > e ? 1 + (s - e - 1) / (step == Int.min ? Int.max : -step) : 0
             }
-            r[a] = (start: count > 0 ? s : 0, step: step, count: count)
+            // One element or none: the step is never taken, so it is 1 (a huge step times a
+            // stride would overflow in the copy's plan). With two or more, |step| < dim.
+            r[a] = (start: count > 0 ? s : 0, step: count > 1 ? step : 1, count: count)
         }
         return r
     }
