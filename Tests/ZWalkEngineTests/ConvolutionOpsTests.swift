@@ -318,6 +318,13 @@ struct ConvCase: CustomStringConvertible, Sendable {
                 attrs: ["strides": .ints([3, 3]), "output_shape": .ints([12, 12])], message: "inconsistent"),
         BadNode(op: "ConvTranspose", x: [1, 3, 2, 2], w: [3, 2, 3, 3], attrs: ["pads": .ints([2, 2, 2, 2])], message: "leave no output"),
         BadNode(op: "ConvTranspose", x: [1, 3, 2, 2], w: [3, 2, 3, 3], attrs: ["output_padding": .ints([1])], message: "output_padding"),
+        // Attributes at the Int64 extremes: an error naming the node, never an overflow trap.
+        BadNode(op: "Conv", x: [1, 3, 5, 5], w: [4, 3, 3, 3], attrs: ["strides": .ints([Int.max, 1])], message: "are refused"),
+        BadNode(op: "Conv", x: [1, 3, 5, 5], w: [4, 3, 3, 3], attrs: ["dilations": .ints([1, Int.max])], message: "are refused"),
+        BadNode(op: "Conv", x: [1, 3, 5, 5], w: [4, 3, 3, 3], attrs: ["pads": .ints([Int.max, 0, Int.max, 0])], message: "are refused"),
+        BadNode(op: "ConvTranspose", x: [1, 3, 2, 2], w: [3, 2, 3, 3], attrs: ["strides": .ints([Int.max, Int.max])], message: "are refused"),
+        BadNode(op: "ConvTranspose", x: [1, 3, 2, 2], w: [3, 2, 3, 3], attrs: ["output_padding": .ints([Int.max, 0])], message: "output_padding"),
+        BadNode(op: "ConvTranspose", x: [1, 3, 2, 2], w: [3, 2, 3, 3], attrs: ["output_shape": .ints([Int.max, 4])], message: "output_shape"),
     ])
     func invalidNodesFailAtLoadNamingTheNode(bad: BadNode) throws {
         let ins: [ConvOpInput?] = [ConvOpInput(name: "x", value: Tensor(shape: bad.x), constant: false),

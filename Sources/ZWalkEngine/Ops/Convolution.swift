@@ -99,15 +99,15 @@ enum ConvolutionOps {
         let cout = w.shape[1] * groups
         let attrs = try WindowAttributes(ctx, rank: rank, kernel: Array(w.shape[2...]))
         let outputPadding = try ctx.ints("output_padding") ?? [Int](repeating: 0, count: rank)
-        guard outputPadding.count == rank, outputPadding.allSatisfy({ $0 >= 0 }) else {
-            throw ctx.error("output_padding \(outputPadding) must have \(rank) non-negative values")
+        guard outputPadding.count == rank, outputPadding.allSatisfy({ $0 >= 0 && $0 <= WindowAttributes.limit }) else {
+            throw ctx.error("output_padding \(outputPadding) must have \(rank) values in 0…\(WindowAttributes.limit)")
         }
         var outputShape = try ctx.ints("output_shape")
         if let os = outputShape {
             // Some exporters write the full (N, C, spatial…) shape; the spec wants only the spatial part.
             if os.count == rank + 2 { outputShape = Array(os[2...]) }
-            guard outputShape!.count == rank else {
-                throw ctx.error("output_shape \(os) must have \(rank) values (the spatial axes)")
+            guard outputShape!.count == rank, outputShape!.allSatisfy({ $0 <= WindowAttributes.limit }) else {
+                throw ctx.error("output_shape \(os) must have \(rank) values (the spatial axes), each at most \(WindowAttributes.limit)")
             }
         }
         let window = try attrs.transposed(ctx, input: Array(x.shape[2...]), outputPadding: outputPadding,

@@ -73,6 +73,11 @@ struct WindowAttributes: Sendable {
     /// True when the node wrote a non-zero `pads` attribute.
     var explicitPads: Bool
 
+    /// The largest kernel size, stride, dilation or pad accepted: 2³¹. No real model comes near it,
+    /// and with every factor below it the window arithmetic (extent = (k − 1)·d + 1, n + pads,
+    /// s·(n − 1)) stays far inside Int64, where values at the Int64 extremes used to trap.
+    static let limit = 1 << 31
+
     /// Reads `strides`, `dilations`, `pads` and `auto_pad` for `rank` spatial axes around a kernel
     /// shape the caller determined (from the weight or `kernel_shape`).
     init(_ ctx: OpContext, rank: Int, kernel: [Int], allowDilations: Bool = true) throws {
@@ -84,9 +89,12 @@ struct WindowAttributes: Sendable {
             if let bad = v.first(where: { $0 < lo }) {
                 throw ctx.error("attribute '\(name)' has value \(bad); every value must be at least \(lo)")
             }
+            if let bad = v.first(where: { $0 > Self.limit }) {
+                throw ctx.error("attribute '\(name)' has value \(bad); values above \(Self.limit) are refused (the window arithmetic would overflow)")
+            }
             return v
         }
-        guard kernel.count == rank, kernel.allSatisfy({ $0 >= 1 }) else {
+        guard kernel.count == rank, kernel.allSatisfy({ $0 >= 1 && $0 <= Self.limit }) else {
             throw ctx.error("kernel shape \(kernel) is invalid for \(rank) spatial axes")
         }
         self.kernel = kernel
