@@ -379,6 +379,15 @@ final class ONNXLoadContext {
         }
     }
 
+    /// Whether external data at `resolved` (symbolic links followed) may be read for a model in
+    /// `modelDirectory`: anything under that folder, and the `blobs/` of a Hugging Face cache
+    /// (`…/models--org--name/snapshots/<rev>/` holding links to `…/models--org--name/blobs/<hash>`).
+    static func mayRead(_ resolved: String, modelDirectory: String) -> Bool {
+        if resolved.hasPrefix(modelDirectory.hasSuffix("/") ? modelDirectory : modelDirectory + "/") { return true }
+        guard let snapshots = modelDirectory.range(of: "/snapshots/", options: .backwards) else { return false }
+        return resolved.hasPrefix(String(modelDirectory[..<snapshots.lowerBound]) + "/blobs/")
+    }
+
     /// The bytes of an external-data tensor: `location` is resolved against the model's directory
     /// and must stay inside it (no absolute paths, no `..`); offset and length are checked against
     /// the file's size and the tensor's dims. Symlinks inside the directory are followed on purpose
@@ -419,6 +428,18 @@ final class ONNXLoadContext {
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
                 throw fail("external data file \(path) does not exist",
                            hint: "keep the .onnx file next to its external data file(s); exporters write them side by side")
+            }
+            // A symbolic link may point anywhere: follow it only into the model's folder, or into
+            // the blobs/ of a Hugging Face cache whose snapshot holds the model.
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let home = URL(fileURLWithPath: base.isEmpty ? "." : base).resolvingSymlinksInPath().path
+            guard ONNXLoadContext.mayRead(resolved, modelDirectory: home) else {
+                throw fail("external data file \(path) is a link to \(resolved), outside the model's folder \(home); refusing to follow it",
+                           hint: "copy the data next to the model, or link only within its folder (or a Hugging Face cache's blobs/)")
+            }
+            var info = stat()
+            guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                throw fail("external data file \(path) is not a regular file (a device, a pipe or a socket cannot hold tensor data)")
             }
             do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
                 throw fail("cannot read external data file \(path): \(error.localizedDescription)")

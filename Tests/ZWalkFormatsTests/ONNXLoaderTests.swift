@@ -73,15 +73,32 @@ import TestSupport
 
     /// External data reached through a symlink inside the model's directory is read: the Hugging
     /// Face cache links model files to blobs elsewhere. Only the location string is policed.
-    @Test func externalDataThroughASymlink() throws {
-        let dir = makeTempDir(), blobs = makeTempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: blobs) }
+    @Test func externalDataThroughASymlinkIntoAHuggingFaceCache() throws {
+        // models--org--name/snapshots/<rev>/weights.bin -> ../../blobs/<hash>, as the hub lays it out.
+        let root = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let snapshot = root + "/models--org--name/snapshots/abc123", blobs = root + "/models--org--name/blobs"
+        for d in [snapshot, blobs] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
         let values = (0..<12).map { Float($0) / 2 }
-        writeFile(ONNXBuilder.floatBytes(values), blobs + "/blob")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/weights.bin", withDestinationPath: blobs + "/blob")
-        writeFile(Tiny.modelWith(tensor: ONNXBuilder.externalTensor("W", dims: [3, 4], location: "./weights.bin", offset: 0, length: 48)), dir + "/m.onnx")
-        let m = try ONNXLoader.load(path: dir + "/m.onnx")
+        writeFile(ONNXBuilder.floatBytes(values), blobs + "/f00d")
+        try FileManager.default.createSymbolicLink(atPath: snapshot + "/weights.bin", withDestinationPath: "../../blobs/f00d")
+        writeFile(Tiny.modelWith(tensor: ONNXBuilder.externalTensor("W", dims: [3, 4], location: "./weights.bin", offset: 0, length: 48)), snapshot + "/m.onnx")
+        let m = try ONNXLoader.load(path: snapshot + "/m.onnx")
         #expect(m.graph.initializers["W"]?.floatArray == values)
+    }
+
+    @Test func externalDataLinksOutOfTheFolderAndNonFilesAreRefused() throws {
+        let dir = makeTempDir(), elsewhere = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir); try? FileManager.default.removeItem(atPath: elsewhere) }
+        writeFile(ONNXBuilder.floatBytes((0..<12).map(Float.init)), elsewhere + "/secret")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/out.bin", withDestinationPath: elsewhere + "/secret")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/zero.bin", withDestinationPath: "/dev/zero")
+        #expect(mkfifo(dir + "/fifo.bin", 0o644) == 0)
+        for (file, says) in [("out.bin", "outside the model's folder"), ("zero.bin", "outside the model's folder"),
+                             ("fifo.bin", "not a regular file")] {
+            writeFile(Tiny.modelWith(tensor: ONNXBuilder.externalTensor("W", dims: [3, 4], location: file, offset: 0, length: 48)), dir + "/m.onnx")
+            #expect { _ = try ONNXLoader.load(path: dir + "/m.onnx") } throws: { "\($0)".contains(says) && "\($0)".contains(file) }
+        }
     }
 
     @Test func aDirectoryGivenAsTheModel() throws {
