@@ -1,43 +1,6 @@
 import Foundation
 import ZWalkEngine
 
-/// How an animation plays: frames per second and whether it repeats. One value for every format,
-/// so APNG and GIF of the same frames play alike.
-public struct AnimationTiming: Equatable, Sendable {
-    /// Frames per second, 1…`maxFPS`.
-    public var fps: Int
-    /// Repeat forever (true) or play once and stop on the last frame (false).
-    public var loop: Bool
-
-    /// GIF delays are whole centiseconds and browsers replace delays under 2 cs by 10 cs, so
-    /// 50 fps is the fastest rate every viewer plays as written.
-    public static let maxFPS = 50
-
-    public init(fps: Int, loop: Bool) { self.fps = fps; self.loop = loop }
-
-    func check(_ frames: [Image], format: String, source: String) throws {
-        guard (1...AnimationTiming.maxFPS).contains(fps) else {
-            throw AnimationError(format, source, "\(fps) frames per second; animations take 1…\(AnimationTiming.maxFPS)")
-        }
-        guard let first = frames.first else { throw AnimationError(format, source, "an animation needs at least one frame") }
-        guard first.width > 0, first.height > 0, first.width <= 0xFFFF || format == "APNG", first.height <= 0xFFFF || format == "APNG" else {
-            throw AnimationError(format, source, "frames of \(first.width) x \(first.height) pixels cannot be stored")
-        }
-        if let i = frames.firstIndex(where: { $0.width != first.width || $0.height != first.height || $0.channels != first.channels }) {
-            throw AnimationError(format, source, "frame \(i) is \(frames[i].width) x \(frames[i].height) x \(frames[i].channels), frame 0 is \(first.width) x \(first.height) x \(first.channels); all frames must match")
-        }
-    }
-}
-
-/// An animation that could not be encoded: names the format, the file and what is wrong.
-public struct AnimationError: Error, CustomStringConvertible, Equatable {
-    public let format: String
-    public let source: String
-    public let message: String
-    init(_ format: String, _ source: String, _ message: String) { self.format = format; self.source = source; self.message = message }
-    public var description: String { "cannot encode \(format) \(source): \(message)" }
-}
-
 /// Animated PNG (APNG 1.0): every frame full-size, shown for 1/fps s, replacing the one before.
 ///
 /// Debian's libpng16 has no APNG API, so the chunk stream is assembled here; libpng still does
@@ -61,7 +24,7 @@ public enum APNG {
     }
 
     static func encode(_ frames: [Image], timing: AnimationTiming, text: [(String, String)], source: String) throws -> Data {
-        try timing.check(frames, format: "APNG", source: source)
+        try timing.check(frames, format: "APNG", source: source, maxSide: Int(Int32.max))
         var out = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
         var sequence: UInt32 = 0  // fcTL and fdAT share one sequence, starting at 0
         for (index, frame) in frames.enumerated() {

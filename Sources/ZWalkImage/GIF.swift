@@ -31,7 +31,7 @@ public enum GIF {
     }
 
     static func encode(_ frames: [Image], timing: AnimationTiming, comment: String, source: String) throws -> Data {
-        try timing.check(frames, format: "GIF", source: source)
+        try timing.check(frames, format: "GIF", source: source, maxSide: 0xFFFF)  // 16-bit sizes
         let width = frames[0].width, height = frames[0].height
         let rgbFrames = frames.map(rgbPixels)
         let palette = Palette.medianCut(rgbFrames, maxColours: 256)
