@@ -147,9 +147,9 @@ struct Palette {
 
     func indices(of pixels: [UInt32]) -> [UInt8] { pixels.map { map[$0] ?? 0 } }
 
-    /// Heckbert's median cut over the colours of all `frames`: the box whose longest side is
-    /// longest is split at the pixel-weighted median of that side until there are `maxColours`
-    /// boxes; each entry is its box's pixel-weighted mean. Colours are sorted first, so the same
+    /// Heckbert's median cut over the colours of all `frames`: the box with the largest longest
+    /// side × pixel count is split at the pixel-weighted median of that side until there are
+    /// `maxColours` boxes; each entry is its box's pixel-weighted mean. Colours are sorted first, so the same
     /// frames give the same palette.
     static func medianCut(_ frames: [[UInt32]], maxColours: Int) -> Palette {
         var counts: [UInt32: Int] = [:]
@@ -159,16 +159,20 @@ struct Palette {
             return Palette(colours: distinct, map: Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, UInt8($0)) }))
         }
         func channel(_ c: UInt32, _ axis: Int) -> Int { Int(c >> UInt32(16 - 8 * axis) & 0xFF) }
-        func longestSide(_ box: [UInt32]) -> (axis: Int, length: Int) {
-            (0..<3).map { a -> (Int, Int) in
+        func longestSide(_ box: [UInt32]) -> (axis: Int, length: Int, pixels: Int) {
+            let side = (0..<3).map { a -> (Int, Int) in
                 let values = box.map { channel($0, a) }
                 return (a, (values.max() ?? 0) - (values.min() ?? 0))
             }.max { $0.1 < $1.1 } ?? (0, 0)
+            return (side.0, side.1, box.reduce(0) { $0 + counts[$1]! })
         }
         var boxes: [[UInt32]] = [distinct]
         var sides = [longestSide(distinct)]
         while boxes.count < maxColours {
-            guard let pick = sides.indices.max(by: { sides[$0].length < sides[$1].length }), sides[pick].length > 0 else { break }
+            // Longest side × pixels: a wide box of few pixels and a narrow one of many (a
+            // background's shades) both get split, so the colours most of the picture shows stay close.
+            let priority = sides.map { Double($0.length) * Double($0.pixels) }
+            guard let pick = priority.indices.max(by: { priority[$0] < priority[$1] }), priority[pick] > 0 else { break }
             let axis = sides[pick].axis
             let sorted = boxes[pick].sorted { (channel($0, axis), $0) < (channel($1, axis), $1) }
             let total = sorted.reduce(0) { $0 + counts[$1]! }

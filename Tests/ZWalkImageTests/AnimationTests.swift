@@ -274,6 +274,29 @@ import Testing
         #expect(worst <= 16, "worst channel error \(worst)")
     }
 
+    /// A noisy gray background (thousands of close shades, most pixels) beside a few hundred
+    /// scattered colours (few pixels): the palette must not spend itself on the scattered ones,
+    /// or the background blotches. Measured: splitting by side length alone leaves it 0.88 levels
+    /// off on average, weighting by pixels 0.56 (on the shipped model's frames: 2.5 and 0.5).
+    @Test func medianCutKeepsTheBackgroundsShades() throws {
+        var state: UInt32 = 12345
+        func next() -> UInt8 { state = state &* 1_103_515_245 &+ 12345; return UInt8(truncatingIfNeeded: state >> 16) }
+        var px: [UInt8] = []
+        for i in 0..<(96 * 96) {
+            if i % 31 == 0 { px += [next(), next(), next()] } else {
+                px += [114 + next() % 13, 114 + next() % 13, 114 + next() % 13]
+            }
+        }
+        let image = Image(width: 96, height: 96, channels: 3, pixels: px)
+        let gif = try DecodedGIF(try GIF.encode([image], timing: AnimationTiming(fps: 10, loop: true), comment: ""))
+        let rgb = gif.frames[0].flatMap { gif.palette[Int($0)] }
+        var error = 0, n = 0
+        for i in 0..<(96 * 96) where i % 31 != 0 {
+            for c in 0..<3 { error += abs(Int(rgb[i * 3 + c]) - Int(px[i * 3 + c])); n += 1 }
+        }
+        #expect(Double(error) / Double(n) < 0.7, "mean background error \(Double(error) / Double(n))")
+    }
+
     @Test(arguments: [(fps: 10, delays: [10]), (fps: 24, delays: [4, 5]), (fps: 30, delays: [3, 4]), (fps: 50, delays: [2])])
     func gifDelaysAddUpToTheRightLength(fps: Int, delays: [Int]) {
         let d = GIF.delays(frames: fps * 3, fps: fps)
