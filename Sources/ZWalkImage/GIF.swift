@@ -72,6 +72,74 @@ public enum GIF {
         return out
     }
 
+    // MARK: reading the text back
+
+    /// The `key=value` entries of the comment extensions of the GIF at `path` (what `encode`
+    /// writes from zwalk's metadata): a line without `=` continues the value before it, so a value
+    /// that holds a newline survives. Later keys win, as in `PNGCodec.read`.
+    public static func readText(path: String) throws -> [String: String] {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw AnimationError("GIF", path, "cannot read the file (\(error.localizedDescription))")
+        }
+        var text: [String: String] = [:], last: String? = nil
+        for comment in try comments(data, source: path) {
+            for line in comment.split(separator: "\n", omittingEmptySubsequences: false) {
+                if let eq = line.firstIndex(of: "="), !line[..<eq].isEmpty {
+                    let key = String(line[..<eq])
+                    text[key] = String(line[line.index(after: eq)...])
+                    last = key
+                } else if let key = last {
+                    text[key, default: ""] += "\n" + line
+                }
+            }
+        }
+        return text
+    }
+
+    /// The text of every comment extension, walking the block structure (image data skipped).
+    static func comments(_ data: Data, source: String) throws -> [String] {
+        let b = [UInt8](data)
+        func fail(_ why: String) -> AnimationError { AnimationError("GIF", source, why) }
+        guard b.count >= 13, b.starts(with: Array("GIF8".utf8)) else { throw fail("not a GIF file: it does not start with GIF87a or GIF89a") }
+        var i = 13
+        if b[10] & 0x80 != 0 { i += 3 << (Int(b[10] & 7) + 1) }
+        func subBlocks() throws -> [UInt8] {
+            var out: [UInt8] = []
+            while true {
+                guard i < b.count else { throw fail("truncated at byte \(i)") }
+                let n = Int(b[i])
+                i += 1
+                if n == 0 { return out }
+                guard i + n <= b.count else { throw fail("truncated at byte \(i)") }
+                out += b[i..<(i + n)]
+                i += n
+            }
+        }
+        var found: [String] = []
+        while i < b.count {
+            switch b[i] {
+            case 0x3B: return found
+            case 0x21:
+                guard i + 1 < b.count else { throw fail("truncated at byte \(i)") }
+                let label = b[i + 1]
+                i += 2
+                let body = try subBlocks()
+                if label == 0xFE { found.append(String(decoding: body, as: UTF8.self)) }
+            case 0x2C:
+                guard i + 10 <= b.count else { throw fail("truncated at byte \(i)") }
+                let packed = b[i + 9]
+                i += 10
+                if packed & 0x80 != 0 { i += 3 << (Int(packed & 7) + 1) }
+                i += 1  // LZW minimum code size
+                _ = try subBlocks()
+            default:
+                throw fail("unexpected byte 0x\(String(b[i], radix: 16)) at byte \(i), where a block should start")
+            }
+        }
+        throw fail("no trailer: the file is truncated")
+    }
+
     /// Every pixel as 0xRRGGBB (gray repeated, alpha dropped).
     static func rgbPixels(_ image: Image) -> [UInt32] {
         let c = image.channels, p = image.pixels

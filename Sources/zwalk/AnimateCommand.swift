@@ -15,7 +15,7 @@ let animateCommand = Command(
         .value("fps", "F", "frames per second, 1…\(AnimationTiming.maxFPS)", default: "12"),
         .flag("once", "play once and stop on the last frame (default: repeat forever)"),
         .list("seeds", "A,B,…", "keyframes drawn from these seeds (ranges like 0-3 allowed)", default: "0,1"),
-        .list("latents", "FILE", "keyframes: the rows of .npy files, or the latents of PNGs written by zwalk, instead of --seeds"),
+        .list("latents", "FILE", "keyframes: the rows of .npy files, or the latents of PNGs or GIFs written by zwalk, instead of --seeds"),
         .value("mode", "slerp|lerp", "how to move between keyframes", default: "slerp"),
         .flag("loop", "return from the last keyframe to the first, so the animation repeats without a jump"),
         .value("dim", "I", "sweep direction I of the ranked set back and forth instead of interpolating keyframes"),
@@ -35,7 +35,7 @@ let animateCommand = Command(
     An animated PNG keeps exact colours and carries zwalk's metadata in text chunks: 'zwalk decode
     --latents OUT.png' decodes every frame again. A GIF has at most 256 colours (one median-cut
     palette for all frames, no dithering) and carries the same metadata as key=value lines in a
-    comment. GIF delays are whole centiseconds, so at rates that do not divide 100 the frame times
+    comment, which 'zwalk decode --latents OUT.gif' reads too. GIF delays are whole centiseconds, so at rates that do not divide 100 the frame times
     alternate (24 fps: 4 and 5 cs) to keep the total length right.
 
     \(figureConventions)

@@ -96,6 +96,9 @@ import ZWalkImage
         let r = try run(["animate", "--dim", "0", "--directions", "sefa", "--range", "2", "--seed", "7", "--frames", "8",
                          "--fps", "20", "--once", "--out", "s.gif"], cwd: dir)
         #expect(r.status == 0, "\(r.stderr)")
+        // zwalk reads its own GIF back: the 8 latents of the comment.
+        let again = try run(["decode", "--latents", "s.gif", "--out", "all.npy"], cwd: dir)
+        #expect(again.status == 0, "\(again.stderr)")
         let info = try python("""
             import json, numpy as np
             from PIL import Image
@@ -111,7 +114,7 @@ import ZWalkImage
                               'mirror_pixels': all(bool((frames[i] == frames[8 - i]).all()) for i in range(1, 4)),
                               'ends_differ': bool((frames[0] != frames[4]).any()),
                               'figure': json.loads(meta['zwalk.figure']), 'steps': json.loads(meta['zwalk.step']),
-                              'base_seed': meta.get('zwalk.base_seed')}))
+                              'base_seed': meta.get('zwalk.base_seed'), 'decoded': np.load('all.npy').shape[0]}))
             """, cwd: dir)
         #expect(info["format"] as? String == "GIF" && info["animated"] as? Bool == true)
         #expect(info["frames"] as? Int == 8 && info["rows"] as? Int == 8)
@@ -121,6 +124,7 @@ import ZWalkImage
         #expect(info["ends_differ"] as? Bool == true)
         #expect(info["steps"] as? [Double] == [-2, -1, 0, 1, 2, 1, 0, -1])
         #expect(info["base_seed"] as? String == "7")
+        #expect(info["decoded"] as? Int == 8, "zwalk decode --latents s.gif")
         let figure = info["figure"] as? [String: Any] ?? [:]
         #expect(figure["kind"] as? String == "animation" && figure["of"] as? String == "sweep" && figure["loop"] as? Bool == false)
     }

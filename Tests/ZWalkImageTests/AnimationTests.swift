@@ -244,6 +244,19 @@ import Testing
         #expect(gif.loopCount == nil && gif.delays == [4, 4] && gif.comment.isEmpty)
     }
 
+    /// The comment's key=value lines come back as the metadata, a value with '=' or a newline
+    /// included; a file that is not a GIF is refused by name.
+    @Test func gifTextReadsBackFromTheComment() throws {
+        let dir = try makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let comment = "Software=zwalk\nzwalk.command=zwalk animate --out 'a=b\nc.gif'\nzwalk.latents=[[1,2],[3,4]]"
+        try GIF.write(Self.frames(2), timing: AnimationTiming(fps: 10, loop: true), comment: comment, to: dir + "/a.gif", overwrite: false)
+        let text = try GIF.readText(path: dir + "/a.gif")
+        #expect(text == ["Software": "zwalk", "zwalk.command": "zwalk animate --out 'a=b\nc.gif'", "zwalk.latents": "[[1,2],[3,4]]"])
+        try Data("not a gif".utf8).write(to: URL(fileURLWithPath: dir + "/b.gif"))
+        #expect { try GIF.readText(path: dir + "/b.gif") } throws: { "\($0)".contains("b.gif") && "\($0)".contains("not a GIF") }
+    }
+
     /// LZW over inputs long enough to fill the 4096-code table several times (random indices) and
     /// to build long strings (runs), at every code size.
     @Test(arguments: [2, 3, 5, 8])
