@@ -35,8 +35,9 @@ let animateCommand = Command(
     An animated PNG keeps exact colours and carries zwalk's metadata in text chunks: 'zwalk decode
     --latents OUT.png' decodes every frame again. A GIF has at most 256 colours (one median-cut
     palette for all frames, no dithering) and carries the same metadata as key=value lines in a
-    comment, which 'zwalk decode --latents OUT.gif' reads too. GIF delays are whole centiseconds, so at rates that do not divide 100 the frame times
-    alternate (24 fps: 4 and 5 cs) to keep the total length right.
+    comment, which 'zwalk decode --latents OUT.gif' reads too. GIF delays are whole centiseconds,
+    so at rates that do not divide 100 the frame times alternate (24 fps: 4 and 5 cs) to keep the
+    total length right.
 
     \(figureConventions)
     """
