@@ -95,7 +95,7 @@ extension ModelSession {
         case .npy:
             try NPY.write(batch, to: out, overwrite: overwrite)
             said = "wrote \(out): the decoded outputs of the \(spec.kind), \(batch.shape)"
-        case .png:
+        case .png, .gif:  // OutputKind(path:) refused .gif above: a figure is a still
             let image = try compose(spec, style: style, batch: batch)
             let meta = try metadata(description: spec.description, command: command, figure: spec.figureJSON(style),
                                     latents: spec.latents, extra: spec.extra)

@@ -4,8 +4,8 @@ import ZWalkFormats
 import ZWalkImage
 
 /// Latents read from a file, checked once against the model: a .npy holding one latent (its shape,
-/// or flat) or rows of them ((N, latent…) or (N, latent count)), or a PNG written by zwalk (its
-/// `zwalk.latents` metadata). Every row has the model's latent count and only finite values.
+/// or flat) or rows of them ((N, latent…) or (N, latent count)), or a PNG or GIF written by zwalk
+/// (its `zwalk.latents` metadata). Every row has the model's latent count and only finite values.
 public struct LatentFile: Sendable {
     public let path: String
     public let rows: [[Float]]
@@ -20,8 +20,10 @@ public struct LatentFile: Sendable {
         let shape = session.latentShape
         let want = "(\(shape.map(String.init).joined(separator: ", "))) or rows of it (N, \(n))"
         var warning: String? = nil
-        if URL(fileURLWithPath: path).pathExtension.lowercased() == "png" {
-            let text = try PNGCodec.read(path: path).text
+        let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
+        if ext == "png" || ext == "gif" {
+            // A GIF from `zwalk animate` carries the same entries, in a comment.
+            let text = ext == "gif" ? try GIF.readText(path: path) : try PNGCodec.read(path: path).text
             guard let rows = try PNGMetadata(text: text).latents() else {
                 throw SessionError.unusableLatents("\(path): has no \(PNGMetadata.Key.latents) metadata, so it was not written by zwalk; encode a picture with 'zwalk encode' instead")
             }

@@ -3,10 +3,17 @@ import ZWalkEngine
 
 /// What kind of file an output is, from its name's extension; an unknown extension is refused with
 /// the list of known ones (a `.jpg` must not quietly become a NumPy file).
+/// `.png` is a still picture, or an animated PNG where the command makes animations; `.gif` is only
+/// ever an animation, so commands that write stills do not accept it.
 public enum OutputKind: String, CaseIterable, Sendable {
-    case png, npy
+    case png, npy, gif
 
-    public init(path: String, allowed: [OutputKind] = OutputKind.allCases) throws {
+    /// What figures and decoded batches are written as.
+    public static let stills: [OutputKind] = [.png, .npy]
+    /// What animations are written as: APNG (.png) or GIF.
+    public static let animations: [OutputKind] = [.png, .gif]
+
+    public init(path: String, allowed: [OutputKind] = OutputKind.stills) throws {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         guard let k = OutputKind(rawValue: ext), allowed.contains(k) else {
             throw SessionError.unknownOutputKind(path: path, known: allowed.map { "." + $0.rawValue })

@@ -158,7 +158,7 @@ let interpolateCommand = Command(
 ) { inv in
     let out = try inv.required("out")
     let templated = out.contains("{step}")
-    try precheckOutput(out, inv, allowed: templated ? [.png] : OutputKind.allCases, templated: templated)
+    try precheckOutput(out, inv, allowed: templated ? [.png] : OutputKind.stills, templated: templated)
     let session = try openSession(inv)
     let jd = inv.flag("jdiagram"), loop = inv.flag("loop")
     let mode = try inv.choice("mode", "slerp, lerp or geodesic") { PathMode(rawValue: $0.lowercased()) } ?? .slerp

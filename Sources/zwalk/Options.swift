@@ -159,7 +159,7 @@ func writeFigure(_ spec: FigureSpec, _ session: ModelSession, _ inv: Invocation,
 }
 
 /// Refuses a bad --out before the work: an unknown extension, or (untemplated) an existing file.
-func precheckOutput(_ out: String, _ inv: Invocation, allowed: [OutputKind] = OutputKind.allCases, templated: Bool = false) throws {
+func precheckOutput(_ out: String, _ inv: Invocation, allowed: [OutputKind] = OutputKind.stills, templated: Bool = false) throws {
     _ = try OutputKind(path: out, allowed: allowed)
     if !templated && !inv.flag("force") && FileManager.default.fileExists(atPath: out) {
         throw FileWriteError.exists(out)

@@ -10,6 +10,7 @@ let commands: [Command] = [
     exploreCommand, benchUICommand,
     infoCommand, decodeCommand, benchCommand, opsCommand,
     sampleCommand, gridCommand, traverseCommand, interpolateCommand, sliceCommand, directionsCommand, encodeCommand,
+    animateCommand,
 ]
 
 func topLevelHelp() -> String {

@@ -6,7 +6,7 @@ import Testing
 /// so the binary finds the shipped model the way it does for a user.
 @Suite(.serialized) struct HelpExamplesTests {
     /// The commands the help examples must cover: without examples a newcomer has nothing to copy.
-    static let figureCommands = ["sample", "grid", "traverse", "slice", "interpolate", "decode", "directions", "encode"]
+    static let figureCommands = ["sample", "grid", "traverse", "slice", "interpolate", "decode", "directions", "encode", "animate"]
 
     /// `explore` is not run: it needs a terminal (its help lists keys, not command lines).
     /// `bench` and `bench-ui` are run: on the shipped model they take a few seconds.

@@ -153,7 +153,7 @@ func temporaryFolder() throws -> String {
         #expect(DirectionMethod.pca.defaultSamples(latentCount: latentCount) == 2048)
     }
 
-    @Test(arguments: [("a.png", OutputKind?.some(.png)), ("A.NPY", .npy), ("x.jpg", nil), ("noext", nil)])
+    @Test(arguments: [("a.png", OutputKind?.some(.png)), ("A.NPY", .npy), ("x.jpg", nil), ("noext", nil), ("still.gif", nil)])
     func outputKindComesFromTheExtension(path: String, want: OutputKind?) throws {
         if let want {
             #expect(try OutputKind(path: path) == want)
