@@ -73,6 +73,11 @@ public enum Safetensors {
         let header = Data(buf[8..<headerEnd])
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: header) } catch {
+            // Foundation says only "not in the correct format"; say where, and what was expected.
+            if let (at, expected) = JSON.syntaxError(in: Array(header)) {
+                let found = at < header.count ? "'\(String(decoding: [header[header.startIndex + at]], as: UTF8.self))'" : "the end of the header"
+                throw fail("header", 8 + at, "the JSON header does not parse: expected \(expected), found \(found)", hint: sniffHint)
+            }
             throw fail("header", 8, "the JSON header does not parse: \(error.localizedDescription)", hint: sniffHint)
         }
         guard let entries = json as? [String: Any] else {

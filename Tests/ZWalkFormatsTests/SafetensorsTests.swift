@@ -20,6 +20,26 @@ import ZWalkEngine
         #expect(t["bn.num_batches_tracked"]?.intArray == [12345])
     }
 
+    /// A header that does not parse says where (the file's byte offset) and what was expected there.
+    @Test(arguments: [
+        (#"{"a":{"dtype":"F32" "shape":[1]}}"#, 28, "',' or '}' in an object"),
+        (#"{"a":tru}"#, 16, "'true'"),
+        (#"{"a":"x\q"}"#, 16, "an escape"),
+        (#"{"a":01}"#, 14, "',' or '}' in an object"),
+        (#"{"a":1} x"#, 16, "the end of the text"),
+        (#"{"a":[1,2"#, 17, "',' or ']'"),
+    ])
+    func aHeaderThatDoesNotParseSaysWhereAndWhat(header: String, offset: Int, expected: String) throws {
+        var data = Data()
+        var n = UInt64(header.utf8.count).littleEndian
+        withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        #expect { _ = try Safetensors.decode(data, source: "w.safetensors") } throws: { e in
+            guard let f = e as? FormatError else { return false }
+            return f.offset == offset && "\(f)".contains("expected \(expected)") && "\(f)".contains("w.safetensors")
+        }
+    }
+
     @Test func encodeDecodeRoundTrip() throws {
         let tensors: [String: Tensor] = [
             "a.weight": Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]),
