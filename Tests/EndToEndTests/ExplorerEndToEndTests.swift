@@ -239,7 +239,10 @@ final class TmuxSession {
             #expect(lines.allSatisfy { $0.count <= w }, "a line wider than \(w) at \(w)×\(h)")
         }
         try tmux.resize(100, 30)
-        let back = try tmux.waitFor("the full layout again") { $0.contains("Directions") && $0.contains("seed") }
+        // The whole picture, not only the panel: the redraw after a resize can land in two frames.
+        let back = try tmux.waitFor("the full layout again") {
+            $0.contains("Directions") && $0.contains("seed") && self.imageRows($0).count >= 20
+        }
         #expect(imageRows(back).count >= 20)
         try tmux.keys("q")
         #expect(try tmux.exitStatus() == 0)

@@ -232,7 +232,7 @@ let malformedRows: [BadInput] = [
         let h = Array("{\"w\": {\"dtype\": \"F32\",, }    ".utf8)
         writeFile(Array(withUnsafeBytes(of: UInt64(h.count).littleEndian, Array.init)) + h, dir + "/json.safetensors")
         _ = try Safetensors.read(path: dir + "/json.safetensors")
-    }, expect: ["json.safetensors: header at byte 8: the JSON header does not parse"]),
+    }, expect: ["json.safetensors: header at byte 30: the JSON header does not parse: expected a string in double quotes"]),
     BadInput(name: "safetensors overlapping offsets", run: { dir in
         try writeSafetensors(dir + "/overlap.safetensors", [("a", "F32", [2], [0, 8]), ("b", "F32", [2], [4, 12])], dataBytes: 12)
         _ = try Safetensors.read(path: dir + "/overlap.safetensors")
