@@ -77,19 +77,7 @@ let animateCommand = Command(
             let mode = PathMode(rawValue: m.lowercased())
             return mode == .geodesic ? nil : mode
         } ?? .slerp
-        let keyframes: [[Float]], keySeeds: [UInt32]?, source: String
-        let files = inv.list("latents")
-        if !files.isEmpty {
-            if !inv.list("seeds").isEmpty { throw usageError(inv, "give --seeds or --latents, not both") }
-            keyframes = try files.flatMap { try readLatents($0, session).rows }
-            keySeeds = nil
-            source = "latents of " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
-        } else {
-            let seeds = try seedList(inv, "seeds", default: "0,1")
-            keyframes = try seeds.map { try session.sample(seed: $0) }
-            keySeeds = seeds
-            source = "seeds " + seeds.map(String.init).joined(separator: ",")
-        }
+        let (keyframes, keySeeds, source) = try keyframeLatents(inv, session, defaultSeeds: "0,1")
         spec = try session.interpolationFigure(keyframes: keyframes, keySeeds: keySeeds, source: source, mode: mode,
                                                loop: inv.flag("loop"), steps: frames)
     }

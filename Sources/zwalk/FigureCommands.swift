@@ -163,19 +163,7 @@ let interpolateCommand = Command(
     let jd = inv.flag("jdiagram"), loop = inv.flag("loop")
     let mode = try inv.choice("mode", "slerp, lerp or geodesic") { PathMode(rawValue: $0.lowercased()) } ?? .slerp
     let steps = try boundedInt(inv, "steps", default: jd ? 5 : 8, in: 1...4096)
-    let keyframes: [[Float]], keySeeds: [UInt32]?, source: String
-    let files = inv.list("latents")
-    if !files.isEmpty {
-        if !inv.list("seeds").isEmpty { throw usageError(inv, "give --seeds or --latents, not both") }
-        keyframes = try files.flatMap { try readLatents($0, session).rows }
-        keySeeds = nil
-        source = "latents of " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ")
-    } else {
-        let seeds = try seedList(inv, "seeds", default: jd ? "0,1,2" : "0,1")
-        keyframes = try seeds.map { try session.sample(seed: $0) }
-        keySeeds = seeds
-        source = "seeds " + seeds.map(String.init).joined(separator: ",")
-    }
+    let (keyframes, keySeeds, source) = try keyframeLatents(inv, session, defaultSeeds: jd ? "0,1,2" : "0,1")
     let spec: FigureSpec
     if jd {
         guard keyframes.count == 3 else { throw usageError(inv, "--jdiagram needs exactly three keyframes A,B,C, got \(keyframes.count)") }

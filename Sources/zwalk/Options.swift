@@ -69,6 +69,20 @@ func seedList(_ inv: Invocation, _ option: String, default d: String) throws -> 
     }
 }
 
+/// Keyframes from --latents files (their rows, in order) or --seeds, with the seeds and a few
+/// words saying where they came from.
+func keyframeLatents(_ inv: Invocation, _ session: ModelSession, defaultSeeds: String) throws
+    -> (keyframes: [[Float]], seeds: [UInt32]?, source: String) {
+    let files = inv.list("latents")
+    guard files.isEmpty else {
+        if !inv.list("seeds").isEmpty { throw usageError(inv, "give --seeds or --latents, not both") }
+        return (try files.flatMap { try readLatents($0, session).rows }, nil,
+                "latents of " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))
+    }
+    let seeds = try seedList(inv, "seeds", default: defaultSeeds)
+    return (try seeds.map { try session.sample(seed: $0) }, seeds, "seeds " + seeds.map(String.init).joined(separator: ","))
+}
+
 /// An integer option with bounds, named in the message.
 func boundedInt(_ inv: Invocation, _ name: String, default d: Int, in range: ClosedRange<Int>) throws -> Int {
     let v = try inv.int(name, default: d)
