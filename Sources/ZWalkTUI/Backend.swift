@@ -3,6 +3,7 @@
 // called from one worker thread only, never concurrently, so implementations need no locking.
 import Foundation
 import ZWalkImage
+import ZWalkLatent
 
 /// Turns a latent into a picture.
 public protocol ExplorerDecoder: AnyObject {
@@ -50,9 +51,41 @@ public struct ExportRequest: Equatable, Sendable {
     public var latentIsSeedSample: Bool { seed != nil && coefficients.allSatisfy { $0 == 0 } }
 }
 
+/// The interpolation path of interpolate mode as a strip: what `zwalk interpolate` is asked for.
+public struct PathExportRequest: Equatable, Sendable {
+    public var path: String
+    /// false: the write must fail rather than replace an existing file.
+    public var overwrite: Bool
+    /// The keyframes' flat latents, A first.
+    public var keyframes: [[Float]]
+    /// The keyframes' seeds when every keyframe is its seed's sample at the same ψ (`psi`): then
+    /// `zwalk interpolate --seeds …` reproduces the strip.
+    public var seeds: [UInt32]?
+    public var psi: Float
+    public var mode: InterpolationMode
+    public var loop: Bool
+    /// Cells of the strip, keyframes included.
+    public var steps: Int
+
+    public init(path: String, overwrite: Bool, keyframes: [[Float]], seeds: [UInt32]?, psi: Float, mode: InterpolationMode,
+                loop: Bool, steps: Int) {
+        self.path = path; self.overwrite = overwrite; self.keyframes = keyframes; self.seeds = seeds; self.psi = psi
+        self.mode = mode; self.loop = loop; self.steps = steps
+    }
+}
+
 /// Writes the PNG (with `latent` in its metadata so the picture can be decoded again).
 public protocol FrameExporter: AnyObject {
     func export(_ request: ExportRequest) throws
+    /// Decodes and writes the strip of an interpolation path, the same figure (pixels and
+    /// metadata) `zwalk interpolate` writes. Called on the decode thread, like `export`.
+    func exportPath(_ request: PathExportRequest) throws
+}
+
+extension FrameExporter {
+    public func exportPath(_ request: PathExportRequest) throws {
+        throw ExplorerError.terminal("this explorer cannot export interpolation strips")
+    }
 }
 
 /// How the picture's cells reach the terminal.

@@ -27,6 +27,7 @@ enum WorkerResult {
 enum WorkerJob {
     case directions(DirectionSource, LatentSpec)
     case export(ExportRequest)
+    case exportPath(PathExportRequest)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -65,7 +66,8 @@ final class BackendWorker {
 
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
-    private var exports: [ExportRequest] = []
+    /// Only .export and .exportPath jobs: they run on the decode thread, in order.
+    private var exports: [WorkerJob] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var results: [WorkerResult] = []
     private var stopping = false
@@ -109,7 +111,7 @@ final class BackendWorker {
             // each `r`) is computed once, at the newest point.
             directionJobs.removeAll { $0.0 == src }
             directionJobs.append((src, spec))
-        case .export(let req): exports.append(req)
+        case .export, .exportPath: exports.append(j)
         }
         cond.broadcast()
         cond.unlock()
@@ -141,7 +143,7 @@ final class BackendWorker {
             if stopping { cond.unlock(); return }
             // The picture first; an export carries its own frame, so it may wait for a decode.
             let decode = pendingDecode
-            let export: ExportRequest? = decode == nil ? exports.removeFirst() : nil
+            let export: WorkerJob? = decode == nil ? exports.removeFirst() : nil
             pendingDecode = nil
             cond.unlock()
             let result = decode.map(perform) ?? perform(export: export!)
@@ -180,10 +182,18 @@ final class BackendWorker {
         }
     }
 
-    private func perform(export req: ExportRequest) -> WorkerResult {
+    private func perform(export job: WorkerJob) -> WorkerResult {
         do {
-            try exporter.export(req)
-            return .exported(req.path)
+            switch job {
+            case .export(let req):
+                try exporter.export(req)
+                return .exported(req.path)
+            case .exportPath(let req):
+                try exporter.exportPath(req)
+                return .exported(req.path)
+            case .directions:
+                return .exportFailed("not an export")
+            }
         } catch FileWriteError.exists(let p) {
             return .exportFailed(overwriteRefusal(p))
         } catch {

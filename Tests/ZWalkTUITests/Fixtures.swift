@@ -51,7 +51,9 @@ final class FakeProvider: DirectionProvider {
 
 final class FakeExporter: FrameExporter {
     var requests: [ExportRequest] = []
+    var pathRequests: [PathExportRequest] = []
     func export(_ request: ExportRequest) throws { requests.append(request) }
+    func exportPath(_ request: PathExportRequest) throws { pathRequests.append(request) }
 }
 
 /// A state with a decoded frame in it, as after start-up.
@@ -64,5 +66,18 @@ func startedState(_ size: [Int] = [4], colorMode: ColorMode = .truecolor) -> Exp
         let f = try! FakeDecoder(latentShape: size).decode(z)
         s = update(s, .frameDecoded(DecodeResult(request: r, latent: z, frame: f, milliseconds: 3), at: 1)).0
     }
+    return s
+}
+
+/// The state after the worker decoded every decode request of the last update (as the fake
+/// backend would); `fx` defaults to a fresh decode of the spec on screen.
+func decoded(_ state: ExplorerState) -> ExplorerState {
+    var s = state
+    guard s.pending else { return s }
+    let r = DecodeRequest(seq: s.requestSeq, spec: s.spec)
+    let base = s.spec.base ?? (try! FakeSampler(count: s.latentCount).sample(seed: s.spec.seed, psi: s.spec.psi))
+    let z = s.spec.compose(base: base)
+    let f = try! FakeDecoder(latentShape: s.latentShape).decode(z)
+    s = update(s, .frameDecoded(DecodeResult(request: r, latent: z, frame: f, milliseconds: 3), at: 2)).0
     return s
 }
