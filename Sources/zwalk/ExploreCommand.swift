@@ -45,6 +45,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         try session.writeFrame(r.frame, latent: r.latent, seed: r.seed, seedIsLatent: r.latentIsSeedSample, psi: Double(r.psi),
                                scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
     }
+
+    /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.
+    func exportPath(_ r: PathExportRequest) throws {
+        let mode: PathMode = r.mode == .lerp ? .lerp : .slerp
+        try session.writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
+                                       steps: r.steps, to: r.path, overwrite: r.overwrite)
+    }
 }
 
 let exploreCommand = Command(
