@@ -66,8 +66,9 @@ final class BackendWorker {
 
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
-    /// Only .export and .exportPath jobs: they run on the decode thread, in order.
-    private var exports: [WorkerJob] = []
+    /// Exports run on the decode thread (the exporter shares the decoder's session), in order.
+    private enum Export { case frame(ExportRequest), path(PathExportRequest) }
+    private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var results: [WorkerResult] = []
     private var stopping = false
@@ -111,7 +112,8 @@ final class BackendWorker {
             // each `r`) is computed once, at the newest point.
             directionJobs.removeAll { $0.0 == src }
             directionJobs.append((src, spec))
-        case .export, .exportPath: exports.append(j)
+        case .export(let req): exports.append(.frame(req))
+        case .exportPath(let req): exports.append(.path(req))
         }
         cond.broadcast()
         cond.unlock()
@@ -143,7 +145,7 @@ final class BackendWorker {
             if stopping { cond.unlock(); return }
             // The picture first; an export carries its own frame, so it may wait for a decode.
             let decode = pendingDecode
-            let export: WorkerJob? = decode == nil ? exports.removeFirst() : nil
+            let export: Export? = decode == nil ? exports.removeFirst() : nil
             pendingDecode = nil
             cond.unlock()
             let result = decode.map(perform) ?? perform(export: export!)
@@ -182,17 +184,15 @@ final class BackendWorker {
         }
     }
 
-    private func perform(export job: WorkerJob) -> WorkerResult {
+    private func perform(export job: Export) -> WorkerResult {
         do {
             switch job {
-            case .export(let req):
+            case .frame(let req):
                 try exporter.export(req)
                 return .exported(req.path)
-            case .exportPath(let req):
+            case .path(let req):
                 try exporter.exportPath(req)
                 return .exported(req.path)
-            case .directions:
-                return .exportFailed("not an export")
             }
         } catch FileWriteError.exists(let p) {
             return .exportFailed(overwriteRefusal(p))
