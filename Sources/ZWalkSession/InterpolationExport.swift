@@ -21,6 +21,14 @@ extension ModelSession {
         return try write(spec, style: FigureStyle(), to: out, command: command, overwrite: overwrite)
     }
 
+    /// The geodesic `zwalk interpolate --mode geodesic` computes, `perSegment` points a segment
+    /// (the keyframe first; an open path ends with its last keyframe), for the explorer to move along.
+    public func geodesicPoints(keyframes: [[Float]], loop: Bool, perSegment: Int, iterations: Int = 30) throws -> [[Float]] {
+        let segments = loop ? keyframes.count : keyframes.count - 1
+        return try geodesicPath(keyframes: keyframes, loop: loop, points: segments * perSegment + (loop ? 0 : 1),
+                                iterations: iterations).points
+    }
+
     /// `zwalk interpolate MODEL [model options] --seeds A,B,… --steps N [--mode M] [--loop] --out OUT`.
     public func interpolateCommand(seeds: [UInt32], psi: Double, mode: PathMode, loop: Bool, steps: Int, out: String) -> String {
         var words = ["zwalk", "interpolate", path]

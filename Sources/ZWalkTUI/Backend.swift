@@ -24,6 +24,16 @@ public protocol ExplorerSampler: AnyObject {
 /// Called on its own thread, while the decoder decodes: it must not share a model session with it.
 public protocol DirectionProvider: AnyObject {
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections
+    /// The geodesic through `keyframes` (`zwalk interpolate --mode geodesic`), `perSegment` points
+    /// a segment, the keyframe first; on an open path the last keyframe ends it. Called on the
+    /// directions thread: it may take many decodes.
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]]
+}
+
+extension DirectionProvider {
+    public func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        throw ExplorerError.terminal("this explorer cannot compute geodesics")
+    }
 }
 
 /// Everything an exported PNG should carry to be reproduced.
@@ -62,12 +72,12 @@ public struct PathExportRequest: Equatable, Sendable {
     /// `zwalk interpolate --seeds …` reproduces the strip.
     public var seeds: [UInt32]?
     public var psi: Float
-    public var mode: InterpolationMode
+    public var mode: PathInterpolation
     public var loop: Bool
     /// Cells of the strip, keyframes included.
     public var steps: Int
 
-    public init(path: String, overwrite: Bool, keyframes: [[Float]], seeds: [UInt32]?, psi: Float, mode: InterpolationMode,
+    public init(path: String, overwrite: Bool, keyframes: [[Float]], seeds: [UInt32]?, psi: Float, mode: PathInterpolation,
                 loop: Bool, steps: Int) {
         self.path = path; self.overwrite = overwrite; self.keyframes = keyframes; self.seeds = seeds; self.psi = psi
         self.mode = mode; self.loop = loop; self.steps = steps

@@ -49,6 +49,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 if trace != nil { submitted[r.seq] = monotonicSeconds() }
             case .loadDirections(let src, let spec):
                 worker.submit(.directions(src, spec))
+            case .computeGeodesic(let r):
+                worker.submit(.geodesic(r))
             case .export(let path, let overwrite, let shown):
                 switch exportRequest(path: path, overwrite: overwrite, of: shown, state: state,
                                      directory: config.exportDirectory, scale: config.exportScale) {

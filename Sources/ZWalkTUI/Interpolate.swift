@@ -3,9 +3,35 @@
 // (lerp/slerp of a few keyframes is cheap), the picture is decoded by the worker like any other.
 import ZWalkLatent
 
-/// The path through the keyframes as the mode draws it.
+/// The path through the keyframes by lerp or slerp (the geodesic's stand-in until it arrives).
 func latentPath(_ s: ExplorerState) -> LatentPath? {
-    try? LatentPath(keyframes: s.keyframes.map(\.latent), loop: s.path.loop, mode: s.path.mode)
+    try? LatentPath(keyframes: s.keyframes.map(\.latent), loop: s.path.loop, mode: s.path.mode == .lerp ? .lerp : .slerp)
+}
+
+/// The geodesic the screen may use: computed for these keyframes and this loop.
+func currentGeodesic(_ s: ExplorerState) -> GeodesicPath? {
+    guard s.path.mode == .geodesic, let g = s.path.geodesic, g.loop == s.path.loop,
+          g.keyframes == s.keyframes.map(\.latent) else { return nil }
+    return g
+}
+
+/// In geodesic mode without a geodesic for the keyframes on the path: asks the directions thread
+/// for one (once), the picture following slerp meanwhile.
+func requestGeodesicIfNeeded(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+    guard s.path.mode == .geodesic, s.keyframes.count >= 2, currentGeodesic(s) == nil else { return }
+    let r = GeodesicRequest(keyframes: s.keyframes.map(\.latent), loop: s.path.loop, perSegment: PathState.geodesicPerSegment)
+    guard s.path.geodesicRequested != r else { return }
+    s.path.geodesicRequested = r
+    say(&s, "computing the geodesic (slerp until it is ready)…")
+    fx.append(.computeGeodesic(r))
+}
+
+func geodesicArrived(_ s: inout ExplorerState, _ fx: inout [Effect], _ g: GeodesicPath) {
+    if let r = s.path.geodesicRequested, r.keyframes == g.keyframes && r.loop == g.loop { s.path.geodesicRequested = nil }
+    s.path.geodesic = g
+    guard s.interpolating, currentGeodesic(s) != nil else { return }
+    say(&s, "geodesic ready")
+    movePath(&s, &fx, to: s.path.u, snap: false)
 }
 
 /// "A→B": the segment the position is on.
@@ -75,7 +101,9 @@ func movePath(_ s: inout ExplorerState, _ fx: inout [Effect], to u: Double, snap
     }
     s.path.u = v
     let t = s.path.t(keyframes: s.keyframes.count)
-    s.spec = LatentSpec(seed: s.spec.seed, psi: s.spec.psi, base: path.point(at: v),
+    requestGeodesicIfNeeded(&s, &fx)
+    let z = currentGeodesic(s)?.point(at: v) ?? path.point(at: v)
+    s.spec = LatentSpec(seed: s.spec.seed, psi: s.spec.psi, base: z,
                         baseLabel: "path \(segmentLabel(s)) t \(formatFixed(t, 3))", directions: s.spec.directions)
     requestDecode(&s, &fx)
 }

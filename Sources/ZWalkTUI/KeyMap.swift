@@ -118,7 +118,7 @@ public enum Action: Equatable, Sendable {
     case scaleSpeed(up: Bool)
     /// Interpolate: open path ↔ loop.
     case toggleLoop
-    /// Interpolate: slerp → lerp → slerp.
+    /// Interpolate: slerp → lerp → geodesic → slerp.
     case cyclePathMode
     /// Interpolate: back to walking, from the latent on screen.
     case leaveInterpolate
@@ -138,6 +138,8 @@ public enum Action: Equatable, Sendable {
     case themeLoaded(Theme, warnings: [String])
     /// `:theme` named no theme that can be read: the one on screen stays.
     case themeFailed(String)
+    case geodesicComputed(GeodesicPath)
+    case geodesicFailed(String)
     /// The clock while playing (seconds, monotonic).
     case tick(at: Double)
 }
@@ -293,7 +295,7 @@ public enum KeyMap {
         Binding([.char("+"), .char("=")], .scaleSpeed(up: true), "play faster (×2)", hint: ("+/-", "speed")),
         Binding([.char("-"), .char("_")], .scaleSpeed(up: false), "play slower (÷2)"),
         Binding([.char("o")], .toggleLoop, "open path or loop (back to A)", hint: ("o", "loop")),
-        Binding([.char("m")], .cyclePathMode, "slerp or lerp between keyframes", hint: ("m", "mode")),
+        Binding([.char("m")], .cyclePathMode, "slerp, lerp or geodesic between keyframes", hint: ("m", "mode")),
         Binding([.char("p")], .pin, "pin the picture as the next keyframe"),
         Binding([.char("P")], .unpin, "unpin the last keyframe"),
         Binding([.char("e")], .exportImage, "export the path as a strip PNG (as zwalk interpolate)", hint: ("e", "export")),

@@ -139,7 +139,8 @@ private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
 private func drawPathPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: ScreenLayout, _ p: Rect, _ rt: ResolvedTheme) {
     let n = state.keyframes.count
     let path = state.path
-    c.box(p, style: rt.style(.panel_border), title: "Path · \(path.mode.rawValue) · \(path.loop ? "loop" : "open") (\(n))",
+    let computing = path.mode == .geodesic && currentGeodesic(state) == nil ? "…" : ""
+    c.box(p, style: rt.style(.panel_border), title: "Path · \(path.mode.rawValue)\(computing) · \(path.loop ? "loop" : "open") (\(n))",
           titleStyle: rt.style(.panel_title, attrs: .bold))
     guard let list = layout.directionList, !list.isEmpty else { return }
     let seg = path.segment(keyframes: n)
@@ -256,7 +257,7 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     if state.interpolating {
         let p = state.path
         f += ["interpolate \(segmentLabel(state))", "t " + formatFixed(p.t(keyframes: state.keyframes.count), 3),
-              p.mode.rawValue + (p.loop ? " loop" : ""), formatSpeed(p.speed), p.playing ? "▶ playing" : "paused"]
+              p.mode.rawValue + (p.mode == .geodesic && currentGeodesic(state) == nil ? " (computing, slerp)" : "") + (p.loop ? " loop" : ""), formatSpeed(p.speed), p.playing ? "▶ playing" : "paused"]
         f += [state.modelName]
         if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
         if let fps = state.framesPerSecond { f.append(formatFixed(fps, 0) + " fps") }

@@ -177,13 +177,60 @@ public struct Keyframe: Equatable, Sendable {
     }
 }
 
+/// How the path runs between keyframes: as `zwalk interpolate --mode`.
+public enum PathInterpolation: String, CaseIterable, Sendable {
+    case slerp, lerp
+    /// The path shortened in output space (computed on the directions thread; slerp until then).
+    case geodesic
+
+    public var next: PathInterpolation { self == .slerp ? .lerp : (self == .lerp ? .geodesic : .slerp) }
+}
+
+/// A geodesic through keyframes, sampled at `perSegment` points a segment (the keyframe first):
+/// what the directions thread computed, for the keyframes and loop it was asked for.
+public struct GeodesicPath: Equatable, Sendable {
+    public var keyframes: [[Float]]
+    public var loop: Bool
+    public var perSegment: Int
+    /// segments × perSegment points, plus the last keyframe on an open path.
+    public var points: [[Float]]
+
+    public init(keyframes: [[Float]], loop: Bool, perSegment: Int, points: [[Float]]) {
+        self.keyframes = keyframes; self.loop = loop; self.perSegment = perSegment; self.points = points
+    }
+
+    /// The latent at u (in segments): linear between the two computed points around it.
+    public func point(at u: Double) -> [Float] {
+        let x = u * Double(perSegment)
+        let count = points.count
+        guard count >= 2 else { return points.first ?? [] }
+        var i = Int(x.rounded(.down))
+        let last = loop ? count : count - 1
+        if i >= last { i = last - 1 }
+        i = max(0, i)
+        let f = x - Double(i)
+        return Interpolation.lerp(points[i], points[(i + 1) % count], max(0, min(1, f)))
+    }
+}
+
+/// What the directions thread is asked to shorten.
+public struct GeodesicRequest: Equatable, Sendable {
+    public var keyframes: [[Float]]
+    public var loop: Bool
+    public var perSegment: Int
+}
+
 /// Where interpolate mode is along the path through the keyframes, and how it moves. Kept when
 /// the mode is left, so loop, mode and speed stay as they were set.
 public struct PathState: Equatable, Sendable {
     /// The position in segments: 0…segments (segment ⌊u⌋ at fraction u − ⌊u⌋).
     public var u: Double = 0
     public var loop = false
-    public var mode: InterpolationMode = .slerp
+    public var mode: PathInterpolation = .slerp
+    /// The geodesic for the keyframes and loop it was computed for (used when they still match).
+    public var geodesic: GeodesicPath? = nil
+    /// The geodesic asked of the directions thread and not yet back.
+    public var geodesicRequested: GeodesicRequest? = nil
     public var playing = false
     /// Segments per second while playing.
     public var speed: Double = 0.5
@@ -199,6 +246,8 @@ public struct PathState: Equatable, Sendable {
     /// A tick moves at most this many seconds' worth: a slow model plays slowly rather than jump.
     public static let maxTickSeconds = 0.2
     public static let defaultExportSteps = 8
+    /// Points a segment of the geodesic shown on screen (the strip's own is computed for its cells).
+    public static let geodesicPerSegment = 8
 
     /// Segments of a path through `keyframes` keyframes.
     public func segments(keyframes n: Int) -> Int { max(1, loop ? n : n - 1) }
@@ -231,6 +280,8 @@ public enum Effect: Equatable, Sendable {
     case loadDirections(DirectionSource, at: LatentSpec)
     /// path nil: the next free `zwalk-<seed>-<n>.png` in the export directory.
     case export(path: String?, overwrite: Bool, of: DecodeResult)
+    /// The geodesic through the keyframes, on the directions thread.
+    case computeGeodesic(GeodesicRequest)
     /// The interpolation path as a strip PNG (the figure `zwalk interpolate` writes); path nil:
     /// the next free `zwalk-path-<seeds>-<n>.png` in the export directory.
     case exportPath(PathExport)
@@ -244,7 +295,7 @@ public struct PathExport: Equatable, Sendable {
     public var path: String?
     public var overwrite: Bool
     public var keyframes: [Keyframe]
-    public var mode: InterpolationMode
+    public var mode: PathInterpolation
     public var loop: Bool
     public var steps: Int
 }

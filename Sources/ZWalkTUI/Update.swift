@@ -123,7 +123,7 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
 
     case .cyclePathMode:
         guard s.keyMode == .interpolate else { break }
-        s.path.mode = s.path.mode == .slerp ? .lerp : .slerp
+        s.path.mode = s.path.mode.next
         say(&s, "\(s.path.mode.rawValue) between keyframes")
         movePath(&s, &fx, to: s.path.u, snap: false)
 
@@ -133,6 +133,13 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
 
     case .tick(let now):
         tick(&s, &fx, now: now)
+
+    case .geodesicComputed(let g):
+        geodesicArrived(&s, &fx, g)
+
+    case .geodesicFailed(let message):
+        s.path.geodesicRequested = nil
+        warn(&s, message)
 
     case .redraw:
         fx.append(.redraw)
@@ -231,7 +238,7 @@ extension Action {
     var isUserInput: Bool {
         switch self {
         case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
-             .tick:
+             .tick, .geodesicComputed, .geodesicFailed:
             return false
         default:
             return true

@@ -11,6 +11,8 @@ enum WorkerResult {
     case directionsFailed(String)
     case exported(String)
     case exportFailed(String)
+    case geodesic(GeodesicPath)
+    case geodesicFailed(String)
 
     func action(at now: Double) -> Action {
         switch self {
@@ -20,6 +22,8 @@ enum WorkerResult {
         case .directionsFailed(let m): return .directionsFailed(m)
         case .exported(let p): return .exported(path: p)
         case .exportFailed(let m): return .exportFailed(m)
+        case .geodesic(let g): return .geodesicComputed(g)
+        case .geodesicFailed(let m): return .geodesicFailed(m)
         }
     }
 }
@@ -28,6 +32,8 @@ enum WorkerJob {
     case directions(DirectionSource, LatentSpec)
     case export(ExportRequest)
     case exportPath(PathExportRequest)
+    /// On the directions thread; a newer one replaces one not yet started.
+    case geodesic(GeodesicRequest)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -70,6 +76,7 @@ final class BackendWorker {
     private enum Export { case frame(ExportRequest), path(PathExportRequest) }
     private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
+    private var geodesicJob: GeodesicRequest?
     private var results: [WorkerResult] = []
     private var stopping = false
     private var threads: [Thread] = []
@@ -114,6 +121,7 @@ final class BackendWorker {
             directionJobs.append((src, spec))
         case .export(let req): exports.append(.frame(req))
         case .exportPath(let req): exports.append(.path(req))
+        case .geodesic(let req): geodesicJob = req
         }
         cond.broadcast()
         cond.unlock()
@@ -156,8 +164,21 @@ final class BackendWorker {
     private func directionsLoop() {
         while true {
             cond.lock()
-            while !stopping && directionJobs.isEmpty { cond.wait() }
+            while !stopping && directionJobs.isEmpty && geodesicJob == nil { cond.wait() }
             if stopping { cond.unlock(); return }
+            if let g = geodesicJob {
+                geodesicJob = nil
+                cond.unlock()
+                let result: WorkerResult
+                do {
+                    let points = try provider.geodesic(keyframes: g.keyframes, loop: g.loop, perSegment: g.perSegment)
+                    result = .geodesic(GeodesicPath(keyframes: g.keyframes, loop: g.loop, perSegment: g.perSegment, points: points))
+                } catch {
+                    result = .geodesicFailed("cannot compute the geodesic: \(error)")
+                }
+                if !deliver(result) { return }
+                continue
+            }
             let (source, spec) = directionJobs.removeFirst()
             cond.unlock()
             let result: WorkerResult

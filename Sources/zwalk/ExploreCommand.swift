@@ -36,6 +36,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         }
     }
 
+    /// On the directions thread, with its own session, like the direction sets.
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        let s = try forDirections ?? session.sibling()
+        forDirections = s
+        return try s.geodesicPoints(keyframes: keyframes, loop: loop, perSegment: perSegment)
+    }
+
     func export(_ r: ExportRequest) throws {
         let walked = try r.directions.set ?? (DirectionSet(
             method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
@@ -48,7 +55,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
 
     /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.
     func exportPath(_ r: PathExportRequest) throws {
-        let mode: PathMode = r.mode == .lerp ? .lerp : .slerp
+        let mode = PathMode(rawValue: r.mode.rawValue) ?? .slerp
         try session.writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
                                        steps: r.steps, to: r.path, overwrite: r.overwrite)
     }

@@ -67,4 +67,33 @@ extension ExplorerEndToEndTests {
         try tmux.keys("q")
         #expect(try tmux.exitStatus() == 0)
     }
+
+    /// m m: the geodesic, computed on the directions thread while the keys still move; exported,
+    /// it is `zwalk interpolate --mode geodesic`'s strip.
+    @Test func interpolateModeComputesTheGeodesicOffTheUIThreadAndExportsTheCommandsStrip() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir, "--seed 1")
+        defer { tmux.close() }
+        try tmux.keys("p")
+        _ = try tmux.waitFor("A pinned") { $0.contains("pinned A: seed 1") }
+        try tmux.keys(":", "seed 2", "Enter")
+        _ = try tmux.waitFor("seed 2's frame") { $0.contains("seed 2") && !$0.contains("●") }
+        try tmux.keys("p")
+        _ = try tmux.waitFor("B pinned") { $0.contains("pinned B: seed 2") }
+        try tmux.keys("i", "m", "m")
+        _ = try tmux.waitFor("the geodesic computed", timeout: 60) { $0.contains("Path · geodesic · open") && $0.contains("geodesic ready") }
+        try tmux.keys("L")
+        _ = try tmux.waitFor("t 0.250 on the geodesic") { $0.contains("t 0.250") && $0.contains("geodesic") }
+        try tmux.keys(":", "export geo.png 6", "Enter")
+        _ = try tmux.waitFor("the strip written", timeout: 60) { $0.contains("wrote geo.png") }
+        let ref = try zwalk(["interpolate", model, "--seeds", "1,2", "--steps", "6", "--mode", "geodesic", "--out", "ref.png"], cwd: dir)
+        #expect(ref.status == 0, "\(ref.stderr)")
+        let (strip, stripText) = try PNGCodec.read(path: dir + "/geo.png")
+        let (refImage, refText) = try PNGCodec.read(path: dir + "/ref.png")
+        #expect(strip.toRGB().pixels == refImage.toRGB().pixels, "the explorer's geodesic strip has other pixels than the command's")
+        #expect(stripText[PNGMetadata.Key.latents] == refText[PNGMetadata.Key.latents], "other latents")
+        #expect(stripText[PNGMetadata.Key.command]?.contains("--mode geodesic") == true)
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
 }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import ZWalkImage
+import ZWalkLatent
 @testable import ZWalkTUI
 
 /// A picture from a function of (x, y), for rendering tests.
@@ -46,6 +47,15 @@ final class FakeProvider: DirectionProvider {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         if case .file(let p) = source { throw CommandError(message: "no such file \(p)") }
         return WalkDirections(method: source.description, vectors: (0..<latent.count).map { i in (0..<latent.count).map { $0 == i ? 1 : 0 } })
+    }
+
+    /// A stand-in geodesic: lerp, `perSegment` points a segment.
+    var geodesicCalls = 0
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        geodesicCalls += 1
+        let path = try LatentPath(keyframes: keyframes, loop: loop, mode: .lerp)
+        let segments = path.segments
+        return try path.sample(steps: segments * perSegment + (loop ? 0 : 1))
     }
 }
 

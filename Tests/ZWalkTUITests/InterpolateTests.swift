@@ -67,10 +67,61 @@ func near(_ a: [Float], _ b: [Float]) -> Bool { a.count == b.count && zip(a, b).
         #expect(press(back, [.right]).0.path.u == 0)
     }
 
-    @Test func lerpAndSlerpCycle() {
+    @Test func slerpLerpAndGeodesicCycle() {
         let s = press(interpolating(), [.char("m"), .char("L")]).0
         #expect(s.path.mode == .lerp && near(s.spec.base!, Interpolation.lerp(sample(7), sample(9), 0.25)))
-        #expect(press(s, [.char("m")]).0.path.mode == .slerp)
+        #expect(press(s, [.char("m")]).0.path.mode == .geodesic)
+        #expect(press(s, [.char("m"), .char("m")]).0.path.mode == .slerp)
+    }
+
+    /// The geodesic is asked of the directions thread once; the picture follows slerp until it
+    /// arrives, then the geodesic; a geodesic for other keyframes or another loop is not used.
+    @Test func theGeodesicIsComputedOffTheUIThread() {
+        let s0 = press(interpolating(), [.char("m")]).0
+        let (s, fx) = press(s0, [.char("m")])
+        let keys = [sample(7), sample(9)]
+        let asked = GeodesicRequest(keyframes: keys, loop: false, perSegment: PathState.geodesicPerSegment)
+        #expect(s.path.mode == .geodesic && fx.contains(.computeGeodesic(asked)))
+        #expect(s.spec.base == sample(7))
+        let (moved, fx2) = press(s, [.char("L")])
+        #expect(!fx2.contains { if case .computeGeodesic = $0 { return true }; return false }, "asked twice")
+        #expect(near(moved.spec.base!, Interpolation.slerp(sample(7), sample(9), 0.25)), "slerp while it computes")
+        #expect(render(moved, size: Size(width: 100, height: 30)).text.contains("Path · geodesic… · open"))
+        var quiet = moved
+        quiet.message = nil
+        #expect(render(quiet, size: Size(width: 140, height: 30)).text.contains("geodesic (computing, slerp)"))
+        // It arrives: the picture is the geodesic's point at u (a bent path, to tell it apart).
+        let bent: [[Float]] = (0...8).map { k in
+            let t = Double(k) / 8
+            var z = Interpolation.lerp(sample(7), sample(9), t)
+            z[3] += k == 0 || k == 8 ? 0 : 1
+            return z
+        }
+        let g = GeodesicPath(keyframes: keys, loop: false, perSegment: 8, points: bent)
+        let (arrived, fx3) = update(decoded(moved), .geodesicComputed(g))
+        #expect(decodes(fx3).last?.spec.base == bent[2] && arrived.path.geodesicRequested == nil)
+        #expect(g.point(at: 0) == keys[0] && g.point(at: 1) == keys[1] && near(g.point(at: 0.3125), Interpolation.lerp(bent[2], bent[3], 0.5)))
+        // Looping needs a geodesic of its own: asked for, slerp meanwhile.
+        let (looped, fx4) = press(decoded(arrived), [.char("o")])
+        #expect(fx4.contains(.computeGeodesic(GeodesicRequest(keyframes: keys, loop: true, perSegment: 8))))
+        #expect(near(looped.spec.base!, Interpolation.slerp(sample(7), sample(9), 0.25)))
+        // Exported, the strip is the command's geodesic strip.
+        guard case .exportPath(let e)? = press(arrived, [.char("e")]).1.first else { Issue.record("no export"); return }
+        #expect(e.mode == .geodesic)
+    }
+
+    @Test func theWorkerComputesGeodesicsOnTheDirectionsThread() {
+        let provider = FakeProvider()
+        let w = BackendWorker(decoder: FakeDecoder(), sampler: FakeSampler(), provider: provider, exporter: FakeExporter(), notify: {})
+        w.start(); defer { w.stop() }
+        let keys = [sample(7), sample(9)]
+        w.submit(.geodesic(GeodesicRequest(keyframes: keys, loop: true, perSegment: 4)))
+        let deadline = Date().addingTimeInterval(10)
+        var results: [WorkerResult] = []
+        while results.isEmpty && Date() < deadline { results += w.takeResults(); usleep(2000) }
+        guard case .geodesicComputed(let g)? = results.first.map({ $0.action(at: 0) }) else { Issue.record("\(results)"); return }
+        #expect(g.points.count == 8 && g.points[0] == keys[0] && g.points[4] == keys[1] && g.loop)
+        #expect(provider.geodesicCalls == 1)
     }
 
     @Test func playingAdvancesWithTheClockAndWaitsForFrames() {
