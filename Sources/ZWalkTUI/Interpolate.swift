@@ -42,7 +42,7 @@ func segmentLabel(_ s: ExplorerState) -> String {
     return Keyframe.letter(j) + "→" + Keyframe.letter((j + 1) % n)
 }
 
-func pin(_ s: inout ExplorerState) {
+func pin(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     guard let shown = s.shown else { warn(&s, "nothing to pin yet: no image has been decoded"); return }
     let spec = shown.request.spec
     let seeded = spec.base == nil && spec.offset == nil && spec.coefficients.allSatisfy { $0 == 0 }
@@ -50,6 +50,8 @@ func pin(_ s: inout ExplorerState) {
     let k = s.keyframes.last!
     let hint = s.keyframes.count >= 2 && !s.interpolating ? " (i interpolates)" : ""
     say(&s, "pinned \(Keyframe.letter(s.keyframes.count - 1)): \(k.label)\(hint)")
+    // On the path, the path has changed: the picture (and a geodesic) follow it.
+    if s.interpolating { movePath(&s, &fx, to: s.path.u, snap: false) }
 }
 
 func unpin(_ s: inout ExplorerState, _ fx: inout [Effect]) {

@@ -90,7 +90,7 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.message = nil
 
     case .pin:
-        pin(&s)
+        pin(&s, &fx)
 
     case .unpin:
         unpin(&s, &fx)
@@ -454,7 +454,7 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
         fx.append(.export(path: path, overwrite: overwrite, of: shown))
     case .exportPath(let path, let overwrite, let steps):
         exportPath(&s, &fx, path: path, overwrite: overwrite, steps: steps)
-    case .pin: pin(&s)
+    case .pin: pin(&s, &fx)
     case .unpin: unpin(&s, &fx)
     case .clearKeyframes:
         let n = s.keyframes.count

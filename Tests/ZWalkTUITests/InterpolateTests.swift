@@ -240,3 +240,15 @@ func near(_ a: [Float], _ b: [Float]) -> Bool { a.count == b.count && zip(a, b).
         #expect(ex.pathRequests == [r])
     }
 }
+
+extension InterpolateTests {
+    /// p on the path pins the picture there as C; the path now runs through it and the picture
+    /// stays put, with the position kept (now on a path of two segments).
+    @Test func pinningOnThePathExtendsIt() {
+        let s = decoded(press(interpolating(), [.char("L")]).0)
+        let (n, fx) = press(s, [.char("p")])
+        #expect(n.interpolating && n.keyframes.count == 3 && n.keyframes[2].seed == nil)
+        #expect(n.keyframes[2].latent == s.shown?.latent && n.path.u == 0.25 && decodes(fx).count == 1)
+        #expect(n.path.t(keyframes: 3) == 0.125)
+    }
+}
