@@ -79,8 +79,7 @@ func startedState(_ size: [Int] = [4], colorMode: ColorMode = .truecolor) -> Exp
     return s
 }
 
-/// The state after the worker decoded every decode request of the last update (as the fake
-/// backend would); `fx` defaults to a fresh decode of the spec on screen.
+/// The state once the fake backend has decoded the latest request (the spec as it is now).
 func decoded(_ state: ExplorerState) -> ExplorerState {
     var s = state
     guard s.pending else { return s }
