@@ -3,6 +3,7 @@
 // called from one worker thread only, never concurrently, so implementations need no locking.
 import Foundation
 import ZWalkImage
+import ZWalkLatent
 
 /// Turns a latent into a picture.
 public protocol ExplorerDecoder: AnyObject {
@@ -23,6 +24,16 @@ public protocol ExplorerSampler: AnyObject {
 /// Called on its own thread, while the decoder decodes: it must not share a model session with it.
 public protocol DirectionProvider: AnyObject {
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections
+    /// The geodesic through `keyframes` (`zwalk interpolate --mode geodesic`), `perSegment` points
+    /// a segment, the keyframe first; on an open path the last keyframe ends it. Called on the
+    /// directions thread: it may take many decodes.
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]]
+}
+
+extension DirectionProvider {
+    public func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        throw ExplorerError.terminal("this explorer cannot compute geodesics")
+    }
 }
 
 /// Everything an exported PNG should carry to be reproduced.
@@ -50,9 +61,41 @@ public struct ExportRequest: Equatable, Sendable {
     public var latentIsSeedSample: Bool { seed != nil && coefficients.allSatisfy { $0 == 0 } }
 }
 
+/// The interpolation path of interpolate mode as a strip: what `zwalk interpolate` is asked for.
+public struct PathExportRequest: Equatable, Sendable {
+    public var path: String
+    /// false: the write must fail rather than replace an existing file.
+    public var overwrite: Bool
+    /// The keyframes' flat latents, A first.
+    public var keyframes: [[Float]]
+    /// The keyframes' seeds when every keyframe is its seed's sample at the same ψ (`psi`): then
+    /// `zwalk interpolate --seeds …` reproduces the strip.
+    public var seeds: [UInt32]?
+    public var psi: Float
+    public var mode: PathInterpolation
+    public var loop: Bool
+    /// Cells of the strip, keyframes included.
+    public var steps: Int
+
+    public init(path: String, overwrite: Bool, keyframes: [[Float]], seeds: [UInt32]?, psi: Float, mode: PathInterpolation,
+                loop: Bool, steps: Int) {
+        self.path = path; self.overwrite = overwrite; self.keyframes = keyframes; self.seeds = seeds; self.psi = psi
+        self.mode = mode; self.loop = loop; self.steps = steps
+    }
+}
+
 /// Writes the PNG (with `latent` in its metadata so the picture can be decoded again).
 public protocol FrameExporter: AnyObject {
     func export(_ request: ExportRequest) throws
+    /// Decodes and writes the strip of an interpolation path, the same figure (pixels and
+    /// metadata) `zwalk interpolate` writes. Called on the decode thread, like `export`.
+    func exportPath(_ request: PathExportRequest) throws
+}
+
+extension FrameExporter {
+    public func exportPath(_ request: PathExportRequest) throws {
+        throw ExplorerError.terminal("this explorer cannot export interpolation strips")
+    }
 }
 
 /// How the picture's cells reach the terminal.

@@ -5,6 +5,16 @@ public enum Command: Equatable, Sendable {
     case seed(UInt32)
     /// nil path: the next free `zwalk-<seed>-<n>.png`.
     case export(path: String?, overwrite: Bool)
+    /// `:export PATH N`: the interpolation path as a strip of N cells.
+    case exportPath(path: String?, overwrite: Bool, steps: Int)
+    case pin
+    case unpin
+    case clearKeyframes
+    case interpolate
+    /// Interpolate mode, playing (or paused when it plays).
+    case play
+    /// Playing speed in segments per second.
+    case speed(Double)
     case theme(String)
     case directions(DirectionSource)
     case psi(Float)
@@ -32,6 +42,14 @@ public enum CommandParser {
         CommandSpec(names: ["seed"], usage: ":seed N", description: "sample the latent of seed N (0…4294967295)"),
         CommandSpec(names: ["export", "w"], usage: ":export [PATH]", description: "write the image as PNG; refuses an existing file"),
         CommandSpec(names: ["export!", "w!"], usage: ":export! PATH", description: "write the image as PNG, replacing PATH"),
+        CommandSpec(names: ["export", "w"], usage: ":export PATH N",
+                    description: "interpolating: the path as a strip of N cells (default 8), as zwalk interpolate"),
+        CommandSpec(names: ["pin"], usage: ":pin", description: "pin the picture as the next keyframe (A, B, C…)"),
+        CommandSpec(names: ["unpin"], usage: ":unpin", description: "unpin the last keyframe"),
+        CommandSpec(names: ["clear"], usage: ":clear", description: "unpin every keyframe"),
+        CommandSpec(names: ["interpolate", "interp"], usage: ":interpolate", description: "interpolate between the keyframes (i)"),
+        CommandSpec(names: ["play"], usage: ":play", description: "interpolate and play (again: pause)"),
+        CommandSpec(names: ["speed"], usage: ":speed X", description: "playing speed in segments per second"),
         CommandSpec(names: ["theme"], usage: ":theme NAME|FILE", description: "switch theme (dark, light, high-contrast, mono, yours)"),
         CommandSpec(names: ["directions", "dir"], usage: ":directions axis|sefa|pca|local|FILE.npy", description: "choose the direction set"),
         CommandSpec(names: ["psi"], usage: ":psi X", description: "truncation ψ (0…2)"),
@@ -70,11 +88,25 @@ public enum CommandParser {
                 return .failure(CommandError(message: "seed must be a whole number 0…4294967295, got '\(arg)'"))
             }
             return .success(.seed(s))
-        case "export", "w":
-            return .success(.export(path: arg.isEmpty ? nil : arg, overwrite: false))
-        case "export!", "w!":
-            guard !arg.isEmpty else { return .failure(CommandError(message: ":export! needs a path (it replaces that file)")) }
-            return .success(.export(path: arg, overwrite: true))
+        case "export", "w", "export!", "w!":
+            let overwrite = name.hasSuffix("!")
+            // A last word that is a number is the strip's cell count: `:export strip.png 8`.
+            if let sp = arg.lastIndex(where: { $0 == " " || $0 == "\t" }), let n = Int(arg[arg.index(after: sp)...]) {
+                guard (2...4096).contains(n) else { return .failure(CommandError(message: "a strip has 2…4096 cells, got \(n)")) }
+                return .success(.exportPath(path: unquote(String(arg[..<sp]).trimmingWhitespace()), overwrite: overwrite, steps: n))
+            }
+            guard !overwrite || !arg.isEmpty else { return .failure(CommandError(message: ":export! needs a path (it replaces that file)")) }
+            return .success(.export(path: arg.isEmpty ? nil : arg, overwrite: overwrite))
+        case "pin": return .success(.pin)
+        case "unpin": return .success(.unpin)
+        case "clear": return .success(.clearKeyframes)
+        case "interpolate", "interp": return .success(.interpolate)
+        case "play": return .success(.play)
+        case "speed":
+            guard let v = Double(arg), v.isFinite, v > 0 else {
+                return .failure(CommandError(message: "speed must be a positive number of segments per second, got '\(arg)'"))
+            }
+            return .success(.speed(v))
         case "theme":
             guard !arg.isEmpty else { return .failure(usage("theme")) }
             return .success(.theme(arg))

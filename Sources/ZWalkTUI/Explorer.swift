@@ -49,10 +49,17 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 if trace != nil { submitted[r.seq] = monotonicSeconds() }
             case .loadDirections(let src, let spec):
                 worker.submit(.directions(src, spec))
+            case .computeGeodesic(let r):
+                worker.submit(.geodesic(r))
             case .export(let path, let overwrite, let shown):
                 switch exportRequest(path: path, overwrite: overwrite, of: shown, state: state,
                                      directory: config.exportDirectory, scale: config.exportScale) {
                 case .success(let request): worker.submit(.export(request))
+                case .failure(let problem): dispatch(.exportFailed(problem.message))
+                }
+            case .exportPath(let e):
+                switch pathExportRequest(e, directory: config.exportDirectory) {
+                case .success(let request): worker.submit(.exportPath(request))
                 case .failure(let problem): dispatch(.exportFailed(problem.message))
                 }
             case .loadTheme(let name):
@@ -88,7 +95,9 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         }
         lastShown = state.shownSeq
 
-        for event in terminal.waitForEvents(timeoutMs: 1000) {
+        // Playing, the clock ticks about 30 times a second; otherwise only events wake the loop.
+        let playing = state.interpolating && state.path.playing
+        for event in terminal.waitForEvents(timeoutMs: playing ? 33 : 1000) {
             switch event {
             case .key(let k):
                 if let a = action(for: k, in: state) { dispatch(a) }
@@ -113,6 +122,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         for r in worker.takeResults() {
             if case .exported(let p) = r { dispatch(.exported(path: displayPath(p))) } else { dispatch(r.action(at: now)) }
         }
+        if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
     }
     return exitCode
 }
@@ -120,6 +130,21 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
 /// Why an export was not even tried.
 struct ExportProblem: Error, Equatable {
     let message: String
+}
+
+/// What `e` or `:export` in interpolate mode hands the exporter: the strip's file as for a
+/// picture (see exportRequest; `e` takes the next free `zwalk-path-<seeds>-<n>.png`), the seeds
+/// when every keyframe is its seed's sample at one ψ.
+func pathExportRequest(_ e: PathExport, directory: String,
+                       fileManager fm: FileManager = .default) -> Result<PathExportRequest, ExportProblem> {
+    let seeds = e.keyframes.compactMap(\.seed)
+    let psi = e.keyframes.first?.psi ?? 1
+    let seeded = seeds.count == e.keyframes.count && e.keyframes.allSatisfy { $0.psi == psi }
+    let stem = seeded ? "path-" + seeds.prefix(8).map(String.init).joined(separator: "-") : "path"
+    return exportTarget(path: e.path, overwrite: e.overwrite, stem: stem, directory: directory, fileManager: fm).map { file in
+        PathExportRequest(path: file, overwrite: e.overwrite, keyframes: e.keyframes.map(\.latent), seeds: seeded ? seeds : nil,
+                          psi: psi, mode: e.mode, loop: e.loop, steps: e.steps)
+    }
 }
 
 /// What `e` or `:export` hands the exporter: where (see below) and the picture on screen, enlarged
@@ -131,6 +156,18 @@ struct ExportProblem: Error, Equatable {
 func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state: ExplorerState, directory: String,
                    scale: Int, fileManager fm: FileManager = .default) -> Result<ExportRequest, ExportProblem> {
     let spec = shown.request.spec
+    return exportTarget(path: path, overwrite: overwrite, stem: spec.exportStem, directory: directory, fileManager: fm).map { file in
+        let factor = max(1, scale)
+        return ExportRequest(
+            path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
+            latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
+            directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName)
+    }
+}
+
+/// The file an export goes to (see exportRequest), or why it cannot go anywhere.
+func exportTarget(path: String?, overwrite: Bool, stem: String, directory: String,
+                  fileManager fm: FileManager) -> Result<String, ExportProblem> {
     let target = path.map { resolveExportPath($0, directory: directory) }
     if target == nil || !isAbsolute(path!) {
         var isDirectory: ObjCBool = false
@@ -144,18 +181,14 @@ func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state
             }
         }
     }
-    let file = target ?? nextFreeExportPath(directory: directory, stem: spec.exportStem) { fm.fileExists(atPath: $0) }
+    let file = target ?? nextFreeExportPath(directory: directory, stem: stem) { fm.fileExists(atPath: $0) }
     let parent = (file as NSString).deletingLastPathComponent
     var isDirectory: ObjCBool = false
     guard parent.isEmpty || (fm.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) else {
         return .failure(ExportProblem(message: "cannot write \(displayPath(file)): no directory \(displayPath(parent))"))
     }
     if !overwrite && fm.fileExists(atPath: file) { return .failure(ExportProblem(message: overwriteRefusal(file))) }
-    let factor = max(1, scale)
-    return .success(ExportRequest(
-        path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
-        latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
-        directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName))
+    return .success(file)
 }
 
 private func isAbsolute(_ p: String) -> Bool { p.hasPrefix("/") || p.hasPrefix("~/") }

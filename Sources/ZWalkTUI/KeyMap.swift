@@ -81,6 +81,12 @@ public enum Action: Equatable, Sendable {
     case exportImage
     case toggleHelp
     case openCommandLine
+    /// Pin the picture on screen as the next keyframe (A, B, C…).
+    case pin
+    /// Remove the last keyframe.
+    case unpin
+    /// Enter interpolate mode (needs two keyframes).
+    case enterInterpolate
     case dismiss
     case redraw
     case quit
@@ -102,6 +108,20 @@ public enum Action: Equatable, Sendable {
     case acceptPrompt
     /// Close the overlay or the prompt without acting.
     case cancel
+    /// Interpolate: move along the path by this many segments.
+    case movePath(Double)
+    /// Interpolate: go to this place along the whole path (0 start, 1 end).
+    case seekPath(Double)
+    /// Interpolate: play or pause.
+    case togglePlay
+    /// Interpolate: double or halve the playing speed.
+    case scaleSpeed(up: Bool)
+    /// Interpolate: open path ↔ loop.
+    case toggleLoop
+    /// Interpolate: slerp → lerp → geodesic → slerp.
+    case cyclePathMode
+    /// Interpolate: back to walking, from the latent on screen.
+    case leaveInterpolate
 
     // From elsewhere.
     case start
@@ -118,6 +138,10 @@ public enum Action: Equatable, Sendable {
     case themeLoaded(Theme, warnings: [String])
     /// `:theme` named no theme that can be read: the one on screen stays.
     case themeFailed(String)
+    case geodesicComputed(GeodesicPath)
+    case geodesicFailed(String)
+    /// The clock while playing (seconds, monotonic).
+    case tick(at: Double)
 }
 
 /// Keys a binding answers to besides its listed ones, when the action depends on the key.
@@ -182,6 +206,7 @@ public enum KeyMode: String, CaseIterable, Sendable {
     case help
     case chooser
     case prompt
+    case interpolate
 }
 
 extension Mode {
@@ -225,7 +250,7 @@ public struct KeyTable: Sendable {
 public enum KeyMap {
     /// Every mode's table, in the order the help lists them. A new mode (interpolate, gallery)
     /// adds a KeyMode case and its table here; the help and `zwalk explore --help` follow.
-    public static let tables: [KeyTable] = [normal, help, chooser, prompt]
+    public static let tables: [KeyTable] = [normal, interpolate, help, chooser, prompt]
 
     /// Walking the latent. Arrows sit beside the letters in the same rows.
     public static let normal = KeyTable(.normal, "Walking", [
@@ -248,9 +273,35 @@ public enum KeyMap {
         Binding([.ctrl("r")], .redo, "redo"),
         Binding([.char("b")], .cycleBlocks, "blocks style (half, quadrant, sextant)", hint: ("b", "blocks")),
         Binding([.char("e")], .exportImage, "export the image as PNG (its latent in the metadata)", hint: ("e", "export")),
+        Binding([.char("p")], .pin, "pin the picture as the next keyframe (A, B, C…)", hint: ("p", "pin")),
+        Binding([.char("P")], .unpin, "unpin the last keyframe"),
+        Binding([.char("i")], .enterInterpolate, "interpolate between the keyframes (needs two)", hint: ("i", "interp")),
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:seed 42, :export x.png, :theme light, :q)", hint: (":", "cmd")),
         Binding([.escape], .dismiss, "close the overlay, clear the message"),
+        Binding([.ctrl("l")], .redraw, "redraw the screen"),
+        Binding([.char("q")], .quit, "quit", hint: ("q", "quit")),
+    ])
+
+    /// Moving along the path through the pinned keyframes (i).
+    public static let interpolate = KeyTable(.interpolate, "Interpolating (i)", [
+        Binding([.char("l"), .right], .movePath(PathState.fineStep), "move along the path (1/32 of a segment)", hint: ("h/l", "move")),
+        Binding([.char("h"), .left], .movePath(-PathState.fineStep), "move back along the path"),
+        Binding([.char("L"), .shiftRight], .movePath(PathState.coarseStep), "a quarter segment forward"),
+        Binding([.char("H"), .shiftLeft], .movePath(-PathState.coarseStep), "a quarter segment back"),
+        Binding([.home], .seekPath(0), "go to the start (A)"),
+        Binding([.end], .seekPath(1), "go to the end"),
+        Binding([.char(" ")], .togglePlay, "play or pause", hint: ("Space", "play")),
+        Binding([.char("+"), .char("=")], .scaleSpeed(up: true), "play faster (×2)", hint: ("+/-", "speed")),
+        Binding([.char("-"), .char("_")], .scaleSpeed(up: false), "play slower (÷2)"),
+        Binding([.char("o")], .toggleLoop, "open path or loop (back to A)", hint: ("o", "loop")),
+        Binding([.char("m")], .cyclePathMode, "slerp, lerp or geodesic between keyframes", hint: ("m", "mode")),
+        Binding([.char("p")], .pin, "pin the picture as the next keyframe"),
+        Binding([.char("P")], .unpin, "unpin the last keyframe"),
+        Binding([.char("e")], .exportImage, "export the path as a strip PNG (as zwalk interpolate)", hint: ("e", "export")),
+        Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
+        Binding([.char(":")], .openCommandLine, "command line (:export strip.png 8, :speed 2, :q)", hint: (":", "cmd")),
+        Binding([.escape, .char("i")], .leaveInterpolate, "back to walking, from the picture on screen", hint: ("Esc", "walk")),
         Binding([.ctrl("l")], .redraw, "redraw the screen"),
         Binding([.char("q")], .quit, "quit", hint: ("q", "quit")),
     ])
@@ -293,7 +344,7 @@ public enum KeyMap {
         tables.first { $0.mode == mode } ?? normal
     }
 
-    /// The normal mode's bindings (the hint bar's).
+    /// The normal mode's bindings.
     public static var bindings: [Binding] { normal.bindings }
 
     /// The action a key triggers in the normal (no overlay) mode.
@@ -302,10 +353,10 @@ public enum KeyMap {
     /// Hints that must stay visible however narrow the bar is.
     static let essentialHints: Set<String> = ["?", "q"]
 
-    /// The hint bar's entries, fitted to `width` columns: the essential ones always, then the
-    /// others in table order while they fit.
-    public static func hintEntries(width: Int) -> [(keys: String, label: String)] {
-        let all = bindings.compactMap(\.hint)
+    /// The hint bar's entries for `table` (walking's by default), fitted to `width` columns: the
+    /// essential ones always, then the others in table order while they fit.
+    public static func hintEntries(width: Int, table: KeyTable = normal) -> [(keys: String, label: String)] {
+        let all = table.bindings.compactMap(\.hint)
         func cost(_ h: (keys: String, label: String)) -> Int { displayWidth(h.keys) + 1 + displayWidth(h.label) + 2 }
         var budget = width - all.filter { essentialHints.contains($0.keys) }.reduce(0) { $0 + cost($1) }
         var keep: [Bool] = all.map { essentialHints.contains($0.keys) }

@@ -34,7 +34,7 @@ public func render(_ state: ExplorerState, size: Size, cache: ImageCellCache? = 
     drawImage(&c, state, layout, rt, cache)
     if layout.panel != nil { drawPanel(&c, state, layout, rt) }
     if let row = layout.status { drawStatus(&c, state, row, rt, compact: layout.panel == nil) }
-    if let row = layout.hints { drawHints(&c, row, rt) }
+    if let row = layout.hints { drawHints(&c, row, rt, table: KeyMap.table(for: state.interpolating ? .interpolate : .normal)) }
 
     switch state.mode {
     case .normal: break
@@ -75,12 +75,40 @@ private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
 
 // MARK: - Directions panel
 
+/// The rows that list directions: the panel's list less its last row while keyframes are pinned
+/// (that row lists them). The mouse maps rows through this too.
+func directionRows(_ layout: ScreenLayout, _ state: ExplorerState) -> Rect? {
+    guard let list = layout.directionList else { return nil }
+    guard !state.keyframes.isEmpty, list.height >= 3 else { return list }
+    return Rect(x: list.x, y: list.y, width: list.width, height: list.height - 1)
+}
+
+/// "A seed 1 · B seed 2 · C latent", the keyframe shown now (on the path: the segment's start)
+/// bracketed.
+func keyframeStrip(_ state: ExplorerState) -> String {
+    let current: Int?
+    if state.interpolating {
+        current = state.path.segment(keyframes: state.keyframes.count)
+    } else {
+        current = state.shown.flatMap { shown in state.keyframes.lastIndex { $0.latent == shown.latent } }
+    }
+    return state.keyframes.enumerated().map { i, k in
+        let text = Keyframe.letter(i) + " " + (k.seed.map(String.init) ?? "latent")
+        return i == current ? "[" + text + "]" : text
+    }.joined(separator: " · ")
+}
+
 private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: ScreenLayout, _ rt: ResolvedTheme) {
     guard let p = layout.panel else { return }
+    if state.interpolating { drawPathPanel(&c, state, layout, p, rt); return }
+    if let list = layout.directionList, let rows = directionRows(layout, state), rows.height < list.height {
+        let y = list.maxY - 1
+        c.writeTruncated("keys " + keyframeStrip(state), x: list.x + 1, y: y, style: rt.style(.text_dim), maxWidth: list.width - 1)
+    }
     let d = state.directions
     c.box(p, style: rt.style(.panel_border), title: "Directions · \(d.method) (\(d.count))",
           titleStyle: rt.style(.panel_title, attrs: .bold))
-    if let list = layout.directionList, !list.isEmpty {
+    if let list = directionRows(layout, state), !list.isEmpty {
         if d.count == 0 {
             c.writeTruncated("no directions", x: list.x + 1, y: list.y, style: rt.style(.text_dim), maxWidth: list.width - 1)
         }
@@ -103,6 +131,42 @@ private func drawPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
                 c.writeTruncated(t, x: f.maxX - tw, y: f.y, style: rt.style(.pending_fg), maxWidth: tw)
             }
         }
+    }
+}
+
+/// Interpolate mode's panel: the keyframes (the segment's two marked), where along the path the
+/// picture is, and how it plays.
+private func drawPathPanel(_ c: inout Canvas, _ state: ExplorerState, _ layout: ScreenLayout, _ p: Rect, _ rt: ResolvedTheme) {
+    let n = state.keyframes.count
+    let path = state.path
+    let computing = path.mode == .geodesic && currentGeodesic(state) == nil ? "…" : ""
+    c.box(p, style: rt.style(.panel_border), title: "Path · \(path.mode.rawValue)\(computing) · \(path.loop ? "loop" : "open") (\(n))",
+          titleStyle: rt.style(.panel_title, attrs: .bold))
+    guard let list = layout.directionList, !list.isEmpty else { return }
+    let seg = path.segment(keyframes: n)
+    let ends = [seg, (seg + 1) % n]
+    // The bar, then the keyframes below it (as many as fit).
+    let barWidth = list.width - 2
+    if barWidth >= 3 {
+        let t = path.t(keyframes: n)
+        let pos = Int((t * Double(barWidth - 1)).rounded())
+        for k in 0..<barWidth {
+            c[list.x + 1 + k, list.y] = k == pos ? Cell("●", style: rt.style(.slider_fill, attrs: .bold))
+                : Cell(k < pos ? "━" : "─", style: rt.style(k < pos ? .slider_fill : .slider_empty))
+        }
+    }
+    let window = listWindow(count: n, selected: seg, rows: max(0, list.height - 2))
+    for (row, i) in window.enumerated() {
+        let y = list.y + 2 + row
+        let on = ends.contains(i)
+        let style = on ? rt.style(.selection_fg, on: .selection_bg, attrs: .bold) : rt.style(.text)
+        c.fill(Rect(x: list.x, y: y, width: list.width, height: 1), style: rt.style(.text, on: on ? .selection_bg : .background))
+        let marker = i == seg ? "▸ " : (on ? "→ " : "  ")
+        c.writeTruncated(marker + Keyframe.letter(i) + "  " + state.keyframes[i].label, x: list.x, y: y, style: style, maxWidth: list.width)
+    }
+    if let f = layout.panelFooter {
+        let text = "t \(formatFixed(path.t(keyframes: n), 3)) · \(segmentLabel(state)) · \(formatSpeed(path.speed))"
+        c.writeTruncated(text, x: f.x + 1, y: f.y, style: rt.style(.text_dim), maxWidth: f.width - 1)
     }
 }
 
@@ -190,6 +254,15 @@ private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: I
 /// The status line's fields, left to right.
 func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     var f: [String] = []
+    if state.interpolating {
+        let p = state.path
+        f += ["interpolate \(segmentLabel(state))", "t " + formatFixed(p.t(keyframes: state.keyframes.count), 3),
+              p.mode.rawValue + (p.mode == .geodesic && currentGeodesic(state) == nil ? " (computing, slerp)" : "") + (p.loop ? " loop" : ""), formatSpeed(p.speed), p.playing ? "▶ playing" : "paused"]
+        f += [state.modelName]
+        if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
+        if let fps = state.framesPerSecond { f.append(formatFixed(fps, 0) + " fps") }
+        return f
+    }
     // Without the panel, the direction being walked leads: it is what the keys change. Its value
     // comes first and its name is cut short, so that what a step changes stays on a narrow line
     // even beside a message.
@@ -265,10 +338,10 @@ func wrapWords(_ text: String, width: Int) -> [String] {
     return lines
 }
 
-private func drawHints(_ c: inout Canvas, _ row: Rect, _ rt: ResolvedTheme) {
+private func drawHints(_ c: inout Canvas, _ row: Rect, _ rt: ResolvedTheme, table: KeyTable) {
     c.fill(row, style: rt.style(.hint_fg))
     var x = row.x + 1
-    for h in KeyMap.hintEntries(width: row.width - 1) {
+    for h in KeyMap.hintEntries(width: row.width - 1, table: table) {
         x += c.write(h.keys, x: x, y: row.y, style: rt.style(.hint_key, attrs: .bold), maxWidth: row.maxX - x)
         x += 1
         x += c.write(h.label, x: x, y: row.y, style: rt.style(.hint_fg), maxWidth: row.maxX - x)

@@ -159,6 +159,106 @@ public enum PromptKind: Equatable, Sendable {
     }
 }
 
+/// A latent pinned as a keyframe of the interpolation path (p): what was on screen.
+public struct Keyframe: Equatable, Sendable {
+    public var latent: [Float]
+    /// The seed whose sample (at `psi`) the latent is, when it is one: unwalked, not given.
+    public var seed: UInt32?
+    public var psi: Float
+
+    public init(latent: [Float], seed: UInt32?, psi: Float) { self.latent = latent; self.seed = seed; self.psi = psi }
+
+    /// "seed 7" or "latent".
+    public var label: String { seed.map { "seed \($0)" } ?? "latent" }
+
+    /// A, B, … Z, then K27, K28, …
+    public static func letter(_ i: Int) -> String {
+        i >= 0 && i < 26 ? String(Character(Unicode.Scalar(UInt8(65 + i)))) : "K\(i + 1)"
+    }
+}
+
+/// How the path runs between keyframes: as `zwalk interpolate --mode`.
+public enum PathInterpolation: String, CaseIterable, Sendable {
+    case slerp, lerp
+    /// The path shortened in output space (computed on the directions thread; slerp until then).
+    case geodesic
+
+    public var next: PathInterpolation { self == .slerp ? .lerp : (self == .lerp ? .geodesic : .slerp) }
+}
+
+/// A geodesic through keyframes, sampled at `perSegment` points a segment (the keyframe first):
+/// what the directions thread computed, for the keyframes and loop it was asked for.
+public struct GeodesicPath: Equatable, Sendable {
+    public var keyframes: [[Float]]
+    public var loop: Bool
+    public var perSegment: Int
+    /// segments × perSegment points, plus the last keyframe on an open path.
+    public var points: [[Float]]
+
+    public init(keyframes: [[Float]], loop: Bool, perSegment: Int, points: [[Float]]) {
+        self.keyframes = keyframes; self.loop = loop; self.perSegment = perSegment; self.points = points
+    }
+
+    /// The latent at u (in segments): linear between the two computed points around it.
+    public func point(at u: Double) -> [Float] {
+        let x = u * Double(perSegment)
+        let count = points.count
+        guard count >= 2 else { return points.first ?? [] }
+        var i = Int(x.rounded(.down))
+        let last = loop ? count : count - 1
+        if i >= last { i = last - 1 }
+        i = max(0, i)
+        let f = x - Double(i)
+        return Interpolation.lerp(points[i], points[(i + 1) % count], max(0, min(1, f)))
+    }
+}
+
+/// What the directions thread is asked to shorten.
+public struct GeodesicRequest: Equatable, Sendable {
+    public var keyframes: [[Float]]
+    public var loop: Bool
+    public var perSegment: Int
+}
+
+/// Where interpolate mode is along the path through the keyframes, and how it moves. Kept when
+/// the mode is left, so loop, mode and speed stay as they were set.
+public struct PathState: Equatable, Sendable {
+    /// The position in segments: 0…segments (segment ⌊u⌋ at fraction u − ⌊u⌋).
+    public var u: Double = 0
+    public var loop = false
+    public var mode: PathInterpolation = .slerp
+    /// The geodesic for the keyframes and loop it was computed for (used when they still match).
+    public var geodesic: GeodesicPath? = nil
+    /// The geodesic asked of the directions thread and not yet back.
+    public var geodesicRequested: GeodesicRequest? = nil
+    public var playing = false
+    /// Segments per second while playing.
+    public var speed: Double = 0.5
+    /// When the last tick of playing was (seconds); nil until the first tick after Space.
+    public var lastTick: Double? = nil
+
+    public init() {}
+
+    /// ←/→ move a 32nd of a segment, H/L a quarter.
+    public static let fineStep = 1.0 / 32
+    public static let coarseStep = 0.25
+    public static let speedRange: ClosedRange<Double> = 1.0 / 64...16
+    /// A tick moves at most this many seconds' worth: a slow model plays slowly rather than jump.
+    public static let maxTickSeconds = 0.2
+    public static let defaultExportSteps = 8
+    /// Points a segment of the geodesic shown on screen (the strip's own is computed for its cells).
+    public static let geodesicPerSegment = 8
+
+    /// Segments of a path through `keyframes` keyframes.
+    public func segments(keyframes n: Int) -> Int { max(1, loop ? n : n - 1) }
+
+    /// The position along the whole path, 0…1 (a loop: 0…1 where 1 is A again).
+    public func t(keyframes n: Int) -> Double { u / Double(segments(keyframes: n)) }
+
+    /// The segment u is on (the last one at the open path's end).
+    public func segment(keyframes n: Int) -> Int { min(Int(u.rounded(.down)), segments(keyframes: n) - 1) }
+}
+
 public enum Mode: Equatable, Sendable {
     case normal
     case help(scroll: Int)
@@ -180,9 +280,24 @@ public enum Effect: Equatable, Sendable {
     case loadDirections(DirectionSource, at: LatentSpec)
     /// path nil: the next free `zwalk-<seed>-<n>.png` in the export directory.
     case export(path: String?, overwrite: Bool, of: DecodeResult)
+    /// The geodesic through the keyframes, on the directions thread.
+    case computeGeodesic(GeodesicRequest)
+    /// The interpolation path as a strip PNG (the figure `zwalk interpolate` writes); path nil:
+    /// the next free `zwalk-path-<seeds>-<n>.png` in the export directory.
+    case exportPath(PathExport)
     case loadTheme(String)
     case redraw
     case quit
+}
+
+/// What `:export` in interpolate mode asks for: the keyframes and how the path runs through them.
+public struct PathExport: Equatable, Sendable {
+    public var path: String?
+    public var overwrite: Bool
+    public var keyframes: [Keyframe]
+    public var mode: PathInterpolation
+    public var loop: Bool
+    public var steps: Int
 }
 
 public struct ExplorerState: Equatable, Sendable {
@@ -219,6 +334,12 @@ public struct ExplorerState: Equatable, Sendable {
     public var message: StatusMessage?
     public var quitRequested = false
 
+    /// Pinned keyframes A, B, C… (p), the path interpolate mode runs through.
+    public var keyframes: [Keyframe] = []
+    public var path = PathState()
+    /// In interpolate mode (i): the picture is the path's latent at `path.u`.
+    public var interpolating = false
+
     public struct Snapshot: Equatable, Sendable {
         public var spec: LatentSpec
         public var selected: Int
@@ -245,6 +366,10 @@ public struct ExplorerState: Equatable, Sendable {
     }
 
     public var latentCount: Int { latentShape.reduce(1, *) }
+
+    /// The table that answers keys now: an overlay's or the prompt's, else interpolate mode's or
+    /// walking's.
+    public var keyMode: KeyMode { mode == .normal && interpolating ? .interpolate : mode.keyMode }
     public var pending: Bool { requestSeq > shownSeq }
     public var directions: WalkDirections { spec.directions }
 

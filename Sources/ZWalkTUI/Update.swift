@@ -4,7 +4,7 @@
 
 /// The action for a key: whatever the table of the current mode says, nothing else.
 public func action(for key: Key, in state: ExplorerState) -> Action? {
-    KeyMap.table(for: state.mode.keyMode).action(for: key)
+    KeyMap.table(for: state.keyMode).action(for: key)
 }
 
 public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, [Effect]) {
@@ -88,6 +88,58 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .dismiss:
         s.mode = .normal
         s.message = nil
+
+    case .pin:
+        pin(&s, &fx)
+
+    case .unpin:
+        unpin(&s, &fx)
+
+    case .enterInterpolate:
+        enterInterpolate(&s, &fx)
+
+    case .movePath(let d):
+        guard s.keyMode == .interpolate else { break }
+        movePath(&s, &fx, to: s.path.u + d, snap: true)
+
+    case .seekPath(let t):
+        guard s.keyMode == .interpolate else { break }
+        s.path.playing = false
+        movePath(&s, &fx, to: t * Double(s.path.segments(keyframes: s.keyframes.count)), snap: false)
+
+    case .togglePlay:
+        guard s.keyMode == .interpolate else { break }
+        togglePlay(&s, &fx)
+
+    case .scaleSpeed(let up):
+        guard s.keyMode == .interpolate else { break }
+        setSpeed(&s, s.path.speed * (up ? 2 : 0.5))
+
+    case .toggleLoop:
+        guard s.keyMode == .interpolate else { break }
+        s.path.loop.toggle()
+        say(&s, s.path.loop ? "loop: the path returns to A" : "open path: it ends at \(Keyframe.letter(s.keyframes.count - 1))")
+        movePath(&s, &fx, to: s.path.u, snap: false)
+
+    case .cyclePathMode:
+        guard s.keyMode == .interpolate else { break }
+        s.path.mode = s.path.mode.next
+        say(&s, "\(s.path.mode.rawValue) between keyframes")
+        movePath(&s, &fx, to: s.path.u, snap: false)
+
+    case .leaveInterpolate:
+        guard s.keyMode == .interpolate else { break }
+        leaveInterpolate(&s, &fx)
+
+    case .tick(let now):
+        tick(&s, &fx, now: now)
+
+    case .geodesicComputed(let g):
+        geodesicArrived(&s, &fx, g)
+
+    case .geodesicFailed(let message):
+        s.path.geodesicRequested = nil
+        warn(&s, message)
 
     case .redraw:
         fx.append(.redraw)
@@ -185,7 +237,8 @@ extension Action {
     /// Actions that come from the person at the keyboard (they age the status message).
     var isUserInput: Bool {
         switch self {
-        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed:
+        case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
+             .tick, .geodesicComputed, .geodesicFailed:
             return false
         default:
             return true
@@ -198,20 +251,20 @@ extension Action {
 /// An info message; it does not replace an error still showing (the set that lands just after
 /// start would otherwise hide why the theme or the latent was not what was asked for). Esc clears
 /// the error, and it fades after a few keys like any message.
-private func say(_ s: inout ExplorerState, _ text: String) {
+func say(_ s: inout ExplorerState, _ text: String) {
     if s.visibleMessage?.isWarning == true { return }
     s.message = StatusMessage(text: text, isWarning: false)
 }
-private func warn(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: true) }
+func warn(_ s: inout ExplorerState, _ text: String) { s.message = StatusMessage(text: text, isWarning: true) }
 
-private func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     s.requestSeq += 1
     // One decode per update is enough: the latest request wins in the worker anyway.
     fx.removeAll { if case .decode = $0 { return true }; return false }
     fx.append(.decode(DecodeRequest(seq: s.requestSeq, spec: s.spec)))
 }
 
-private func pushUndo(_ s: inout ExplorerState) {
+func pushUndo(_ s: inout ExplorerState) {
     s.undoStack.append(ExplorerState.Snapshot(spec: s.spec, selected: s.selected))
     if s.undoStack.count > ExplorerState.maxUndo { s.undoStack.removeFirst(s.undoStack.count - ExplorerState.maxUndo) }
     s.redoStack.removeAll()
@@ -237,7 +290,7 @@ private func restore(_ s: inout ExplorerState, _ fx: inout [Effect], _ snap: Exp
 
 /// Local directions belong to the point they were computed at: when the base point moves (a new
 /// sample, seed or ψ) they are computed again there. Steps along them do not move the base.
-private func recomputeLocalDirections(_ s: inout ExplorerState, _ fx: inout [Effect]) {
+func recomputeLocalDirections(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     guard let src = s.directions.source, src.dependsOnLatent else { return }
     loadDirections(&s, &fx, src)
 }
@@ -386,14 +439,33 @@ private func loadDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ sr
 
 private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect]) {
     switch c {
-    case .seed(let n): setSeed(&s, &fx, n)
-    case .psi(let v): setPsi(&s, &fx, v)
+    case .seed(let n):
+        if s.interpolating { leaveInterpolate(&s, &fx) }
+        setSeed(&s, &fx, n)
+    case .psi(let v):
+        if s.interpolating { leaveInterpolate(&s, &fx) }
+        setPsi(&s, &fx, v)
     case .stepSize(let v):
         s.stepSize = min(v, ExplorerState.coefficientLimit)
         say(&s, "step \(formatSigma(s.stepSize))")
     case .export(let path, let overwrite):
+        if s.interpolating { exportPath(&s, &fx, path: path, overwrite: overwrite, steps: PathState.defaultExportSteps); return }
         guard let shown = s.shown else { warn(&s, "nothing to export yet: no image has been decoded"); return }
         fx.append(.export(path: path, overwrite: overwrite, of: shown))
+    case .exportPath(let path, let overwrite, let steps):
+        exportPath(&s, &fx, path: path, overwrite: overwrite, steps: steps)
+    case .pin: pin(&s, &fx)
+    case .unpin: unpin(&s, &fx)
+    case .clearKeyframes:
+        let n = s.keyframes.count
+        if s.interpolating { leaveInterpolate(&s, &fx) }
+        s.keyframes.removeAll()
+        say(&s, n == 0 ? "no keyframes to clear" : "cleared \(n) keyframe\(n == 1 ? "" : "s")")
+    case .interpolate: enterInterpolate(&s, &fx)
+    case .play:
+        if !s.interpolating { enterInterpolate(&s, &fx) }
+        if s.interpolating { togglePlay(&s, &fx) }
+    case .speed(let v): setSpeed(&s, v)
     case .theme(let name): fx.append(.loadTheme(name))
     case .directions(let src): loadDirections(&s, &fx, src)
     case .blocks(let b):
@@ -450,10 +522,10 @@ private func acceptPrompt(_ state: ExplorerState, _ kind: PromptKind, _ t: Strin
 /// under the pointer (or the chosen one elsewhere). Any click closes the help.
 public func mouseAction(_ e: MouseEvent, state: ExplorerState, size: Size) -> Action? {
     if case .help = state.mode { return e.kind == .press ? .toggleHelp : nil }
-    guard case .normal = state.mode else { return nil }
+    guard case .normal = state.mode, !state.interpolating else { return nil }
     let layout = computeLayout(size: size, imageAspect: imageAspect(state))
     var row: Int? = nil
-    if let list = layout.directionList, list.contains(x: e.x, y: e.y) {
+    if let list = directionRows(layout, state), list.contains(x: e.x, y: e.y) {
         let window = listWindow(count: state.directions.count, selected: state.selected, rows: list.height)
         let i = window.lowerBound + (e.y - list.y)
         if window.contains(i) { row = i }

@@ -11,6 +11,8 @@ enum WorkerResult {
     case directionsFailed(String)
     case exported(String)
     case exportFailed(String)
+    case geodesic(GeodesicPath)
+    case geodesicFailed(String)
 
     func action(at now: Double) -> Action {
         switch self {
@@ -20,6 +22,8 @@ enum WorkerResult {
         case .directionsFailed(let m): return .directionsFailed(m)
         case .exported(let p): return .exported(path: p)
         case .exportFailed(let m): return .exportFailed(m)
+        case .geodesic(let g): return .geodesicComputed(g)
+        case .geodesicFailed(let m): return .geodesicFailed(m)
         }
     }
 }
@@ -27,6 +31,9 @@ enum WorkerResult {
 enum WorkerJob {
     case directions(DirectionSource, LatentSpec)
     case export(ExportRequest)
+    case exportPath(PathExportRequest)
+    /// On the directions thread; a newer one replaces one not yet started.
+    case geodesic(GeodesicRequest)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -65,8 +72,11 @@ final class BackendWorker {
 
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
-    private var exports: [ExportRequest] = []
+    /// Exports run on the decode thread (the exporter shares the decoder's session), in order.
+    private enum Export { case frame(ExportRequest), path(PathExportRequest) }
+    private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
+    private var geodesicJob: GeodesicRequest?
     private var results: [WorkerResult] = []
     private var stopping = false
     private var threads: [Thread] = []
@@ -109,7 +119,9 @@ final class BackendWorker {
             // each `r`) is computed once, at the newest point.
             directionJobs.removeAll { $0.0 == src }
             directionJobs.append((src, spec))
-        case .export(let req): exports.append(req)
+        case .export(let req): exports.append(.frame(req))
+        case .exportPath(let req): exports.append(.path(req))
+        case .geodesic(let req): geodesicJob = req
         }
         cond.broadcast()
         cond.unlock()
@@ -141,7 +153,7 @@ final class BackendWorker {
             if stopping { cond.unlock(); return }
             // The picture first; an export carries its own frame, so it may wait for a decode.
             let decode = pendingDecode
-            let export: ExportRequest? = decode == nil ? exports.removeFirst() : nil
+            let export: Export? = decode == nil ? exports.removeFirst() : nil
             pendingDecode = nil
             cond.unlock()
             let result = decode.map(perform) ?? perform(export: export!)
@@ -152,8 +164,21 @@ final class BackendWorker {
     private func directionsLoop() {
         while true {
             cond.lock()
-            while !stopping && directionJobs.isEmpty { cond.wait() }
+            while !stopping && directionJobs.isEmpty && geodesicJob == nil { cond.wait() }
             if stopping { cond.unlock(); return }
+            if let g = geodesicJob {
+                geodesicJob = nil
+                cond.unlock()
+                let result: WorkerResult
+                do {
+                    let points = try provider.geodesic(keyframes: g.keyframes, loop: g.loop, perSegment: g.perSegment)
+                    result = .geodesic(GeodesicPath(keyframes: g.keyframes, loop: g.loop, perSegment: g.perSegment, points: points))
+                } catch {
+                    result = .geodesicFailed("cannot compute the geodesic: \(error)")
+                }
+                if !deliver(result) { return }
+                continue
+            }
             let (source, spec) = directionJobs.removeFirst()
             cond.unlock()
             let result: WorkerResult
@@ -180,10 +205,16 @@ final class BackendWorker {
         }
     }
 
-    private func perform(export req: ExportRequest) -> WorkerResult {
+    private func perform(export job: Export) -> WorkerResult {
         do {
-            try exporter.export(req)
-            return .exported(req.path)
+            switch job {
+            case .frame(let req):
+                try exporter.export(req)
+                return .exported(req.path)
+            case .path(let req):
+                try exporter.exportPath(req)
+                return .exported(req.path)
+            }
         } catch FileWriteError.exists(let p) {
             return .exportFailed(overwriteRefusal(p))
         } catch {

@@ -36,6 +36,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         }
     }
 
+    /// On the directions thread, with its own session, like the direction sets.
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        let s = try forDirections ?? session.sibling()
+        forDirections = s
+        return try s.geodesicPoints(keyframes: keyframes, loop: loop, perSegment: perSegment)
+    }
+
     func export(_ r: ExportRequest) throws {
         let walked = try r.directions.set ?? (DirectionSet(
             method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
@@ -44,6 +51,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
             sigmas: r.directions.sigmas))
         try session.writeFrame(r.frame, latent: r.latent, seed: r.seed, seedIsLatent: r.latentIsSeedSample, psi: Double(r.psi),
                                scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
+    }
+
+    /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.
+    func exportPath(_ r: PathExportRequest) throws {
+        let mode = PathMode(rawValue: r.mode.rawValue) ?? .slerp
+        try session.writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
+                                       steps: r.steps, to: r.path, overwrite: r.overwrite)
     }
 }
 

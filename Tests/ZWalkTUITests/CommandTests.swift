@@ -65,7 +65,8 @@ import Testing
         let examples = ["seed": "seed 1", "export": "export a.png", "w": "w a.png", "export!": "export! a.png", "w!": "w! a.png",
                         "theme": "theme dark", "directions": "directions pca", "dir": "dir pca", "psi": "psi 1",
                         "step": "step 1", "blocks": "blocks half", "color": "color 16", "colour": "colour 16",
-                        "dither": "dither none", "help": "help", "q": "q", "quit": "quit"]
+                        "dither": "dither none", "help": "help", "q": "q", "quit": "quit", "pin": "pin", "unpin": "unpin",
+                        "clear": "clear", "interpolate": "interpolate", "interp": "interp", "play": "play", "speed": "speed 2"]
         for spec in CommandParser.specs {
             for n in spec.names {
                 guard let ex = examples[n] else { Issue.record("no example for :\(n)"); continue }

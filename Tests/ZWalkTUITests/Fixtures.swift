@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import ZWalkImage
+import ZWalkLatent
 @testable import ZWalkTUI
 
 /// A picture from a function of (x, y), for rendering tests.
@@ -47,11 +48,22 @@ final class FakeProvider: DirectionProvider {
         if case .file(let p) = source { throw CommandError(message: "no such file \(p)") }
         return WalkDirections(method: source.description, vectors: (0..<latent.count).map { i in (0..<latent.count).map { $0 == i ? 1 : 0 } })
     }
+
+    /// A stand-in geodesic: lerp, `perSegment` points a segment.
+    var geodesicCalls = 0
+    func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
+        geodesicCalls += 1
+        let path = try LatentPath(keyframes: keyframes, loop: loop, mode: .lerp)
+        let segments = path.segments
+        return try path.sample(steps: segments * perSegment + (loop ? 0 : 1))
+    }
 }
 
 final class FakeExporter: FrameExporter {
     var requests: [ExportRequest] = []
+    var pathRequests: [PathExportRequest] = []
     func export(_ request: ExportRequest) throws { requests.append(request) }
+    func exportPath(_ request: PathExportRequest) throws { pathRequests.append(request) }
 }
 
 /// A state with a decoded frame in it, as after start-up.
@@ -64,5 +76,17 @@ func startedState(_ size: [Int] = [4], colorMode: ColorMode = .truecolor) -> Exp
         let f = try! FakeDecoder(latentShape: size).decode(z)
         s = update(s, .frameDecoded(DecodeResult(request: r, latent: z, frame: f, milliseconds: 3), at: 1)).0
     }
+    return s
+}
+
+/// The state once the fake backend has decoded the latest request (the spec as it is now).
+func decoded(_ state: ExplorerState) -> ExplorerState {
+    var s = state
+    guard s.pending else { return s }
+    let r = DecodeRequest(seq: s.requestSeq, spec: s.spec)
+    let base = s.spec.base ?? (try! FakeSampler(count: s.latentCount).sample(seed: s.spec.seed, psi: s.spec.psi))
+    let z = s.spec.compose(base: base)
+    let f = try! FakeDecoder(latentShape: s.latentShape).decode(z)
+    s = update(s, .frameDecoded(DecodeResult(request: r, latent: z, frame: f, milliseconds: 3), at: 2)).0
     return s
 }

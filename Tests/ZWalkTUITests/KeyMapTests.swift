@@ -59,6 +59,13 @@ import Testing
         case .help: s.mode = .help(scroll: 20)
         case .chooser: s.mode = .chooser(selected: 1)
         case .prompt: s.mode = .prompt(.command, text: "seed 3")
+        case .interpolate:
+            // Two keyframes, a little way along the path so that both directions move.
+            s = update(s, .pin).0
+            s = decoded(update(s, .command(.seed(9))).0)
+            s = update(update(s, .pin).0, .enterInterpolate).0
+            s = decoded(update(s, .movePath(0.5)).0)
+            s.message = StatusMessage(text: "note", isWarning: false)
         }
         return s
     }
@@ -76,7 +83,7 @@ import Testing
     func keysActExactlyWhenTheModesTableListsThem(mode: KeyMode) {
         let table = KeyMap.table(for: mode)
         let s = Self.screen(in: mode)
-        #expect(s.mode.keyMode == mode)
+        #expect(s.keyMode == mode)
         for key in Self.everyKey {
             let listed = table.bindings.contains { $0.keys.contains(key) || ($0.keyClass?.matches(key) ?? false) }
             let a = action(for: key, in: s)
@@ -106,6 +113,9 @@ import Testing
         let modal: [(Action, KeyMode)] = [
             (.scrollHelp(1), .help), (.moveChoice(1), .chooser), (.pickChoice, .chooser), (.pickChoiceNumber(1), .chooser),
             (.typeInPrompt("x"), .prompt), (.erasePromptCharacter, .prompt), (.clearPrompt, .prompt), (.acceptPrompt, .prompt),
+            (.movePath(0.25), .interpolate), (.seekPath(1), .interpolate), (.togglePlay, .interpolate),
+            (.scaleSpeed(up: true), .interpolate), (.toggleLoop, .interpolate), (.cyclePathMode, .interpolate),
+            (.leaveInterpolate, .interpolate),
         ]
         for (a, home) in modal {
             for mode in KeyMode.allCases where mode != home {
