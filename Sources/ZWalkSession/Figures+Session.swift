@@ -33,9 +33,10 @@ extension ModelSession {
         BaseLatent(values: try file.row(index), seed: nil, label: file.label(index))
     }
 
-    /// Samples drawn from seeds, one cell each, `cols` to a row.
-    public func samplesFigure(seeds: [UInt32], rows: Int, cols: Int) throws -> FigureSpec {
-        let p = try prior()
+    /// Samples drawn from seeds, one cell each, `cols` to a row; `psi`: the truncation, nil the
+    /// session's (the explorer's `]` changes it for its gallery).
+    public func samplesFigure(seeds: [UInt32], rows: Int, cols: Int, psi: Double? = nil) throws -> FigureSpec {
+        let p = try prior(psi: psi)
         let layout = try Figures.sampleGrid(prior: p, seeds: seeds, rows: rows, columns: cols)
         let first = seeds.first ?? 0
         return FigureSpec(
@@ -63,6 +64,43 @@ extension ModelSession {
             description: "traversal of \(rows.count) \(set.method) direction(s) across ±\(JSON.number(range))σ in \(steps) steps around \(base.label)",
             fields: fields,
             extra: walkMetadata(set: set, source: source, rows: rows, base: base, steps: .array(stepValues.map { .double($0) })))
+    }
+
+    /// Rows = samples (`bases`), columns = `steps` steps of one direction across ±range σ: does a
+    /// direction mean the same thing on every sample? The explorer's direction preview, and
+    /// `zwalk traverse --seeds … --dims I`. The column of step 0 holds each base itself, framed.
+    public func previewFigure(bases: [BaseLatent], set: DirectionSet, source: String, dim: Int, steps: Int,
+                              range: Double) throws -> FigureSpec {
+        guard !bases.isEmpty else { throw SessionError.invalidOption("a direction preview needs at least one sample") }
+        var latents: [[Float]] = []
+        var reference: Int? = nil
+        for b in bases {
+            let layout = try Figures.traversal(base: b.values, directions: set, indices: [dim], columns: steps, range: range)
+            latents += layout.latentRows
+            reference = layout.referenceColumn
+        }
+        let stepValues = Figures.steps(columns: steps, range: range)
+        var fields: [(String, JSON)] = [("range_sigma", .double(range))]
+        if let c = reference { fields.append(("reference_column", .int(c))) }
+        var extra = walkMetadata(set: set, source: source, rows: [dim], base: nil, steps: .array(stepValues.map { .double($0) }))
+        let seeds = bases.compactMap(\.seed)
+        if seeds.count == bases.count { extra.append((PNGMetadata.Key.seeds, PNGMetadata.seedsJSON(seeds.map(Int64.init)))) }
+        var spec = FigureSpec(
+            kind: "preview", rows: bases.count, cols: steps, latents: latents,
+            rowLabels: bases.map(\.label), columnLabels: stepValues.map(stepLabel),
+            highlighted: reference.map { c in Set(bases.indices.map { $0 * steps + c }) } ?? [],
+            description: "\(set.names[dim]) (\(set.method)) across ±\(JSON.number(range))σ in \(steps) steps on \(bases.count) sample(s): "
+                + bases.map(\.label).joined(separator: ", "),
+            fields: fields, extra: extra)
+        spec.title = set.names[dim]
+        return spec
+    }
+
+    /// Latents decoded as they are, `cols` to a row: what `zwalk decode --latents … --out x.png` writes.
+    public func latentsFigure(_ rows: [[Float]], cols: Int, source: String) -> FigureSpec {
+        let c = max(1, min(cols, rows.count))
+        return FigureSpec(kind: rows.count == 1 ? "sample" : "decoded", rows: (rows.count + c - 1) / c, cols: c,
+                          latents: rows, description: "\(rows.count) decoded latent(s) of " + source)
     }
 
     /// A 2-D slice: columns step along direction x, rows along y (top row +range), the base in the

@@ -31,15 +31,20 @@ extension ModelSession {
 
     /// `zwalk interpolate MODEL [model options] --seeds A,B,… --steps N [--mode M] [--loop] --out OUT`.
     public func interpolateCommand(seeds: [UInt32], psi: Double, mode: PathMode, loop: Bool, steps: Int, out: String) -> String {
-        var words = ["zwalk", "interpolate", path]
+        var words = ["--seeds", seeds.map(String.init).joined(separator: ","), "--steps", String(steps)]
+        if mode != .slerp { words += ["--mode", mode.rawValue] }
+        if loop { words.append("--loop") }
+        return figureCommand("interpolate", psi: psi, words + ["--out", out])
+    }
+
+    /// `zwalk COMMAND MODEL [model options] [--psi ψ] ARGS…`, quoted for a shell: what the explorer
+    /// records in a figure it exports, so the command line makes it again.
+    public func figureCommand(_ command: String, psi: Double, _ arguments: [String]) -> String {
+        var words = ["zwalk", command, path]
         if let w = options.weights { words += ["--weights", w] }
         if let p = options.prior { words += ["--prior", p.rawValue] }
         if psi != 1 { words += ["--psi", JSON.number(psi)] }
         if let r = options.outputRange { words += ["--output-range", "\(r.0),\(r.1)"] }
-        words += ["--seeds", seeds.map(String.init).joined(separator: ","), "--steps", String(steps)]
-        if mode != .slerp { words += ["--mode", mode.rawValue] }
-        if loop { words.append("--loop") }
-        words += ["--out", out]
-        return words.map(shellQuote).joined(separator: " ")
+        return (words + arguments).map(shellQuote).joined(separator: " ")
     }
 }

@@ -13,11 +13,25 @@ public protocol ExplorerDecoder: AnyObject {
     var latentShape: [Int] { get }
     /// z: the flat latent, latentShape's element count.
     func decode(_ z: [Float]) throws -> Image
+    /// Several latents at once (a page of tiles): one batched decode where the model allows.
+    func decode(batch zs: [[Float]]) throws -> [Image]
+}
+
+extension ExplorerDecoder {
+    public func decode(batch zs: [[Float]]) throws -> [Image] { try zs.map { try decode($0) } }
 }
 
 /// Draws the latent of a seed from the model's prior, truncated by ψ.
 public protocol ExplorerSampler: AnyObject {
     func sample(seed: UInt32, psi: Float) throws -> [Float]
+    /// The latents of a .npy or a zwalk PNG, checked against the model (`:gallery FILE`).
+    func latentRows(path: String) throws -> LatentRows
+}
+
+extension ExplorerSampler {
+    public func latentRows(path: String) throws -> LatentRows {
+        throw ExplorerError.terminal("this explorer cannot read latent files")
+    }
 }
 
 /// Computes or loads a direction set; `latent` is where the walk is now (local directions need it).
@@ -84,8 +98,27 @@ public struct PathExportRequest: Equatable, Sendable {
     }
 }
 
+/// A tile view's figure with its latents composed (see TileExport), for the exporter.
+public struct FigureExportRequest: Equatable, Sendable {
+    public enum Figure: Equatable, Sendable {
+        case samples(seeds: [UInt32], rows: Int, cols: Int, psi: Float)
+        case latents(rows: [[Float]], cols: Int, source: String)
+        case preview(bases: [[Float]], labels: [String], seeds: [UInt32?], dim: Int, steps: Int, range: Float)
+        case slice(base: [Float], label: String, seed: UInt32?, x: Int, y: Int, steps: Int, range: Float)
+    }
+    public var path: String
+    public var overwrite: Bool
+    public var figure: Figure
+    public var directions: WalkDirections
+    /// The truncation the samples were drawn at.
+    public var psi: Float
+}
+
 /// Writes the PNG (with `latent` in its metadata so the picture can be decoded again).
 public protocol FrameExporter: AnyObject {
+    /// The figure of a gallery, preview or map: the one `zwalk grid`, `zwalk traverse --seeds`,
+    /// `zwalk slice` or `zwalk decode` writes for the same latents. On the decode thread.
+    func exportFigure(_ request: FigureExportRequest) throws
     func export(_ request: ExportRequest) throws
     /// Decodes and writes the strip of an interpolation path, the same figure (pixels and
     /// metadata) `zwalk interpolate` writes. Called on the decode thread, like `export`.
@@ -93,6 +126,10 @@ public protocol FrameExporter: AnyObject {
 }
 
 extension FrameExporter {
+    public func exportFigure(_ request: FigureExportRequest) throws {
+        throw ExplorerError.terminal("this explorer cannot export figures")
+    }
+
     public func exportPath(_ request: PathExportRequest) throws {
         throw ExplorerError.terminal("this explorer cannot export interpolation strips")
     }

@@ -15,6 +15,12 @@ public enum Command: Equatable, Sendable {
     case play
     /// Playing speed in segments per second.
     case speed(Double)
+    /// A gallery of seeds from the current one, or of a latent file's rows.
+    case gallery(String?)
+    /// The preview of direction I (nil: the chosen one).
+    case preview(Int?)
+    /// The map of directions X and Y (nil: the chosen one and the next).
+    case map(Int?, Int?)
     case theme(String)
     case directions(DirectionSource)
     case psi(Float)
@@ -50,6 +56,9 @@ public enum CommandParser {
         CommandSpec(names: ["interpolate", "interp"], usage: ":interpolate", description: "interpolate between the keyframes (i)"),
         CommandSpec(names: ["play"], usage: ":play", description: "interpolate and play (again: pause)"),
         CommandSpec(names: ["speed"], usage: ":speed X", description: "playing speed in segments per second"),
+        CommandSpec(names: ["gallery"], usage: ":gallery [FILE]", description: "a gallery of samples from this seed, or of a .npy / zwalk PNG's latents"),
+        CommandSpec(names: ["preview"], usage: ":preview [I]", description: "direction I (0-based; default the chosen one) on several samples"),
+        CommandSpec(names: ["map"], usage: ":map [X Y]", description: "2-D map of directions X and Y (0-based; default the chosen one and the next)"),
         CommandSpec(names: ["theme"], usage: ":theme NAME|FILE", description: "switch theme (dark, light, high-contrast, mono, yours)"),
         CommandSpec(names: ["directions", "dir"], usage: ":directions axis|sefa|pca|local|FILE.npy", description: "choose the direction set"),
         CommandSpec(names: ["psi"], usage: ":psi X", description: "truncation ψ (0…2)"),
@@ -107,6 +116,19 @@ public enum CommandParser {
                 return .failure(CommandError(message: "speed must be a positive number of segments per second, got '\(arg)'"))
             }
             return .success(.speed(v))
+        case "gallery":
+            return .success(.gallery(arg.isEmpty ? nil : arg))
+        case "preview":
+            guard !arg.isEmpty else { return .success(.preview(nil)) }
+            guard let i = Int(arg), i >= 0 else { return .failure(CommandError(message: "usage: :preview [I], I a direction number from 0, got '\(arg)'")) }
+            return .success(.preview(i))
+        case "map":
+            let words = arg.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+            guard !words.isEmpty else { return .success(.map(nil, nil)) }
+            guard words.count == 2, let x = Int(words[0]), let y = Int(words[1]), x >= 0, y >= 0 else {
+                return .failure(CommandError(message: "usage: :map [X Y], two direction numbers from 0, got '\(arg)'"))
+            }
+            return .success(.map(x, y))
         case "theme":
             guard !arg.isEmpty else { return .failure(usage("theme")) }
             return .success(.theme(arg))

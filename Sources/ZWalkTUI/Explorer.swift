@@ -62,6 +62,16 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 case .success(let request): worker.submit(.exportPath(request))
                 case .failure(let problem): dispatch(.exportFailed(problem.message))
                 }
+            case .decodeTiles(let batch):
+                worker.submit(.tiles(batch))
+            case .loadLatentRows(let path):
+                worker.submit(.latentRows(resolveUserPath(path, directory: FileManager.default.currentDirectoryPath)))
+            case .exportTiles(let e):
+                switch exportTarget(path: e.path, overwrite: e.overwrite,
+                                    stem: tileExportStem(e), directory: config.exportDirectory, fileManager: .default) {
+                case .success(let file): worker.submit(.exportFigure(path: file, e))
+                case .failure(let problem): dispatch(.exportFailed(problem.message))
+                }
             case .loadTheme(let name):
                 dispatch(library.action(loading: name))
             case .redraw:
@@ -78,8 +88,10 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         perform(fx)
     }
 
+    dispatch(.resized(terminal.size))
     dispatch(.start)
     var lastShown = 0
+    var keyAt: Double? = nil   // when the oldest key not yet drawn was read, for the trace
     while !state.quitRequested {
         let t0 = monotonicSeconds()
         let canvas = render(state, size: terminal.size, cache: cache)
@@ -87,6 +99,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         if let t = trace {
             let t1 = monotonicSeconds()
             var line = "draw size=\(terminal.size) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells)"
+            // How long a key waited for its answer on screen (a gallery's cursor, a page turn).
+            if let k = keyAt { line += " key_to_draw_ms=\(formatFixed((t1 - k) * 1000, 2))" }
             if state.shownSeq != lastShown, let asked = submitted.removeValue(forKey: state.shownSeq) {
                 line += " key_to_frame_ms=\(formatFixed((t1 - asked) * 1000, 2)) decode_ms=\(formatFixed(state.shown?.milliseconds ?? 0, 2))"
                 submitted = submitted.filter { $0.key > state.shownSeq }
@@ -94,17 +108,20 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             t.write((line + "\n").data(using: .utf8) ?? Data())
         }
         lastShown = state.shownSeq
+        keyAt = nil
 
         // Playing, the clock ticks about 30 times a second; otherwise only events wake the loop.
         let playing = state.interpolating && state.path.playing
         for event in terminal.waitForEvents(timeoutMs: playing ? 33 : 1000) {
             switch event {
             case .key(let k):
+                if keyAt == nil { keyAt = monotonicSeconds() }
                 if let a = action(for: k, in: state) { dispatch(a) }
             case .mouse(let m):
                 if state.mouseEnabled, let a = mouseAction(m, state: state, size: terminal.size) { dispatch(a) }
             case .resize:
                 terminal.refreshSize()
+                dispatch(.resized(terminal.size))
             case .terminate(let sig):
                 exitCode = 128 + sig
                 state.quitRequested = true
@@ -112,6 +129,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 terminal.suspend()
             case .continued:
                 terminal.refreshSize()
+                dispatch(.resized(terminal.size))
                 terminal.invalidate()
             case .wake:
                 break
@@ -125,6 +143,23 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
     }
     return exitCode
+}
+
+/// A tile view's export name: zwalk-gallery-<first seed>-<n>.png, zwalk-preview-…, zwalk-map-….
+func tileExportStem(_ e: TileExport) -> String {
+    switch e.figure {
+    case .samples(let seeds, _, _, _): return "gallery-\(seeds.first ?? 0)"
+    case .latents: return "gallery"
+    case .preview(let bases, _, _, let dim, _, _): return "preview-\(bases.first?.seed ?? 0)-dir\(dim)"
+    case .slice(let base, _, _, let x, let y, _, _): return "map-\(base.seed)-dir\(x)-\(y)"
+    }
+}
+
+/// A path the user typed at the command line: `~/` is home, a relative path is from `directory`.
+func resolveUserPath(_ path: String, directory: String) -> String {
+    if path.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { return h + path.dropFirst() }
+    if path.hasPrefix("/") { return path }
+    return (directory.hasSuffix("/") ? directory : directory + "/") + path
 }
 
 /// Why an export was not even tried.

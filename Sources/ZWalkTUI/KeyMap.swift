@@ -87,6 +87,12 @@ public enum Action: Equatable, Sendable {
     case unpin
     /// Enter interpolate mode (needs two keyframes).
     case enterInterpolate
+    /// A page of samples from the current seed (g).
+    case enterGallery
+    /// The chosen direction on several samples (v).
+    case enterPreview
+    /// The chosen direction and the next as a 2-D map (x).
+    case enterMap
     case dismiss
     case redraw
     case quit
@@ -122,6 +128,16 @@ public enum Action: Equatable, Sendable {
     case cyclePathMode
     /// Interpolate: back to walking, from the latent on screen.
     case leaveInterpolate
+    /// Tiles: move the cursor by columns and rows.
+    case moveTile(dx: Int, dy: Int)
+    /// Tiles: the next (1) or previous (−1) page, direction or y direction.
+    case turnTilePage(Int)
+    /// Tiles: a wider or narrower range (preview, map).
+    case scaleTileRange(up: Bool)
+    /// Tiles: walk on from the tile under the cursor.
+    case diveIntoTile
+    /// Tiles: back to the walk the view was opened from.
+    case leaveTiles
 
     // From elsewhere.
     case start
@@ -140,6 +156,14 @@ public enum Action: Equatable, Sendable {
     case themeFailed(String)
     case geodesicComputed(GeodesicPath)
     case geodesicFailed(String)
+    /// Tiles: the cursor to this tile (a click).
+    case selectTile(Int)
+    case tilesDecoded(generation: Int, [DecodedTile])
+    case tilesFailed(generation: Int, String)
+    case latentRowsLoaded(LatentRows)
+    case latentRowsFailed(String)
+    /// The terminal's size, at start and after every resize.
+    case resized(Size)
     /// The clock while playing (seconds, monotonic).
     case tick(at: Double)
 }
@@ -207,6 +231,7 @@ public enum KeyMode: String, CaseIterable, Sendable {
     case chooser
     case prompt
     case interpolate
+    case tiles
 }
 
 extension Mode {
@@ -250,7 +275,7 @@ public struct KeyTable: Sendable {
 public enum KeyMap {
     /// Every mode's table, in the order the help lists them. A new mode (interpolate, gallery)
     /// adds a KeyMode case and its table here; the help and `zwalk explore --help` follow.
-    public static let tables: [KeyTable] = [normal, interpolate, help, chooser, prompt]
+    public static let tables: [KeyTable] = [normal, interpolate, tiles, help, chooser, prompt]
 
     /// Walking the latent. Arrows sit beside the letters in the same rows.
     public static let normal = KeyTable(.normal, "Walking", [
@@ -276,6 +301,9 @@ public enum KeyMap {
         Binding([.char("p")], .pin, "pin the picture as the next keyframe (A, B, C…)", hint: ("p", "pin")),
         Binding([.char("P")], .unpin, "unpin the last keyframe"),
         Binding([.char("i")], .enterInterpolate, "interpolate between the keyframes (needs two)", hint: ("i", "interp")),
+        Binding([.char("g")], .enterGallery, "gallery: a page of samples from this seed", hint: ("g", "gallery")),
+        Binding([.char("v")], .enterPreview, "preview the direction on several samples", hint: ("v", "preview")),
+        Binding([.char("x")], .enterMap, "2-D map of this direction and the next around the picture", hint: ("x", "map")),
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:seed 42, :export x.png, :theme light, :q)", hint: (":", "cmd")),
         Binding([.escape], .dismiss, "close the overlay, clear the message"),
@@ -302,6 +330,31 @@ public enum KeyMap {
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:export strip.png 8, :speed 2, :q)", hint: (":", "cmd")),
         Binding([.escape, .char("i")], .leaveInterpolate, "back to walking, from the picture on screen", hint: ("Esc", "walk")),
+        Binding([.ctrl("l")], .redraw, "redraw the screen"),
+        Binding([.char("q")], .quit, "quit", hint: ("q", "quit")),
+    ])
+
+    /// The gallery (g), the direction preview (v) and the 2-D map (x): a grid of tiles.
+    public static let tiles = KeyTable(.tiles, "In a gallery (g), preview (v) or map (x)", [
+        Binding([.char("h"), .left], .moveTile(dx: -1, dy: 0), "move to the tile on the left", hint: ("hjkl", "move")),
+        Binding([.char("l"), .right], .moveTile(dx: 1, dy: 0), "move to the tile on the right"),
+        Binding([.char("k"), .up], .moveTile(dx: 0, dy: -1), "move to the tile above"),
+        Binding([.char("j"), .down], .moveTile(dx: 0, dy: 1), "move to the tile below"),
+        Binding([.enter], .diveIntoTile, "explore the tile: walk on from it", hint: ("Enter", "explore")),
+        Binding([.char("n"), .pageDown], .turnTilePage(1), "next page (gallery), next direction (preview), next y direction (map)",
+                hint: ("n/N", "page")),
+        Binding([.char("N"), .pageUp], .turnTilePage(-1), "previous page, direction or y direction"),
+        Binding([.char("+"), .char("=")], .scaleTileRange(up: true), "wider range (preview, map)", hint: ("+/-", "range")),
+        Binding([.char("-"), .char("_")], .scaleTileRange(up: false), "narrower range"),
+        Binding([.char("g")], .enterGallery, "gallery"),
+        Binding([.char("v")], .enterPreview, "preview"),
+        Binding([.char("x")], .enterMap, "2-D map"),
+        Binding([.char("p")], .pin, "pin the tile as the next keyframe", hint: ("p", "pin")),
+        Binding([.char("e")], .exportImage, "export the tiles as the figure the command writes (zwalk grid, traverse, slice)",
+                hint: ("e", "export")),
+        Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
+        Binding([.char(":")], .openCommandLine, "command line (:export page.png, :gallery z.npy, :map 0 2, :q)", hint: (":", "cmd")),
+        Binding([.escape], .leaveTiles, "back to walking", hint: ("Esc", "walk")),
         Binding([.ctrl("l")], .redraw, "redraw the screen"),
         Binding([.char("q")], .quit, "quit", hint: ("q", "quit")),
     ])

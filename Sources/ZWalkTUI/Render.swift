@@ -16,6 +16,24 @@ public final class ImageCellCache {
 
     public init() {}
 
+    private struct TileKey: Equatable {
+        var generation: Int
+        var grid: Size
+        var options: ImageRenderOptions
+    }
+    private var tileCells: [Int: (key: TileKey, cells: [ImageCell])] = [:]
+
+    /// A tile's cells, kept until its generation, size or options change (a tile view redraws
+    /// every tile on every key; only new pictures are fitted again).
+    func tileCells(frame: Image, generation: Int, index: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
+        let k = TileKey(generation: generation, grid: grid, options: options)
+        if let hit = tileCells[index], hit.key == k { return hit.cells }
+        if let any = tileCells.first?.value, any.key.generation != generation { tileCells.removeAll() }
+        let cells = ImageRenderer.render(frame, cols: grid.width, rows: grid.height, options: options)
+        tileCells[index] = (k, cells)
+        return cells
+    }
+
     func cells(frame: Image, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
         let k = Key(seq: seq, frameSize: Size(width: frame.width, height: frame.height), grid: grid, options: options)
         if k == key { return cells }
@@ -31,10 +49,16 @@ public func render(_ state: ExplorerState, size: Size, cache: ImageCellCache? = 
     guard size.width > 0, size.height > 0 else { return c }
     let layout = computeLayout(size: size, imageAspect: imageAspect(state))
 
-    drawImage(&c, state, layout, rt, cache)
-    if layout.panel != nil { drawPanel(&c, state, layout, rt) }
+    if let v = state.tiles {
+        drawTiles(&c, state, v, pane: tilePane(size: size), rt, cache)
+    } else {
+        drawImage(&c, state, layout, rt, cache)
+        if layout.panel != nil { drawPanel(&c, state, layout, rt) }
+    }
     if let row = layout.status { drawStatus(&c, state, row, rt, compact: layout.panel == nil) }
-    if let row = layout.hints { drawHints(&c, row, rt, table: KeyMap.table(for: state.interpolating ? .interpolate : .normal)) }
+    if let row = layout.hints {
+        drawHints(&c, row, rt, table: KeyMap.table(for: state.tiles != nil ? .tiles : (state.interpolating ? .interpolate : .normal)))
+    }
 
     switch state.mode {
     case .normal: break
@@ -70,6 +94,63 @@ private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
             let ic = cells[y * grid.width + x]
             c[r.x + x, r.y + y] = Cell(ic.scalar, fg: ic.fg, bg: ic.bg, isImage: true)
         }
+    }
+}
+
+// MARK: - Tiles
+
+/// The proportions of a tile: the first decoded tile's, else the walk's picture's.
+func tileAspect(_ state: ExplorerState) -> Size {
+    if let f = state.tiles?.images.lazy.compactMap({ $0 }).first { return Size(width: f.width, height: f.height) }
+    return imageAspect(state)
+}
+
+/// The tiles, each with its caption under it; the cursor's caption in the selection's colours
+/// and the columns beside its picture marked. A tile still decoding shows "…".
+private func drawTiles(_ c: inout Canvas, _ state: ExplorerState, _ v: TileView, pane: Rect, _ rt: ResolvedTheme,
+                       _ cache: ImageCellCache?) {
+    let g = tileGeometry(cols: v.cols, rows: v.rows, pane: pane, imageAspect: tileAspect(state))
+    let options = ImageRenderOptions(blocks: state.blocks, mode: state.colorMode, dither: state.dither,
+                                     lightBackground: state.theme.isLight)
+    let reference = referenceTiles(v)
+    for (i, r) in g.tiles.enumerated() where i < v.count && !r.isEmpty {
+        let grid = Size(width: r.width, height: r.height)
+        if let frame = v.images[i] {
+            let cells = cache?.tileCells(frame: frame, generation: v.generation, index: i, grid: grid, options: options)
+                ?? ImageRenderer.render(frame, cols: grid.width, rows: grid.height, options: options)
+            guard cells.count == grid.width * grid.height else { continue }
+            for y in 0..<grid.height {
+                for x in 0..<grid.width {
+                    let ic = cells[y * grid.width + x]
+                    c[r.x + x, r.y + y] = Cell(ic.scalar, fg: ic.fg, bg: ic.bg, isImage: true)
+                }
+            }
+        } else {
+            c.writeTruncated("…", x: r.x + r.width / 2, y: r.y + r.height / 2, style: rt.style(.text_dim), maxWidth: 1)
+        }
+        let cap = g.captions[i]
+        let on = i == v.cursor
+        let style = on ? rt.style(.selection_fg, on: .selection_bg, attrs: .bold)
+            : rt.style(reference.contains(i) ? .pending_fg : .text_dim)
+        if on { c.fill(cap, style: style) }
+        let text = truncate(v.captions[i], to: cap.width)
+        c.writeTruncated(text, x: cap.x + max(0, (cap.width - displayWidth(text)) / 2), y: cap.y, style: style, maxWidth: cap.width)
+        if on {
+            for y in r.y..<r.maxY {
+                if r.x > pane.x { c[r.x - 1, y] = Cell("▐", style: rt.style(.selection_bg)) }
+                if r.maxX < pane.maxX { c[r.maxX, y] = Cell("▌", style: rt.style(.selection_bg)) }
+            }
+        }
+    }
+}
+
+/// The tiles that hold the latent they were built around (a preview's step-0 column, a map's
+/// centre): their captions stand out, as the figures frame those cells.
+func referenceTiles(_ v: TileView) -> Set<Int> {
+    switch v.kind {
+    case .gallery: return []
+    case .preview: return v.cols % 2 == 1 ? Set((0..<v.rows).map { $0 * v.cols + v.cols / 2 }) : []
+    case .map: return v.cols % 2 == 1 ? [(v.rows / 2) * v.cols + v.cols / 2] : []
     }
 }
 
@@ -253,6 +334,7 @@ private func drawBar(_ c: inout Canvas, value v: Float, x: Int, y: Int, width: I
 
 /// The status line's fields, left to right.
 func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
+    if let v = state.tiles { return tileStatusFields(state, v) }
     var f: [String] = []
     if state.interpolating {
         let p = state.path

@@ -285,6 +285,12 @@ public enum Effect: Equatable, Sendable {
     /// The interpolation path as a strip PNG (the figure `zwalk interpolate` writes); path nil:
     /// the next free `zwalk-path-<seeds>-<n>.png` in the export directory.
     case exportPath(PathExport)
+    /// Decode a tile view's tiles (a newer generation replaces what is left of an older one).
+    case decodeTiles(TileBatch)
+    /// Read the rows of a latent file for a gallery (`:gallery FILE`).
+    case loadLatentRows(String)
+    /// The figure of the tile view (see TileExport).
+    case exportTiles(TileExport)
     case loadTheme(String)
     case redraw
     case quit
@@ -339,6 +345,11 @@ public struct ExplorerState: Equatable, Sendable {
     public var path = PathState()
     /// In interpolate mode (i): the picture is the path's latent at `path.u`.
     public var interpolating = false
+    /// A gallery, preview or map on screen instead of the one picture.
+    public var tiles: TileView? = nil
+    public var tileGeneration = 0
+    /// The terminal's size as last reported (`.resized`): a gallery page fills it.
+    public var screen = Size(width: 80, height: 24)
 
     public struct Snapshot: Equatable, Sendable {
         public var spec: LatentSpec
@@ -369,7 +380,10 @@ public struct ExplorerState: Equatable, Sendable {
 
     /// The table that answers keys now: an overlay's or the prompt's, else interpolate mode's or
     /// walking's.
-    public var keyMode: KeyMode { mode == .normal && interpolating ? .interpolate : mode.keyMode }
+    public var keyMode: KeyMode {
+        guard mode == .normal else { return mode.keyMode }
+        return tiles != nil ? .tiles : (interpolating ? .interpolate : .normal)
+    }
     public var pending: Bool { requestSeq > shownSeq }
     public var directions: WalkDirections { spec.directions }
 

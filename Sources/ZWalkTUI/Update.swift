@@ -90,7 +90,7 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.message = nil
 
     case .pin:
-        pin(&s, &fx)
+        if s.tiles != nil { pinTile(&s) } else { pin(&s, &fx) }
 
     case .unpin:
         unpin(&s, &fx)
@@ -130,6 +130,54 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .leaveInterpolate:
         guard s.keyMode == .interpolate else { break }
         leaveInterpolate(&s, &fx)
+
+    case .enterGallery:
+        enterGallery(&s, &fx)
+
+    case .enterPreview:
+        enterPreview(&s, &fx, direction: previewDirection(s))
+
+    case .enterMap:
+        enterMap(&s, &fx, x: mapDirections(s)?.x, y: mapDirections(s)?.y)
+
+    case .moveTile(let dx, let dy):
+        moveTileCursor(&s, dx: dx, dy: dy)
+
+    case .selectTile(let i):
+        if s.tiles?.cursor == i { diveIntoTile(&s, &fx) } else { selectTile(&s, i) }
+
+    case .turnTilePage(let d):
+        turnTilePage(&s, &fx, by: d)
+
+    case .scaleTileRange(let up):
+        scaleTileRange(&s, &fx, up: up)
+
+    case .diveIntoTile:
+        diveIntoTile(&s, &fx)
+
+    case .leaveTiles:
+        leaveTiles(&s)
+
+    case .tilesDecoded(let generation, let tiles):
+        tilesDecoded(&s, generation: generation, tiles)
+
+    case .tilesFailed(let generation, let message):
+        if s.tiles?.generation == generation { warn(&s, "decode failed: \(message)") }
+
+    case .latentRowsLoaded(let rows):
+        enterGallery(&s, &fx, file: rows)
+
+    case .latentRowsFailed(let message):
+        warn(&s, message)
+
+    case .resized(let size):
+        let old = s.screen
+        s.screen = size
+        // A gallery page fills the screen: a new size makes a new page from the same first tile.
+        if var v = s.tiles, v.kind == .gallery, old != size {
+            let shape = galleryShape(screen: size, imageAspect: imageAspect(s))
+            if shape.cols != v.cols || shape.rows != v.rows { rebuildGallery(&s, &fx, &v) }
+        }
 
     case .tick(let now):
         tick(&s, &fx, now: now)
@@ -238,7 +286,7 @@ extension Action {
     var isUserInput: Bool {
         switch self {
         case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
-             .tick, .geodesicComputed, .geodesicFailed:
+             .tick, .geodesicComputed, .geodesicFailed, .tilesDecoded, .tilesFailed, .latentRowsLoaded, .latentRowsFailed, .resized:
             return false
         default:
             return true
@@ -309,6 +357,8 @@ private func adoptDeferredDirections(_ s: inout ExplorerState, _ fx: inout [Effe
 /// new set instead, so that undo walks back through the same pictures.
 private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
     s.loadingDirections = nil
+    // A preview or a map walks the old set: it closes (a gallery walks none and stays).
+    if let v = s.tiles, v.kind != .gallery { s.tiles = nil }
     var rebaser = SnapshotRebaser(from: s.spec.directions, to: d)
     s.undoStack = rebaser.rebase(history: s.undoStack)
     s.redoStack = rebaser.rebase(history: s.redoStack)
@@ -440,6 +490,7 @@ private func loadDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ sr
 private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect]) {
     switch c {
     case .seed(let n):
+        s.tiles = nil
         if s.interpolating { leaveInterpolate(&s, &fx) }
         setSeed(&s, &fx, n)
     case .psi(let v):
@@ -449,6 +500,7 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
         s.stepSize = min(v, ExplorerState.coefficientLimit)
         say(&s, "step \(formatSigma(s.stepSize))")
     case .export(let path, let overwrite):
+        if s.tiles != nil { exportTiles(&s, &fx, path: path, overwrite: overwrite); return }
         if s.interpolating { exportPath(&s, &fx, path: path, overwrite: overwrite, steps: PathState.defaultExportSteps); return }
         guard let shown = s.shown else { warn(&s, "nothing to export yet: no image has been decoded"); return }
         fx.append(.export(path: path, overwrite: overwrite, of: shown))
@@ -466,6 +518,11 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
         if !s.interpolating { enterInterpolate(&s, &fx) }
         if s.interpolating { togglePlay(&s, &fx) }
     case .speed(let v): setSpeed(&s, v)
+    case .gallery(let file):
+        if let f = file { fx.append(.loadLatentRows(f)); say(&s, "reading \(f)…") } else { enterGallery(&s, &fx) }
+    case .preview(let d): enterPreview(&s, &fx, direction: d ?? previewDirection(s))
+    case .map(let x, let y):
+        if let x = x, let y = y { enterMap(&s, &fx, x: x, y: y) } else { enterMap(&s, &fx, x: mapDirections(s)?.x, y: mapDirections(s)?.y) }
     case .theme(let name): fx.append(.loadTheme(name))
     case .directions(let src): loadDirections(&s, &fx, src)
     case .blocks(let b):
@@ -523,6 +580,18 @@ private func acceptPrompt(_ state: ExplorerState, _ kind: PromptKind, _ t: Strin
 public func mouseAction(_ e: MouseEvent, state: ExplorerState, size: Size) -> Action? {
     if case .help = state.mode { return e.kind == .press ? .toggleHelp : nil }
     guard case .normal = state.mode, !state.interpolating else { return nil }
+    if let v = state.tiles {
+        switch e.kind {
+        case .press:
+            let g = tileGeometry(cols: v.cols, rows: v.rows, pane: tilePane(size: size), imageAspect: tileAspect(state))
+            for (i, r) in g.tiles.enumerated() where i < v.count {
+                if r.contains(x: e.x, y: e.y) || g.captions[i].contains(x: e.x, y: e.y) { return .selectTile(i) }
+            }
+            return nil
+        case .wheelUp: return .turnTilePage(-1)
+        case .wheelDown: return .turnTilePage(1)
+        }
+    }
     let layout = computeLayout(size: size, imageAspect: imageAspect(state))
     var row: Int? = nil
     if let list = directionRows(layout, state), list.contains(x: e.x, y: e.y) {

@@ -13,6 +13,10 @@ enum WorkerResult {
     case exportFailed(String)
     case geodesic(GeodesicPath)
     case geodesicFailed(String)
+    case tiles(generation: Int, [DecodedTile])
+    case tilesFailed(generation: Int, String)
+    case latentRows(LatentRows)
+    case latentRowsFailed(String)
 
     func action(at now: Double) -> Action {
         switch self {
@@ -24,6 +28,10 @@ enum WorkerResult {
         case .exportFailed(let m): return .exportFailed(m)
         case .geodesic(let g): return .geodesicComputed(g)
         case .geodesicFailed(let m): return .geodesicFailed(m)
+        case .tiles(let g, let t): return .tilesDecoded(generation: g, t)
+        case .tilesFailed(let g, let m): return .tilesFailed(generation: g, m)
+        case .latentRows(let r): return .latentRowsLoaded(r)
+        case .latentRowsFailed(let m): return .latentRowsFailed(m)
         }
     }
 }
@@ -34,6 +42,10 @@ enum WorkerJob {
     case exportPath(PathExportRequest)
     /// On the directions thread; a newer one replaces one not yet started.
     case geodesic(GeodesicRequest)
+    /// On the decode thread between frames, a chunk at a time; a newer generation replaces the rest.
+    case tiles(TileBatch)
+    case latentRows(String)
+    case exportFigure(path: String, TileExport)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -63,6 +75,7 @@ final class LatentComposer {
 
 final class BackendWorker {
     private let decoder: ExplorerDecoder
+    private let sampler: ExplorerSampler
     private let provider: DirectionProvider
     private let exporter: FrameExporter
     /// One per thread: the composer caches the last seed's sample and is not shared.
@@ -73,10 +86,12 @@ final class BackendWorker {
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
     /// Exports run on the decode thread (the exporter shares the decoder's session), in order.
-    private enum Export { case frame(ExportRequest), path(PathExportRequest) }
+    private enum Export { case frame(ExportRequest), path(PathExportRequest), figure(String, TileExport), rows(String) }
     private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var geodesicJob: GeodesicRequest?
+    /// The tiles still to decode: their batch and the indices left.
+    private var tileJob: (batch: TileBatch, left: ArraySlice<Int>)?
     private var results: [WorkerResult] = []
     private var stopping = false
     private var threads: [Thread] = []
@@ -84,6 +99,7 @@ final class BackendWorker {
     init(decoder: ExplorerDecoder, sampler: ExplorerSampler, provider: DirectionProvider, exporter: FrameExporter,
          notify: @escaping () -> Void) {
         self.decoder = decoder
+        self.sampler = sampler
         self.provider = provider
         self.exporter = exporter
         let count = decoder.latentShape.reduce(1, *)
@@ -122,6 +138,9 @@ final class BackendWorker {
         case .export(let req): exports.append(.frame(req))
         case .exportPath(let req): exports.append(.path(req))
         case .geodesic(let req): geodesicJob = req
+        case .tiles(let batch): tileJob = (batch, ArraySlice(batch.specs.indices))
+        case .latentRows(let path): exports.append(.rows(path))
+        case .exportFigure(let path, let e): exports.append(.figure(path, e))
         }
         cond.broadcast()
         cond.unlock()
@@ -149,14 +168,25 @@ final class BackendWorker {
     private func decodeLoop() {
         while true {
             cond.lock()
-            while !stopping && pendingDecode == nil && exports.isEmpty { cond.wait() }
+            while !stopping && pendingDecode == nil && exports.isEmpty && tileJob == nil { cond.wait() }
             if stopping { cond.unlock(); return }
-            // The picture first; an export carries its own frame, so it may wait for a decode.
+            // The picture first; an export carries its own frame, so it may wait for a decode;
+            // tiles last, a chunk at a time, so neither waits long behind a page.
             let decode = pendingDecode
-            let export: Export? = decode == nil ? exports.removeFirst() : nil
             pendingDecode = nil
+            let export: Export? = decode == nil && !exports.isEmpty ? exports.removeFirst() : nil
+            var chunk: (TileBatch, [Int])? = nil
+            if decode == nil && export == nil, let job = tileJob {
+                let take = Array(job.left.prefix(TileView.chunk))
+                let rest = job.left.dropFirst(take.count)
+                tileJob = rest.isEmpty ? nil : (job.batch, rest)
+                chunk = (job.batch, take)
+            }
             cond.unlock()
-            let result = decode.map(perform) ?? perform(export: export!)
+            let result: WorkerResult
+            if let d = decode { result = perform(d) } else if let e = export { result = perform(export: e) } else {
+                result = perform(tiles: chunk!.0, chunk!.1)
+            }
             if !deliver(result) { return }
         }
     }
@@ -205,9 +235,41 @@ final class BackendWorker {
         }
     }
 
+    private func perform(tiles batch: TileBatch, _ indices: [Int]) -> WorkerResult {
+        do {
+            let zs = try indices.map { try decodeComposer.latent(for: batch.specs[$0]) }
+            let images = try decoder.decode(batch: zs)
+            return .tiles(generation: batch.generation, indices.indices.map { DecodedTile(index: indices[$0], latent: zs[$0], image: images[$0]) })
+        } catch {
+            return .tilesFailed(generation: batch.generation, "\(error)")
+        }
+    }
+
+    /// The tile view's figure with its latents composed here, where the samples are drawn.
+    private func figureRequest(_ path: String, _ e: TileExport) throws -> FigureExportRequest {
+        let figure: FigureExportRequest.Figure
+        switch e.figure {
+        case .samples(let seeds, let rows, let cols, let psi): figure = .samples(seeds: seeds, rows: rows, cols: cols, psi: psi)
+        case .latents(let rows, let cols, let source): figure = .latents(rows: rows, cols: cols, source: source)
+        case .preview(let bases, let labels, let seeds, let dim, let steps, let range):
+            figure = .preview(bases: try bases.map { try decodeComposer.latent(for: $0) }, labels: labels, seeds: seeds, dim: dim,
+                              steps: steps, range: range)
+        case .slice(let base, let label, let seed, let x, let y, let steps, let range):
+            figure = .slice(base: try decodeComposer.latent(for: base), label: label, seed: seed, x: x, y: y, steps: steps, range: range)
+        }
+        return FigureExportRequest(path: path, overwrite: e.overwrite, figure: figure, directions: e.directions, psi: e.psi)
+    }
+
     private func perform(export job: Export) -> WorkerResult {
         do {
             switch job {
+            case .rows(let path):
+                do { return .latentRows(try sampler.latentRows(path: path)) } catch {
+                    return .latentRowsFailed("cannot open \(path) as a gallery: \(error)")
+                }
+            case .figure(let path, let e):
+                try exporter.exportFigure(try figureRequest(path, e))
+                return .exported(path)
             case .frame(let req):
                 try exporter.export(req)
                 return .exported(req.path)

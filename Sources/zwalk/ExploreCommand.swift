@@ -1,4 +1,5 @@
 import Foundation
+import ZWalkFormats
 import ZWalkImage
 import ZWalkLatent
 import ZWalkSession
@@ -24,6 +25,14 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
 
     func decode(_ z: [Float]) throws -> Image { try session.image(z) }
 
+    func decode(batch zs: [[Float]]) throws -> [Image] { try session.images(try session.decode(zs), scale: 1) }
+
+    func latentRows(path: String) throws -> LatentRows {
+        let file = try session.readLatents(path)
+        let rows = file.rows
+        return LatentRows(path: URL(fileURLWithPath: path).lastPathComponent, rows: rows, labels: rows.indices.map { file.label($0) })
+    }
+
     func sample(seed: UInt32, psi: Float) throws -> [Float] { try session.sample(seed: seed, psi: Double(psi)) }
 
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections {
@@ -43,14 +52,54 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         return try s.geodesicPoints(keyframes: keyframes, loop: loop, perSegment: perSegment)
     }
 
+    /// The toolkit's set behind walked directions (as loaded, or made from the explorer's axes).
+    private func directionSet(_ d: WalkDirections) throws -> DirectionSet {
+        try d.set ?? DirectionSet(
+            method: d.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
+            vectors: d.vectors, names: d.names, scores: d.scores ?? [Float](repeating: 0, count: d.count), scoreKind: .unknown,
+            sigmas: d.sigmas)
+    }
+
     func export(_ r: ExportRequest) throws {
-        let walked = try r.directions.set ?? (DirectionSet(
-            method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
-            vectors: r.directions.vectors, names: r.directions.names,
-            scores: r.directions.scores ?? [Float](repeating: 0, count: r.directions.count), scoreKind: .unknown,
-            sigmas: r.directions.sigmas))
+        let walked = try directionSet(r.directions)
         try session.writeFrame(r.frame, latent: r.latent, seed: r.seed, seedIsLatent: r.latentIsSeedSample, psi: Double(r.psi),
                                scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
+    }
+
+    /// A gallery, preview or map as the figure its command writes, through the same builders.
+    func exportFigure(_ r: FigureExportRequest) throws {
+        let spec: FigureSpec
+        var command = session.decodeCommand(latents: r.path)
+        switch r.figure {
+        case .samples(let seeds, let rows, let cols, let psi):
+            spec = try session.samplesFigure(seeds: seeds, rows: rows, cols: cols, psi: Double(psi))
+            command = session.figureCommand("grid", psi: Double(psi), ["--seed", String(seeds.first ?? 0), "--rows", String(rows),
+                                                                       "--cols", String(cols), "--out", r.path])
+        case .latents(let rows, let cols, let source):
+            spec = session.latentsFigure(rows, cols: cols, source: source)
+        case .preview(let bases, let labels, let seeds, let dim, let steps, let range):
+            let set = try directionSet(r.directions)
+            let b = bases.indices.map { BaseLatent(values: bases[$0], seed: seeds[$0], label: labels[$0]) }
+            spec = try session.previewFigure(bases: b, set: set, source: r.directions.source?.spelling ?? r.directions.method,
+                                             dim: dim, steps: steps, range: Double(range))
+            let all = seeds.compactMap { $0 }
+            if all.count == seeds.count, let source = r.directions.source {
+                command = session.figureCommand("traverse", psi: Double(r.psi), [
+                    "--seeds", all.map(String.init).joined(separator: ","), "--dims", String(dim), "--steps", String(steps),
+                    "--range", JSON.number(Double(range)), "--directions", source.spelling, "--out", r.path])
+            }
+        case .slice(let base, let label, let seed, let x, let y, let steps, let range):
+            let set = try directionSet(r.directions)
+            spec = try session.sliceFigure(base: BaseLatent(values: base, seed: seed, label: label), set: set,
+                                           source: r.directions.source?.spelling ?? r.directions.method, x: x, y: y, steps: steps,
+                                           range: Double(range))
+            if let s = seed, let source = r.directions.source {
+                command = session.figureCommand("slice", psi: Double(r.psi), [
+                    "--seed", String(s), "--dims", "\(x),\(y)", "--steps", String(steps), "--range", JSON.number(Double(range)),
+                    "--directions", source.spelling, "--out", r.path])
+            }
+        }
+        try session.write(spec, style: FigureStyle(), to: r.path, command: command, overwrite: r.overwrite)
     }
 
     /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.

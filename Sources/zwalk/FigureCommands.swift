@@ -58,12 +58,14 @@ let traverseCommand = Command(
         .value("dims", "I,J,…", "walk these directions of the ranked set instead of the top K"),
         .value("range", "R", "steps reach ±R σ (σ: the set's 1σ step, the prior's spread for axis/sefa/local)", default: "3"),
         .value("steps", "N", "columns; an odd N has the unmodified sample in the middle column", default: "9"),
+        .list("seeds", "A,B,…", "rows = these samples instead, all walked along one direction (--dims I, default 0): the explorer's preview (v)"),
     ] + baseLatentOptions + directionSourceOptions + figureCommonOptions,
     details: """
     examples:
       zwalk traverse --out t.png
       zwalk traverse --directions sefa --count 4 --steps 7 --range 2 --labels --scale 2 --out t2.png
       zwalk directions --method pca --out pca.npy && zwalk traverse --directions pca.npy --seed 7 --out t3.png
+      zwalk traverse --seeds 0-4 --dims 2 --steps 7 --range 2 --out same-direction-5-samples.png
     Directions: auto is \(DirectionMethod.autoRule); axis ranks the latent axes over --samples prior
     samples from seed 0 (named by the model's zwalk.dim_names); sefa factorises the first layer; pca
     reads --node over --samples samples; local takes the decoder's Jacobian at the base latent. A
@@ -79,6 +81,19 @@ let traverseCommand = Command(
     let session = try openSession(inv)
     let steps = try boundedInt(inv, "steps", default: 9, in: 1...4096)
     let range = try sigmaRange(inv)
+    if !inv.list("seeds").isEmpty {
+        // Rows are samples: one direction, checked on the same set every row walks.
+        if inv.string("seed") != nil || inv.string("latent") != nil { throw usageError(inv, "give --seeds, or --seed/--latent, not both") }
+        let seeds = try seedList(inv, "seeds", default: "0")
+        let dims = try inv.ints("dims", default: [0])
+        guard dims.count == 1 else { throw usageError(inv, "with --seeds, --dims names one direction, got \(dims.count)") }
+        let bases = try seeds.map { try session.base(seed: $0) }
+        let (set, source) = try walkDirections(inv, session, base: bases[0])
+        try checkDirectionIndices(dims, in: set, inv)
+        try writeFigure(try session.previewFigure(bases: bases, set: set, source: source, dim: dims[0], steps: steps, range: range),
+                        session, inv, out: out)
+        return 0
+    }
     let base = try baseLatent(inv, session)
     let (set, source) = try walkDirections(inv, session, base: base)
     let rows: [Int]

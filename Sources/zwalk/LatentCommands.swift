@@ -80,8 +80,7 @@ let decodeCommand = Command(
     let rows = read.flatMap(\.rows)
     let cols = try boundedInt(inv, "cols", default: read.count == 1 ? read[0].figureColumns ?? Int(Double(rows.count).squareRoot().rounded(.up))
                                   : Int(Double(rows.count).squareRoot().rounded(.up)), in: 1...4096)
-    let spec = FigureSpec(kind: rows.count == 1 ? "sample" : "decoded", rows: (rows.count + cols - 1) / cols, cols: min(cols, rows.count),
-                          latents: rows, description: "\(rows.count) decoded latent(s) of " + files.joined(separator: ", "))
+    let spec = session.latentsFigure(rows, cols: cols, source: files.joined(separator: ", "))
     let style = FigureStyle(scale: try boundedInt(inv, "scale", default: 1, in: 1...64), padding: try boundedInt(inv, "padding", default: 2, in: 0...256))
     note(try session.write(spec, style: style, to: out, command: reproducingCommand(), overwrite: inv.flag("force")))
     return 0
