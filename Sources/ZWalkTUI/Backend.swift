@@ -42,9 +42,15 @@ public protocol DirectionProvider: AnyObject {
     /// a segment, the keyframe first; on an open path the last keyframe ends it. Called on the
     /// directions thread: it may take many decodes.
     func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]]
+    /// One direction from labelled latents (the toolkit's attribute method), named as the labels.
+    func attributeDirection(_ labels: Workbench.LabelSet) throws -> WalkDirections
 }
 
 extension DirectionProvider {
+    public func attributeDirection(_ labels: Workbench.LabelSet) throws -> WalkDirections {
+        throw ExplorerError.terminal("this explorer cannot build attribute directions")
+    }
+
     public func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
         throw ExplorerError.terminal("this explorer cannot compute geodesics")
     }
@@ -135,6 +141,13 @@ extension FrameExporter {
     }
 }
 
+/// Where the workbench (bookmarks, labels, keyframes, the latent on screen) is kept for this model.
+public protocol WorkbenchStore: AnyObject {
+    var fingerprint: String { get }
+    var model: String { get }
+    func save(_ w: Workbench) throws
+}
+
 /// How the picture's cells reach the terminal.
 public enum ImageOutput: String, Sendable {
     /// Our own SGR escape sequences with our own diff (no colour pairs at all).
@@ -164,6 +177,8 @@ public struct ExplorerConfig: Sendable {
     public var exportDirectory: String = FileManager.default.currentDirectoryPath
     /// Exported pictures are enlarged this many times, each pixel a block (pixel art stays crisp).
     public var exportScale: Int = 1
+    /// The workbench saved for this model, restored at start (bookmarks, labels, keyframes).
+    public var workbench: Workbench? = nil
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.

@@ -21,6 +21,14 @@ public enum Command: Equatable, Sendable {
     case preview(Int?)
     /// The map of directions X and Y (nil: the chosen one and the next).
     case map(Int?, Int?)
+    case mark(String)
+    case unmark(String)
+    case go(String)
+    case marks
+    /// Label the picture as having (true) or lacking (false) the attribute.
+    case label(String, Bool)
+    /// Build the attribute's direction from its labels and add it to the panel.
+    case attribute(String)
     case theme(String)
     case directions(DirectionSource)
     case psi(Float)
@@ -59,6 +67,13 @@ public enum CommandParser {
         CommandSpec(names: ["gallery"], usage: ":gallery [FILE]", description: "a gallery of samples from this seed, or of a .npy / zwalk PNG's latents"),
         CommandSpec(names: ["preview"], usage: ":preview [I]", description: "direction I (0-based; default the chosen one) on several samples"),
         CommandSpec(names: ["map"], usage: ":map [X Y]", description: "2-D map of directions X and Y (0-based; default the chosen one and the next)"),
+        CommandSpec(names: ["mark"], usage: ":mark NAME", description: "bookmark the picture as NAME (saved for this model)"),
+        CommandSpec(names: ["go"], usage: ":go NAME", description: "go to bookmark NAME"),
+        CommandSpec(names: ["marks"], usage: ":marks", description: "list the bookmarks"),
+        CommandSpec(names: ["unmark"], usage: ":unmark NAME", description: "delete bookmark NAME"),
+        CommandSpec(names: ["label"], usage: ":label NAME +|-", description: "label the picture as having (+) or lacking (−) attribute NAME"),
+        CommandSpec(names: ["attribute"], usage: ":attribute NAME",
+                    description: "build NAME's direction from its labels (2+ of each) and add it to the directions"),
         CommandSpec(names: ["theme"], usage: ":theme NAME|FILE", description: "switch theme (dark, light, high-contrast, mono, yours)"),
         CommandSpec(names: ["directions", "dir"], usage: ":directions axis|sefa|pca|local|FILE.npy", description: "choose the direction set"),
         CommandSpec(names: ["psi"], usage: ":psi X", description: "truncation ψ (0…2)"),
@@ -129,6 +144,23 @@ public enum CommandParser {
                 return .failure(CommandError(message: "usage: :map [X Y], two direction numbers from 0, got '\(arg)'"))
             }
             return .success(.map(x, y))
+        case "mark", "unmark", "go", "attribute":
+            guard !arg.isEmpty else { return .failure(usage(name)) }
+            guard arg.unicodeScalars.count <= 64, !arg.unicodeScalars.contains(where: { $0.value < 32 }) else {
+                return .failure(CommandError(message: "a name is 1…64 printable characters"))
+            }
+            switch name {
+            case "mark": return .success(.mark(arg))
+            case "unmark": return .success(.unmark(arg))
+            case "go": return .success(.go(arg))
+            default: return .success(.attribute(arg))
+            }
+        case "marks":
+            return .success(.marks)
+        case "label":
+            let words = arg.split(separator: " ").map(String.init)
+            guard words.count >= 2, let sign = words.last, sign == "+" || sign == "-" || sign == "−" else { return .failure(usage("label")) }
+            return .success(.label(words.dropLast().joined(separator: " "), sign == "+"))
         case "theme":
             guard !arg.isEmpty else { return .failure(usage("theme")) }
             return .success(.theme(arg))

@@ -3,12 +3,13 @@
 // CursesTerminal.
 import Foundation
 import ZWalkEngine
+import ZWalkLatent
 
 /// Opens the explorer on the terminal and runs it until the user quits. Returns the process exit
 /// status: 0 on quit, 128 + n when ended by signal n (Ctrl-C: 130). Throws ExplorerError when
 /// there is no usable terminal (not a tty, unknown TERM), before touching the screen.
 public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sampler: ExplorerSampler,
-                        directions: DirectionProvider, exporter: FrameExporter) throws -> Int32 {
+                        directions: DirectionProvider, exporter: FrameExporter, store: WorkbenchStore? = nil) throws -> Int32 {
     let library = ThemeLibrary(environment: config.environment)
     let (theme, themeWarnings) = library.load(config.theme)
     let output = config.imageOutput ?? ImageOutput(rawValue: config.environment["ZWALK_IMAGE_OUTPUT"] ?? "") ?? .escapes
@@ -30,6 +31,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                               blocks: config.blocks, colorMode: mode,
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
+    if let w = config.workbench { restore(w, into: &state) }
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
 
     let worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter,
@@ -72,6 +74,10 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 case .success(let file): worker.submit(.exportFigure(path: file, e))
                 case .failure(let problem): dispatch(.exportFailed(problem.message))
                 }
+            case .saveWorkbench:
+                saveWorkbench()
+            case .buildAttribute(let labels):
+                worker.submit(.attribute(labels))
             case .loadTheme(let name):
                 dispatch(library.action(loading: name))
             case .redraw:
@@ -79,6 +85,18 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             case .quit:
                 break
             }
+        }
+    }
+
+    var saveFailed = false
+    /// After every change of bookmarks, labels or keyframes, and at the end: atomic, so a kill
+    /// keeps the last save whole. A failure is said once, not on every change.
+    func saveWorkbench() {
+        guard let store = store else { return }
+        do {
+            try store.save(workbench(of: state, fingerprint: store.fingerprint, model: store.model))
+        } catch {
+            if !saveFailed { saveFailed = true; dispatch(.workbenchFailed("\(error)")) }
         }
     }
 
@@ -142,6 +160,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         }
         if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
     }
+    saveWorkbench()
     return exitCode
 }
 

@@ -50,6 +50,7 @@ func pin(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     let k = s.keyframes.last!
     let hint = s.keyframes.count >= 2 && !s.interpolating ? " (i interpolates)" : ""
     say(&s, "pinned \(Keyframe.letter(s.keyframes.count - 1)): \(k.label)\(hint)")
+    fx.append(.saveWorkbench)
     // On the path, the path has changed: the picture (and a geodesic) follow it.
     if s.interpolating { movePath(&s, &fx, to: s.path.u, snap: false) }
 }
@@ -60,6 +61,7 @@ func unpin(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     if s.interpolating && s.keyframes.count <= 2 { leaveInterpolate(&s, &fx) }
     s.keyframes.removeLast()
     say(&s, "unpinned \(letter)")
+    fx.append(.saveWorkbench)
     if s.interpolating { movePath(&s, &fx, to: s.path.u, snap: false) }
 }
 

@@ -87,6 +87,11 @@ public enum Action: Equatable, Sendable {
     case unpin
     /// Enter interpolate mode (needs two keyframes).
     case enterInterpolate
+    /// Prompt for a bookmark's name (M) or the bookmark to go to (').
+    case promptMark
+    case promptGo
+    /// Label the picture + (true) or − for the last attribute named in :label.
+    case labelPicture(Bool)
     /// A page of samples from the current seed (g).
     case enterGallery
     /// The chosen direction on several samples (v).
@@ -164,6 +169,10 @@ public enum Action: Equatable, Sendable {
     case latentRowsFailed(String)
     /// The terminal's size, at start and after every resize.
     case resized(Size)
+    case attributeBuilt(WalkDirections)
+    case attributeFailed(String)
+    /// The workbench could not be saved (once per run is enough).
+    case workbenchFailed(String)
     /// The clock while playing (seconds, monotonic).
     case tick(at: Double)
 }
@@ -304,6 +313,10 @@ public enum KeyMap {
         Binding([.char("g")], .enterGallery, "gallery: a page of samples from this seed", hint: ("g", "gallery")),
         Binding([.char("v")], .enterPreview, "preview the direction on several samples", hint: ("v", "preview")),
         Binding([.char("x")], .enterMap, "2-D map of this direction and the next around the picture", hint: ("x", "map")),
+        Binding([.char("M")], .promptMark, "bookmark the picture (a name; :go returns, saved for this model)"),
+        Binding([.char("'")], .promptGo, "go to a bookmark"),
+        Binding([.char(".")], .labelPicture(true), "label the picture + for the attribute last named in :label NAME +|-"),
+        Binding([.char(",")], .labelPicture(false), "label the picture − for that attribute"),
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:seed 42, :export x.png, :theme light, :q)", hint: (":", "cmd")),
         Binding([.escape], .dismiss, "close the overlay, clear the message"),

@@ -149,12 +149,16 @@ public enum PromptKind: Equatable, Sendable {
     case command
     case seed
     case directionsFile
+    case mark
+    case go
 
     var label: String {
         switch self {
         case .command: return ":"
         case .seed: return "seed: "
         case .directionsFile: return "directions file (.npy): "
+        case .mark: return "bookmark name: "
+        case .go: return "go to bookmark: "
         }
     }
 }
@@ -291,6 +295,10 @@ public enum Effect: Equatable, Sendable {
     case loadLatentRows(String)
     /// The figure of the tile view (see TileExport).
     case exportTiles(TileExport)
+    /// Save bookmarks, labels, keyframes and the latent on screen (the workbench file).
+    case saveWorkbench
+    /// Build the attribute direction of these labels on the directions thread.
+    case buildAttribute(Workbench.LabelSet)
     case loadTheme(String)
     case redraw
     case quit
@@ -350,6 +358,12 @@ public struct ExplorerState: Equatable, Sendable {
     public var tileGeneration = 0
     /// The terminal's size as last reported (`.resized`): a gallery page fills it.
     public var screen = Size(width: 80, height: 24)
+    /// Named latents (:mark, :go), saved with the workbench.
+    public var marks: [Workbench.Bookmark] = []
+    /// Latents labelled per attribute (:label), saved with the workbench.
+    public var labelSets: [Workbench.LabelSet] = []
+    /// The attribute `.` and `,` label (the last one named in :label).
+    public var lastLabel: String? = nil
 
     public struct Snapshot: Equatable, Sendable {
         public var spec: LatentSpec

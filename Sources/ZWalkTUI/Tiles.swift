@@ -372,7 +372,7 @@ func leaveTiles(_ s: inout ExplorerState) {
 
 /// p in a tile view: the tile under the cursor becomes the next keyframe (pick keyframes from a
 /// gallery, then i).
-func pinTile(_ s: inout ExplorerState) {
+func pinTile(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     guard let v = s.tiles, v.cursor < v.count else { return }
     guard let z = v.latents[v.cursor] else {
         warn(&s, "that tile is still decoding: pin it once it shows")
@@ -383,6 +383,7 @@ func pinTile(_ s: inout ExplorerState) {
     s.keyframes.append(Keyframe(latent: z, seed: seeded ? spec.seed : nil, psi: spec.psi))
     say(&s, "pinned \(Keyframe.letter(s.keyframes.count - 1)): \(v.captions[v.cursor])"
         + (s.keyframes.count >= 2 ? " (Esc, then i interpolates)" : ""))
+    fx.append(.saveWorkbench)
 }
 
 func tilesDecoded(_ s: inout ExplorerState, generation: Int, _ tiles: [DecodedTile]) {

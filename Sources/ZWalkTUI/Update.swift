@@ -90,7 +90,7 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         s.message = nil
 
     case .pin:
-        if s.tiles != nil { pinTile(&s) } else { pin(&s, &fx) }
+        if s.tiles != nil { pinTile(&s, &fx) } else { pin(&s, &fx) }
 
     case .unpin:
         unpin(&s, &fx)
@@ -133,6 +133,26 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
 
     case .enterGallery:
         enterGallery(&s, &fx)
+
+    case .promptMark:
+        s.mode = .prompt(.mark, text: "")
+
+    case .promptGo:
+        if s.marks.isEmpty { warn(&s, "no bookmarks yet: M (or :mark NAME) names the picture"); break }
+        s.mode = .prompt(.go, text: "")
+
+    case .labelPicture(let positive):
+        guard let name = s.lastLabel else { warn(&s, "name the attribute once with :label NAME + (or -); then . and , label"); break }
+        label(&s, &fx, name, positive: positive)
+
+    case .attributeBuilt(let d):
+        attributeBuilt(&s, &fx, d)
+
+    case .attributeFailed(let message):
+        warn(&s, message)
+
+    case .workbenchFailed(let message):
+        warn(&s, "bookmarks and labels are not saved: \(message)")
 
     case .enterPreview:
         enterPreview(&s, &fx, direction: previewDirection(s))
@@ -286,7 +306,8 @@ extension Action {
     var isUserInput: Bool {
         switch self {
         case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
-             .tick, .geodesicComputed, .geodesicFailed, .tilesDecoded, .tilesFailed, .latentRowsLoaded, .latentRowsFailed, .resized:
+             .tick, .geodesicComputed, .geodesicFailed, .tilesDecoded, .tilesFailed, .latentRowsLoaded, .latentRowsFailed, .resized,
+             .attributeBuilt, .attributeFailed, .workbenchFailed:
             return false
         default:
             return true
@@ -355,7 +376,7 @@ private func adoptDeferredDirections(_ s: inout ExplorerState, _ fx: inout [Effe
 /// is kept: that latent becomes the base and the new set starts from zero there. The picture does
 /// not change, so this is no step of its own in the undo history; the history is rewritten in the
 /// new set instead, so that undo walks back through the same pictures.
-private func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
+func adoptDirections(_ s: inout ExplorerState, _ fx: inout [Effect], _ d: WalkDirections, walkedTo latent: [Float]?) {
     s.loadingDirections = nil
     // A preview or a map walks the old set: it closes (a gallery walks none and stays).
     if let v = s.tiles, v.kind != .gallery { s.tiles = nil }
@@ -506,18 +527,25 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
         fx.append(.export(path: path, overwrite: overwrite, of: shown))
     case .exportPath(let path, let overwrite, let steps):
         exportPath(&s, &fx, path: path, overwrite: overwrite, steps: steps)
-    case .pin: pin(&s, &fx)
+    case .pin: if s.tiles != nil { pinTile(&s, &fx) } else { pin(&s, &fx) }
     case .unpin: unpin(&s, &fx)
     case .clearKeyframes:
         let n = s.keyframes.count
         if s.interpolating { leaveInterpolate(&s, &fx) }
         s.keyframes.removeAll()
+        fx.append(.saveWorkbench)
         say(&s, n == 0 ? "no keyframes to clear" : "cleared \(n) keyframe\(n == 1 ? "" : "s")")
     case .interpolate: enterInterpolate(&s, &fx)
     case .play:
         if !s.interpolating { enterInterpolate(&s, &fx) }
         if s.interpolating { togglePlay(&s, &fx) }
     case .speed(let v): setSpeed(&s, v)
+    case .mark(let name): mark(&s, &fx, name)
+    case .unmark(let name): unmark(&s, &fx, name)
+    case .go(let name): go(&s, &fx, name)
+    case .marks: say(&s, "bookmarks: " + markList(s))
+    case .label(let name, let positive): label(&s, &fx, name, positive: positive)
+    case .attribute(let name): buildAttribute(&s, &fx, name)
     case .gallery(let file):
         if let f = file { fx.append(.loadLatentRows(f)); say(&s, "reading \(f)…") } else { enterGallery(&s, &fx) }
     case .preview(let d): enterPreview(&s, &fx, direction: d ?? previewDirection(s))
@@ -569,6 +597,10 @@ private func acceptPrompt(_ state: ExplorerState, _ kind: PromptKind, _ t: Strin
         return update(s, .command(.seed(n)))
     case .directionsFile:
         return update(s, .command(.directions(.file(t))))
+    case .mark:
+        return update(s, .command(.mark(t)))
+    case .go:
+        return update(s, .command(.go(t)))
     }
     return (s, [])
 }

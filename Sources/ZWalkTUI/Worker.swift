@@ -3,6 +3,7 @@
 // exports, one computes direction sets.
 import Foundation
 import ZWalkEngine
+import ZWalkLatent
 
 enum WorkerResult {
     case decoded(DecodeResult)
@@ -17,6 +18,8 @@ enum WorkerResult {
     case tilesFailed(generation: Int, String)
     case latentRows(LatentRows)
     case latentRowsFailed(String)
+    case attribute(WalkDirections)
+    case attributeFailed(String)
 
     func action(at now: Double) -> Action {
         switch self {
@@ -32,6 +35,8 @@ enum WorkerResult {
         case .tilesFailed(let g, let m): return .tilesFailed(generation: g, m)
         case .latentRows(let r): return .latentRowsLoaded(r)
         case .latentRowsFailed(let m): return .latentRowsFailed(m)
+        case .attribute(let d): return .attributeBuilt(d)
+        case .attributeFailed(let m): return .attributeFailed(m)
         }
     }
 }
@@ -46,6 +51,8 @@ enum WorkerJob {
     case tiles(TileBatch)
     case latentRows(String)
     case exportFigure(path: String, TileExport)
+    /// On the directions thread.
+    case attribute(Workbench.LabelSet)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -90,6 +97,7 @@ final class BackendWorker {
     private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var geodesicJob: GeodesicRequest?
+    private var attributeJobs: [Workbench.LabelSet] = []
     /// The tiles still to decode: their batch and the indices left.
     private var tileJob: (batch: TileBatch, left: ArraySlice<Int>)?
     private var results: [WorkerResult] = []
@@ -141,6 +149,7 @@ final class BackendWorker {
         case .tiles(let batch): tileJob = (batch, ArraySlice(batch.specs.indices))
         case .latentRows(let path): exports.append(.rows(path))
         case .exportFigure(let path, let e): exports.append(.figure(path, e))
+        case .attribute(let labels): attributeJobs.append(labels)
         }
         cond.broadcast()
         cond.unlock()
@@ -194,8 +203,18 @@ final class BackendWorker {
     private func directionsLoop() {
         while true {
             cond.lock()
-            while !stopping && directionJobs.isEmpty && geodesicJob == nil { cond.wait() }
+            while !stopping && directionJobs.isEmpty && geodesicJob == nil && attributeJobs.isEmpty { cond.wait() }
             if stopping { cond.unlock(); return }
+            if !attributeJobs.isEmpty {
+                let labels = attributeJobs.removeFirst()
+                cond.unlock()
+                let result: WorkerResult
+                do { result = .attribute(try provider.attributeDirection(labels)) } catch {
+                    result = .attributeFailed("cannot build the direction of '\(labels.name)': \(error)")
+                }
+                if !deliver(result) { return }
+                continue
+            }
             if let g = geodesicJob {
                 geodesicJob = nil
                 cond.unlock()

@@ -15,6 +15,13 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     let session: ModelSession
     private var forDirections: ModelSession?
 
+    /// The session for the directions thread: made there on first use.
+    private func directionsSession() throws -> ModelSession {
+        let s = try forDirections ?? session.sibling()
+        forDirections = s
+        return s
+    }
+
     init(_ session: ModelSession) throws {
         try session.requireImageOutput()
         self.session = session
@@ -36,8 +43,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     func sample(seed: UInt32, psi: Float) throws -> [Float] { try session.sample(seed: seed, psi: Double(psi)) }
 
     func directions(_ source: DirectionSource, at latent: [Float]) throws -> WalkDirections {
-        let s = try forDirections ?? session.sibling()
-        forDirections = s
+        let s = try directionsSession()
         let set = try s.directions(source, at: latent)
         switch source {
         case .file(let p): return WalkDirections(set, method: URL(fileURLWithPath: p).lastPathComponent)
@@ -47,8 +53,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
 
     /// On the directions thread, with its own session, like the direction sets.
     func geodesic(keyframes: [[Float]], loop: Bool, perSegment: Int) throws -> [[Float]] {
-        let s = try forDirections ?? session.sibling()
-        forDirections = s
+        let s = try directionsSession()
         return try s.geodesicPoints(keyframes: keyframes, loop: loop, perSegment: perSegment)
     }
 
@@ -58,6 +63,14 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
             method: d.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
             vectors: d.vectors, names: d.names, scores: d.scores ?? [Float](repeating: 0, count: d.count), scoreKind: .unknown,
             sigmas: d.sigmas)
+    }
+
+    /// `zwalk directions --method attribute` on the labelled latents (mean difference), on the
+    /// directions thread.
+    func attributeDirection(_ labels: Workbench.LabelSet) throws -> WalkDirections {
+        let set = try directionsSession().attributeDirections(positive: labels.positive, negative: labels.negative,
+                                                                classifier: .meanDifference, name: labels.name)
+        return WalkDirections(set, method: "attribute")
     }
 
     func export(_ r: ExportRequest) throws {
@@ -110,6 +123,33 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     }
 }
 
+/// The workbench file of the session's model (and weights), under $XDG_STATE_HOME/zwalk.
+final class WorkbenchFile: WorkbenchStore {
+    let fingerprint: String
+    let model: String
+    let path: String
+
+    init?(_ session: ModelSession, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        fingerprint = try session.fingerprint()
+        model = session.path
+        guard let p = Workbench.defaultPath(fingerprint: fingerprint, environment: environment) else { return nil }
+        path = p
+    }
+
+    func save(_ w: Workbench) throws { try w.write(to: path) }
+
+    /// The saved workbench, nil when there is none; one that cannot be read is set aside with a
+    /// warning (renamed .bad), so the explorer starts and the file is not lost.
+    func load(latentCount: Int) -> Workbench? {
+        do { return try Workbench.read(path: path, fingerprint: fingerprint, latentCount: latentCount) } catch {
+            note("warning: \(error); starting without it (kept as \(path).bad)")
+            try? FileManager.default.removeItem(atPath: path + ".bad")
+            try? FileManager.default.moveItem(atPath: path, toPath: path + ".bad")
+            return nil
+        }
+    }
+}
+
 let exploreCommand = Command(
     name: "explore", summary: "Open the terminal explorer (what plain `zwalk [MODEL]` does).",
     positionals: "[MODEL]",
@@ -122,6 +162,7 @@ let exploreCommand = Command(
         .value("export-dir", "DIR", "where `e` writes zwalk-<seed>-<n>.png (created when missing)", default: "."),
         .value("export-scale", "N", "enlarge exported pictures N× (nearest neighbour)", default: "1"),
         .flag("no-mouse", "do not capture the mouse (leaves the terminal's own selection alone)"),
+        .flag("no-workbench", "neither restore nor save bookmarks, labels, keyframes and the last latent"),
     ],
     details: explorerKeyHelp()
 ) { inv in
@@ -144,12 +185,23 @@ let exploreCommand = Command(
     let session = try openSession(inv)
     session.progress = nil; session.log = nil // the screen is the explorer's
     let backend = try ExplorerBackend(session)
+    let store = inv.flag("no-workbench") ? nil : try WorkbenchFile(session)
+    config.workbench = store?.load(latentCount: session.latentCount)
     if inv.string("latent") != nil {
         let base = try baseLatent(inv, session)
         config.initialLatent = base.values
         config.initialLatentLabel = base.label
+    } else if inv.string("seed") == nil, let current = config.workbench?.current {
+        // Where the last run left off, unless a seed or a latent was asked for.
+        if let seed = current.seed {
+            config.seed = seed
+            config.psi = current.psi
+        } else {
+            config.initialLatent = current.latent
+            config.initialLatentLabel = "last session"
+        }
     }
-    return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend)
+    return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend, store: store)
 }
 
 let benchUICommand = Command(

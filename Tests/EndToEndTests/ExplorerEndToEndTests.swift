@@ -30,7 +30,11 @@ final class TmuxSession {
                             "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
                             + "signal.signal(signal.SIGPIPE, signal.SIG_DFL); os.execvp('tmux', sys.argv[1:])",
                             "tmux", "-S", socket, "-D", "-f", config]
-        server.environment = TmuxSession.environment
+        // Each session keeps its explorer's workbench (bookmarks, the last latent) in its own
+        // folder: a run must not start where another test's run left off.
+        var env = TmuxSession.environment
+        env["XDG_STATE_HOME"] = cwd + "/state"
+        server.environment = env
         server.standardInput = FileHandle.nullDevice
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice

@@ -66,7 +66,9 @@ import Testing
                         "theme": "theme dark", "directions": "directions pca", "dir": "dir pca", "psi": "psi 1",
                         "step": "step 1", "blocks": "blocks half", "color": "color 16", "colour": "colour 16",
                         "dither": "dither none", "help": "help", "q": "q", "quit": "quit", "pin": "pin", "unpin": "unpin",
-                        "clear": "clear", "interpolate": "interpolate", "interp": "interp", "play": "play", "speed": "speed 2"]
+                        "clear": "clear", "interpolate": "interpolate", "interp": "interp", "play": "play", "speed": "speed 2",
+                        "gallery": "gallery", "preview": "preview 1", "map": "map 0 2", "mark": "mark face", "go": "go face",
+                        "marks": "marks", "unmark": "unmark face", "label": "label smile +", "attribute": "attribute smile"]
         for spec in CommandParser.specs {
             for n in spec.names {
                 guard let ex = examples[n] else { Issue.record("no example for :\(n)"); continue }

@@ -90,3 +90,14 @@ func decoded(_ state: ExplorerState) -> ExplorerState {
     s = update(s, .frameDecoded(DecodeResult(request: r, latent: z, frame: f, milliseconds: 3), at: 2)).0
     return s
 }
+
+/// The state once the fake backend has decoded every tile of the tile view on screen.
+func tilesDecoded(_ state: ExplorerState) -> ExplorerState {
+    guard let v = state.tiles else { return state }
+    let sampler = FakeSampler(count: state.latentCount), decoder = FakeDecoder(latentShape: state.latentShape)
+    let tiles = v.specs.enumerated().map { i, spec -> DecodedTile in
+        let z = spec.compose(base: spec.base ?? (try! sampler.sample(seed: spec.seed, psi: spec.psi)))
+        return DecodedTile(index: i, latent: z, image: try! decoder.decode(z))
+    }
+    return update(state, .tilesDecoded(generation: v.generation, tiles)).0
+}

@@ -66,6 +66,11 @@ import Testing
             s = update(update(s, .pin).0, .enterInterpolate).0
             s = decoded(update(s, .movePath(0.5)).0)
             s.message = StatusMessage(text: "note", isWarning: false)
+        case .tiles:
+            // A preview, every tile decoded, the cursor inside the grid so that every move moves.
+            s = tilesDecoded(update(s, .enterPreview).0)
+            s = update(s, .moveTile(dx: 0, dy: 1)).0
+            s.message = StatusMessage(text: "note", isWarning: false)
         }
         return s
     }
@@ -116,6 +121,8 @@ import Testing
             (.movePath(0.25), .interpolate), (.seekPath(1), .interpolate), (.togglePlay, .interpolate),
             (.scaleSpeed(up: true), .interpolate), (.toggleLoop, .interpolate), (.cyclePathMode, .interpolate),
             (.leaveInterpolate, .interpolate),
+            (.moveTile(dx: 1, dy: 0), .tiles), (.turnTilePage(1), .tiles), (.scaleTileRange(up: true), .tiles),
+            (.diveIntoTile, .tiles), (.leaveTiles, .tiles),
         ]
         for (a, home) in modal {
             for mode in KeyMode.allCases where mode != home {

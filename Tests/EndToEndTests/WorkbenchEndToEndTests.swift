@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import ZWalkImage
+
+// The workbench modes in a real terminal: a gallery, a direction preview and a 2-D map, each
+// exported and found equal, pixel for pixel and key for key, to what the command it records
+// writes; bookmarks and labels kept in the workbench file across runs and across a kill -9.
+
+extension ExplorerEndToEndTests {
+    /// Runs the `zwalk.command` a PNG records, its `--out` pointed at `out`, with the binary under
+    /// test as `zwalk`, and compares the two files: pixels and every metadata key but the command.
+    func expectRecordedCommandMakesTheSame(_ png: String, dir: String, out: String = "ref.png") throws {
+        let (image, text) = try PNGCodec.read(path: png)
+        let command = try #require(text[PNGMetadata.Key.command], "\(png) records no command")
+        let range = try #require(command.range(of: #"--out ('[^']*'|\S+)$"#, options: .regularExpression), "no --out in \(command)")
+        let rerun = command.replacingCharacters(in: range, with: "--out \(out)")
+        let binDir = URL(fileURLWithPath: zwalkBinary).deletingLastPathComponent().path
+        let r = try runProcess("/bin/bash", ["-c", rerun], cwd: dir,
+                               environment: ["PATH": binDir + ":/usr/bin:/bin", "HOME": dir])
+        #expect(r.status == 0, "\(rerun): \(r.stderr)")
+        let (refImage, refText) = try PNGCodec.read(path: dir + "/" + out)
+        #expect(image.width == refImage.width && image.height == refImage.height, "\(rerun)")
+        #expect(image.toRGB().pixels == refImage.toRGB().pixels, "\(png) has other pixels than \(rerun)")
+        for key in Set(refText.keys).union(text.keys) where key != PNGMetadata.Key.command {
+            #expect(text[key] == refText[key], "\(key): explorer \(text[key]?.prefix(120) ?? "none"), command \(refText[key]?.prefix(120) ?? "none")")
+        }
+    }
+
+    func exported(_ dir: String, prefix: String) throws -> String? {
+        try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix(prefix) && $0.hasSuffix(".png") }.map { dir + "/" + $0 }
+    }
+
+    @Test func galleryPagesExploresAndExportsTheGridOfItsSeeds() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir, width: 120, height: 36, "--seed 10")
+        defer { tmux.close() }
+        try tmux.keys("g")
+        let page = try tmux.waitFor("a page of decoded samples") { $0.contains("gallery page 1") && $0.contains(" tiles ·") }
+        #expect(page.contains("seed 10") && page.contains("seed 11"), "captions:\n\(page)")
+        #expect(imageRows(page).count >= 20, "the tiles fill the screen:\n\(page)")
+
+        try tmux.keys("e")
+        _ = try tmux.waitFor("the page exported") { $0.contains("wrote zwalk-gallery-10-1.png") }
+        try expectRecordedCommandMakesTheSame(try #require(try exported(dir, prefix: "zwalk-gallery-10")), dir: dir)
+
+        // n: the next page starts where this one ended; Enter explores the tile under the cursor.
+        try tmux.keys("n")
+        _ = try tmux.waitFor("page 2") { $0.contains("gallery page 2") && $0.contains(" tiles ·") }
+        try tmux.keys("l", "Enter")
+        let walking = try tmux.waitFor("walking the chosen sample") { $0.contains("exploring seed") && $0.contains("Directions") }
+        #expect(!walking.contains("gallery"), "\(walking)")
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test func previewAndMapExportWhatTraverseAndSliceWrite() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir, width: 120, height: 36, "--seed 3")
+        defer { tmux.close() }
+        try tmux.keys("j", "v")
+        let preview = try tmux.waitFor("the preview decoded") { $0.contains("preview") && $0.contains("28 tiles") }
+        #expect(preview.contains("seed 4") && preview.contains("+2.00σ"), "\(preview)")
+        try tmux.keys("e")
+        _ = try tmux.waitFor("the preview exported") { $0.contains("wrote zwalk-preview-") }
+        let p = try #require(try exported(dir, prefix: "zwalk-preview-"))
+        #expect(try PNGCodec.read(path: p).1[PNGMetadata.Key.command]?.contains("traverse") == true)
+        try expectRecordedCommandMakesTheSame(p, dir: dir, out: "ref-preview.png")
+
+        try tmux.keys("x")
+        _ = try tmux.waitFor("the map decoded") { $0.contains("map x") && $0.contains("25 tiles") }
+        try tmux.keys("+", "e")
+        _ = try tmux.waitFor("the map exported") { $0.contains("wrote zwalk-map-") }
+        let m = try #require(try exported(dir, prefix: "zwalk-map-"))
+        #expect(try PNGCodec.read(path: m).1[PNGMetadata.Key.command]?.contains("slice") == true)
+        try expectRecordedCommandMakesTheSame(m, dir: dir, out: "ref-map.png")
+
+        // Esc walks again, from where the views were opened.
+        try tmux.keys("Escape")
+        _ = try tmux.waitFor("walking") { $0.contains("back to walking seed 3") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+
+    @Test func bookmarksLabelsAndTheLastLatentSurviveQuitAndKill() throws {
+        let dir = try temporaryDirectory()
+        var tmux = try start(dir, "--seed 5")
+        try tmux.keys(":", "mark five", "Enter")
+        _ = try tmux.waitFor("bookmarked") { $0.contains("bookmarked 'five'") }
+        try tmux.keys(":", "label dark +", "Enter")
+        _ = try tmux.waitFor("labelled") { $0.contains("dark: 1 +, 0 −") }
+        try tmux.keys(":", "seed 9", "Enter", "l", "l")
+        _ = try tmux.waitFor("walked from seed 9") { $0.contains("+0.50σ") }
+        try tmux.keys(",")
+        _ = try tmux.waitFor("labelled −") { $0.contains("dark: 1 +, 1 −") }
+        let state = dir + "/state/zwalk/workbench"
+        let files = try FileManager.default.contentsOfDirectory(atPath: state)
+        #expect(files.count == 1 && files[0].hasSuffix(".json"), "\(files)")
+        // kill -9: what was saved (the mark, the labels) stays, whole.
+        let pid = try #require(try tmux.programPID())
+        kill(pid, SIGKILL)
+        _ = try tmux.exitStatus()
+        tmux.close()
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: state + "/" + files[0]))) as? [String: Any]
+        #expect((saved?["bookmarks"] as? [Any])?.count == 1 && (saved?["labels"] as? [Any])?.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state) == files, "a temporary file was left behind")
+
+        // Opened again (no --seed): the last saved latent, the bookmark, the labels.
+        try? FileManager.default.removeItem(atPath: dir + "/tmux.sock")
+        tmux = try TmuxSession(width: 100, height: 30, command: "\(zwalkBinary) \(model) --color 256 --export-dir \(dir)", cwd: dir)
+        defer { tmux.close() }
+        _ = try tmux.waitFor("restored", timeout: 60) { $0.contains("+0.50σ") || $0.contains("last session") }
+        try tmux.keys(":", "marks", "Enter")
+        _ = try tmux.waitFor("the bookmark listed") { $0.contains("bookmarks: five") }
+        try tmux.keys(":", "go five", "Enter")
+        _ = try tmux.waitFor("at the bookmark") { $0.contains("at bookmark 'five'") && $0.contains("seed 5") }
+        try tmux.keys(".")
+        _ = try tmux.waitFor("the labels restored") { $0.contains("dark: 1 +, 1 −") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+}
