@@ -104,13 +104,38 @@ public struct PathExportRequest: Equatable, Sendable {
     }
 }
 
-/// A tile view's figure with its latents composed (see TileExport), for the exporter.
+/// A figure to export (a tile view's, an animation), with what the worker must compose to write it.
+public struct FigureExport: Equatable, Sendable {
+    public enum Figure: Equatable, Sendable {
+        /// `zwalk grid --seed S --rows R --cols C` (at ψ).
+        case samples(seeds: [UInt32], rows: Int, cols: Int, psi: Float)
+        /// `zwalk decode --latents FILE --cols C` of the page's rows.
+        case latents(rows: [[Float]], cols: Int, source: String)
+        /// `zwalk traverse --seeds … --dims I`: rows = `bases`.
+        case preview(bases: [LatentSpec], labels: [String], seeds: [UInt32?], dim: Int, steps: Int, range: Float)
+        /// `zwalk slice --dims X,Y`.
+        case slice(base: LatentSpec, label: String, seed: UInt32?, x: Int, y: Int, steps: Int, range: Float)
+        /// `zwalk animate --seeds …` (or the keyframes' latents) through the keyframes.
+        case pathAnimation(keyframes: [[Float]], seeds: [UInt32]?, mode: PathInterpolation, loop: Bool, frames: Int, fps: Int)
+        /// `zwalk animate --dim I`: back and forth along one direction around `base`.
+        case sweepAnimation(base: LatentSpec, label: String, seed: UInt32?, dim: Int, range: Float, frames: Int, fps: Int)
+    }
+    public var path: String?
+    public var overwrite: Bool
+    public var figure: Figure
+    public var directions: WalkDirections
+    public var psi: Float
+}
+
+/// A figure with its latents composed (see FigureExport), for the exporter.
 public struct FigureExportRequest: Equatable, Sendable {
     public enum Figure: Equatable, Sendable {
         case samples(seeds: [UInt32], rows: Int, cols: Int, psi: Float)
         case latents(rows: [[Float]], cols: Int, source: String)
         case preview(bases: [[Float]], labels: [String], seeds: [UInt32?], dim: Int, steps: Int, range: Float)
         case slice(base: [Float], label: String, seed: UInt32?, x: Int, y: Int, steps: Int, range: Float)
+        case pathAnimation(keyframes: [[Float]], seeds: [UInt32]?, mode: PathInterpolation, loop: Bool, frames: Int, fps: Int)
+        case sweepAnimation(base: [Float], label: String, seed: UInt32?, dim: Int, range: Float, frames: Int, fps: Int)
     }
     public var path: String
     public var overwrite: Bool

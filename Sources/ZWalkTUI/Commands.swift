@@ -21,6 +21,9 @@ public enum Command: Equatable, Sendable {
     case preview(Int?)
     /// The map of directions X and Y (nil: the chosen one and the next).
     case map(Int?, Int?)
+    /// `:anim PATH [FRAMES]`: the path (interpolating) or a sweep of the direction as an
+    /// animated PNG or GIF.
+    case anim(path: String, overwrite: Bool, frames: Int?)
     case mark(String)
     case unmark(String)
     case go(String)
@@ -67,6 +70,8 @@ public enum CommandParser {
         CommandSpec(names: ["gallery"], usage: ":gallery [FILE]", description: "a gallery of samples from this seed, or of a .npy / zwalk PNG's latents"),
         CommandSpec(names: ["preview"], usage: ":preview [I]", description: "direction I (0-based; default the chosen one) on several samples"),
         CommandSpec(names: ["map"], usage: ":map [X Y]", description: "2-D map of directions X and Y (0-based; default the chosen one and the next)"),
+        CommandSpec(names: ["anim", "anim!"], usage: ":anim PATH.png|PATH.gif [FRAMES]",
+                    description: "animate the path (interpolating) or a ±2σ sweep of the direction, as zwalk animate (! replaces)"),
         CommandSpec(names: ["mark"], usage: ":mark NAME", description: "bookmark the picture as NAME (saved for this model)"),
         CommandSpec(names: ["go"], usage: ":go NAME", description: "go to bookmark NAME"),
         CommandSpec(names: ["marks"], usage: ":marks", description: "list the bookmarks"),
@@ -144,6 +149,16 @@ public enum CommandParser {
                 return .failure(CommandError(message: "usage: :map [X Y], two direction numbers from 0, got '\(arg)'"))
             }
             return .success(.map(x, y))
+        case "anim", "anim!":
+            var path = arg
+            var frames: Int? = nil
+            if let sp = arg.lastIndex(where: { $0 == " " || $0 == "\t" }), let n = Int(arg[arg.index(after: sp)...]) {
+                guard (2...4096).contains(n) else { return .failure(CommandError(message: "an animation has 2…4096 frames, got \(n)")) }
+                frames = n
+                path = unquote(String(arg[..<sp]).trimmingWhitespace())
+            }
+            guard !path.isEmpty else { return .failure(usage("anim")) }
+            return .success(.anim(path: path, overwrite: name.hasSuffix("!"), frames: frames))
         case "mark", "unmark", "go", "attribute":
             guard !arg.isEmpty else { return .failure(usage(name)) }
             guard arg.unicodeScalars.count <= 64, !arg.unicodeScalars.contains(where: { $0.value < 32 }) else {

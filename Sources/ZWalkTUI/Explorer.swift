@@ -68,9 +68,9 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 worker.submit(.tiles(batch))
             case .loadLatentRows(let path):
                 worker.submit(.latentRows(resolveUserPath(path, directory: FileManager.default.currentDirectoryPath)))
-            case .exportTiles(let e):
+            case .exportFigure(let e):
                 switch exportTarget(path: e.path, overwrite: e.overwrite,
-                                    stem: tileExportStem(e), directory: config.exportDirectory, fileManager: .default) {
+                                    stem: figureExportStem(e), directory: config.exportDirectory, fileManager: .default) {
                 case .success(let file): worker.submit(.exportFigure(path: file, e))
                 case .failure(let problem): dispatch(.exportFailed(problem.message))
                 }
@@ -165,12 +165,14 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
 }
 
 /// A tile view's export name: zwalk-gallery-<first seed>-<n>.png, zwalk-preview-…, zwalk-map-….
-func tileExportStem(_ e: TileExport) -> String {
+func figureExportStem(_ e: FigureExport) -> String {
     switch e.figure {
     case .samples(let seeds, _, _, _): return "gallery-\(seeds.first ?? 0)"
     case .latents: return "gallery"
     case .preview(let bases, _, _, let dim, _, _): return "preview-\(bases.first?.seed ?? 0)-dir\(dim)"
     case .slice(let base, _, _, let x, let y, _, _): return "map-\(base.seed)-dir\(x)-\(y)"
+    case .pathAnimation: return "anim-path"
+    case .sweepAnimation(let base, _, _, let dim, _, _, _): return "anim-\(base.seed)-dir\(dim)"
     }
 }
 
@@ -248,12 +250,12 @@ func exportTarget(path: String?, overwrite: Bool, stem: String, directory: Strin
 private func isAbsolute(_ p: String) -> Bool { p.hasPrefix("/") || p.hasPrefix("~/") }
 
 /// A relative path is taken from the export directory; `~/` is the home directory; `.png` is
-/// added when missing.
+/// added when the name ends in neither .png nor .gif (an animation may be a GIF).
 func resolveExportPath(_ path: String, directory: String) -> String {
     var q = path
     if q.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { q = h + q.dropFirst() }
     if !q.hasPrefix("/") { q = (directory.hasSuffix("/") ? directory : directory + "/") + q }
-    if !q.lowercased().hasSuffix(".png") { q += ".png" }
+    if !q.lowercased().hasSuffix(".png") && !q.lowercased().hasSuffix(".gif") { q += ".png" }
     return q
 }
 

@@ -163,3 +163,39 @@ func formatSpeed(_ v: Double) -> String {
     let d = v < 0.1 ? 3 : (v < 1 ? 2 : (v == v.rounded() ? 0 : 2))
     return formatFixed(v, d) + " seg/s"
 }
+
+/// `:anim`: interpolating, the path through the keyframes as it runs (mode and loop as set);
+/// otherwise back and forth along the direction being walked (a preview's or map's own), ±2σ
+/// around the walk. Both are the animations `zwalk animate` writes.
+func exportAnimation(_ s: inout ExplorerState, _ fx: inout [Effect], path: String, overwrite: Bool, frames asked: Int?) {
+    let fps = PathState.animationFPS
+    let figure: FigureExport.Figure
+    if s.interpolating {
+        let frames = asked ?? PathState.animationFrames
+        guard frames >= s.keyframes.count else {
+            warn(&s, "an animation through \(s.keyframes.count) keyframes needs at least \(s.keyframes.count) frames, got \(frames)")
+            return
+        }
+        let seeds = s.keyframes.compactMap(\.seed)
+        let psi = s.keyframes.first?.psi ?? 1
+        let seeded = seeds.count == s.keyframes.count && s.keyframes.allSatisfy { $0.psi == psi }
+        figure = .pathAnimation(keyframes: s.keyframes.map(\.latent), seeds: seeded ? seeds : nil, mode: s.path.mode, loop: s.path.loop,
+                                frames: frames, fps: fps)
+    } else {
+        if case .gallery? = s.tiles?.kind { warn(&s, ":anim animates a path (i) or a direction (walking, v, x), not a gallery"); return }
+        let origin = s.tiles?.origin ?? s.spec
+        var dim = s.selected
+        switch s.tiles?.kind {
+        case .preview(let d)?: dim = d
+        case .map(let x, _)?: dim = x
+        default: break
+        }
+        guard dim < origin.directions.count else { warn(&s, "no direction to animate"); return }
+        // A sweep goes there and back: an even number of frames.
+        let frames = ((asked ?? PathState.animationFrames) + 1) / 2 * 2
+        let seed: UInt32? = origin.base == nil && origin.offset == nil && origin.coefficients.allSatisfy { $0 == 0 } ? origin.seed : nil
+        figure = .sweepAnimation(base: origin, label: origin.baseDescription, seed: seed, dim: dim, range: TileView.defaultRange,
+                                 frames: frames, fps: fps)
+    }
+    fx.append(.exportFigure(FigureExport(path: path, overwrite: overwrite, figure: figure, directions: s.spec.directions, psi: s.spec.psi)))
+}

@@ -250,6 +250,9 @@ public struct PathState: Equatable, Sendable {
     /// A tick moves at most this many seconds' worth: a slow model plays slowly rather than jump.
     public static let maxTickSeconds = 0.2
     public static let defaultExportSteps = 8
+    /// `:anim` without a frame count, and its rate (zwalk animate's defaults).
+    public static let animationFrames = 24
+    public static let animationFPS = 12
     /// Points a segment of the geodesic shown on screen (the strip's own is computed for its cells).
     public static let geodesicPerSegment = 8
 
@@ -293,8 +296,8 @@ public enum Effect: Equatable, Sendable {
     case decodeTiles(TileBatch)
     /// Read the rows of a latent file for a gallery (`:gallery FILE`).
     case loadLatentRows(String)
-    /// The figure of the tile view (see TileExport).
-    case exportTiles(TileExport)
+    /// The figure of the tile view (see FigureExport).
+    case exportFigure(FigureExport)
     /// Save bookmarks, labels, keyframes and the latent on screen (the workbench file).
     case saveWorkbench
     /// Build the attribute direction of these labels on the directions thread.

@@ -85,25 +85,6 @@ public struct TileBatch: Equatable, Sendable {
     public var specs: [LatentSpec]
 }
 
-/// The figure a tile view exports, with what the worker must compose to write it.
-public struct TileExport: Equatable, Sendable {
-    public enum Figure: Equatable, Sendable {
-        /// `zwalk grid --seed S --rows R --cols C` (at ψ).
-        case samples(seeds: [UInt32], rows: Int, cols: Int, psi: Float)
-        /// `zwalk decode --latents FILE --cols C` of the page's rows.
-        case latents(rows: [[Float]], cols: Int, source: String)
-        /// `zwalk traverse --seeds … --dims I`: rows = `bases`.
-        case preview(bases: [LatentSpec], labels: [String], seeds: [UInt32?], dim: Int, steps: Int, range: Float)
-        /// `zwalk slice --dims X,Y`.
-        case slice(base: LatentSpec, label: String, seed: UInt32?, x: Int, y: Int, steps: Int, range: Float)
-    }
-    public var path: String?
-    public var overwrite: Bool
-    public var figure: Figure
-    public var directions: WalkDirections
-    public var psi: Float
-}
-
 // MARK: - Geometry
 
 /// The cell rectangles of a tile grid inside `pane`: one per tile (the picture) and the caption row
@@ -398,7 +379,7 @@ func tilesDecoded(_ s: inout ExplorerState, generation: Int, _ tiles: [DecodedTi
 /// e or :export in a tile view: the figure the matching command writes for these tiles.
 func exportTiles(_ s: inout ExplorerState, _ fx: inout [Effect], path: String?, overwrite: Bool) {
     guard let v = s.tiles else { return }
-    let figure: TileExport.Figure
+    let figure: FigureExport.Figure
     switch v.kind {
     case .gallery:
         if let f = v.file {
@@ -427,7 +408,7 @@ func exportTiles(_ s: inout ExplorerState, _ fx: inout [Effect], path: String?, 
         let seed: UInt32? = o.base == nil && o.offset == nil && o.coefficients.allSatisfy { $0 == 0 } ? o.seed : nil
         figure = .slice(base: o, label: o.baseDescription, seed: seed, x: x, y: y, steps: v.cols, range: v.range)
     }
-    fx.append(.exportTiles(TileExport(path: path, overwrite: overwrite, figure: figure, directions: v.origin.directions,
+    fx.append(.exportFigure(FigureExport(path: path, overwrite: overwrite, figure: figure, directions: v.origin.directions,
                                       psi: v.origin.psi)))
 }
 

@@ -540,6 +540,7 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
         if !s.interpolating { enterInterpolate(&s, &fx) }
         if s.interpolating { togglePlay(&s, &fx) }
     case .speed(let v): setSpeed(&s, v)
+    case .anim(let path, let overwrite, let frames): exportAnimation(&s, &fx, path: path, overwrite: overwrite, frames: frames)
     case .mark(let name): mark(&s, &fx, name)
     case .unmark(let name): unmark(&s, &fx, name)
     case .go(let name): go(&s, &fx, name)

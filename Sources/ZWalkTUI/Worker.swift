@@ -50,7 +50,7 @@ enum WorkerJob {
     /// On the decode thread between frames, a chunk at a time; a newer generation replaces the rest.
     case tiles(TileBatch)
     case latentRows(String)
-    case exportFigure(path: String, TileExport)
+    case exportFigure(path: String, FigureExport)
     /// On the directions thread.
     case attribute(Workbench.LabelSet)
 }
@@ -93,7 +93,7 @@ final class BackendWorker {
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
     /// Exports run on the decode thread (the exporter shares the decoder's session), in order.
-    private enum Export { case frame(ExportRequest), path(PathExportRequest), figure(String, TileExport), rows(String) }
+    private enum Export { case frame(ExportRequest), path(PathExportRequest), figure(String, FigureExport), rows(String) }
     private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var geodesicJob: GeodesicRequest?
@@ -265,7 +265,7 @@ final class BackendWorker {
     }
 
     /// The tile view's figure with its latents composed here, where the samples are drawn.
-    private func figureRequest(_ path: String, _ e: TileExport) throws -> FigureExportRequest {
+    private func figureRequest(_ path: String, _ e: FigureExport) throws -> FigureExportRequest {
         let figure: FigureExportRequest.Figure
         switch e.figure {
         case .samples(let seeds, let rows, let cols, let psi): figure = .samples(seeds: seeds, rows: rows, cols: cols, psi: psi)
@@ -275,6 +275,11 @@ final class BackendWorker {
                               steps: steps, range: range)
         case .slice(let base, let label, let seed, let x, let y, let steps, let range):
             figure = .slice(base: try decodeComposer.latent(for: base), label: label, seed: seed, x: x, y: y, steps: steps, range: range)
+        case .pathAnimation(let keyframes, let seeds, let mode, let loop, let frames, let fps):
+            figure = .pathAnimation(keyframes: keyframes, seeds: seeds, mode: mode, loop: loop, frames: frames, fps: fps)
+        case .sweepAnimation(let base, let label, let seed, let dim, let range, let frames, let fps):
+            figure = .sweepAnimation(base: try decodeComposer.latent(for: base), label: label, seed: seed, dim: dim, range: range,
+                                     frames: frames, fps: fps)
         }
         return FigureExportRequest(path: path, overwrite: e.overwrite, figure: figure, directions: e.directions, psi: e.psi)
     }

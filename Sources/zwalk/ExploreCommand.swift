@@ -79,7 +79,8 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
                                scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
     }
 
-    /// A gallery, preview or map as the figure its command writes, through the same builders.
+    /// A gallery, preview or map as the figure its command writes, or an animation as `zwalk
+    /// animate` writes it, through the same builders and writers.
     func exportFigure(_ r: FigureExportRequest) throws {
         let spec: FigureSpec
         var command = session.decodeCommand(latents: r.path)
@@ -111,6 +112,29 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
                     "--seed", String(s), "--dims", "\(x),\(y)", "--steps", String(steps), "--range", JSON.number(Double(range)),
                     "--directions", source.spelling, "--out", r.path])
             }
+        case .pathAnimation(let keyframes, let seeds, let mode, let loop, let frames, let fps):
+            let m = PathMode(rawValue: mode.rawValue) ?? .slerp
+            let source = seeds.map { "seeds " + $0.map(String.init).joined(separator: ",") } ?? "\(keyframes.count) keyframes pinned in the explorer"
+            let path = try session.interpolationFigure(keyframes: keyframes, keySeeds: seeds, source: source, mode: m, loop: loop, steps: frames)
+            if let seeds = seeds, m != .geodesic {
+                command = session.figureCommand("animate", psi: Double(r.psi), ["--seeds", seeds.map(String.init).joined(separator: ","),
+                    "--frames", String(frames), "--fps", String(fps)] + (m == .slerp ? [] : ["--mode", m.rawValue])
+                    + (loop ? ["--loop"] : []) + ["--out", r.path])
+            }
+            try session.writeAnimation(path, fps: fps, loop: true, scale: 1, to: r.path, command: command, overwrite: r.overwrite)
+            return
+        case .sweepAnimation(let base, let label, let seed, let dim, let range, let frames, let fps):
+            let set = try directionSet(r.directions)
+            let source = r.directions.source?.spelling ?? r.directions.method
+            let sweep = try session.sweepAnimation(base: BaseLatent(values: base, seed: seed, label: label), set: set, source: source,
+                                                   dim: dim, range: Double(range), frames: frames)
+            if let s = seed, let spelling = r.directions.source?.spelling {
+                command = session.figureCommand("animate", psi: Double(r.psi), ["--dim", String(dim), "--directions", spelling,
+                    "--seed", String(s), "--range", JSON.number(Double(range)), "--frames", String(frames), "--fps", String(fps),
+                    "--out", r.path])
+            }
+            try session.writeAnimation(sweep, fps: fps, loop: true, scale: 1, to: r.path, command: command, overwrite: r.overwrite)
+            return
         }
         try session.write(spec, style: FigureStyle(), to: r.path, command: command, overwrite: r.overwrite)
     }

@@ -259,13 +259,13 @@ final class TmuxSession {
 
         // `?` shows the help generated from the key table; any key closes it.
         try tmux.keys("?")
-        let help = try tmux.waitFor("the help overlay") { $0.contains("this help") }
+        let help = try tmux.waitFor("the help overlay") { $0.contains("keys · ") && $0.contains("Walking") }
         #expect(help.contains("export") && help.contains("undo"), "help:\n\(help)")
         // Esc acts at once: ncurses waits ESCDELAY (1 s by default) for the rest of an escape
         // sequence; zwalk lowers it to 25 ms.
         let escaped = Date()
         try tmux.keys("Escape")
-        _ = try tmux.waitFor("the help to close") { !$0.contains("this help") }
+        _ = try tmux.waitFor("the help to close") { !$0.contains("keys · ") }
         #expect(Date().timeIntervalSince(escaped) < 0.8, "Esc took \(Date().timeIntervalSince(escaped)) s")
 
         // `:seed 42` and `:export` from the command line; the status line says what happened.

@@ -119,3 +119,51 @@ extension ExplorerEndToEndTests {
         #expect(try tmux.exitStatus() == 0)
     }
 }
+
+extension ExplorerEndToEndTests {
+    /// PIL's view of an animation: frame count, each frame's duration and an md5 of its RGBA pixels.
+    func framesSeenByPIL(_ path: String) throws -> String {
+        let script = """
+        import sys, hashlib
+        from PIL import Image, ImageSequence
+        im = Image.open(sys.argv[1])
+        print(im.n_frames, [(f.info.get('duration'), hashlib.md5(f.convert('RGBA').tobytes()).hexdigest()) for f in ImageSequence.Iterator(im)])
+        """
+        let r = try runProcess(TmuxSession.python, ["-c", script, path], cwd: NSTemporaryDirectory(), environment: ProcessInfo.processInfo.environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        return r.stdout
+    }
+
+    @Test func animFromTheExplorerIsWhatZwalkAnimateWrites() throws {
+        let dir = try temporaryDirectory()
+        let tmux = try start(dir, "--seed 1")
+        defer { tmux.close() }
+        // Walking: a sweep of the chosen direction, as a GIF.
+        try tmux.keys(":", "anim sweep.gif 16", "Enter")
+        _ = try tmux.waitFor("the sweep written") { $0.contains("wrote sweep.gif") }
+        // Interpolating: the path through two pinned seeds, as an animated PNG.
+        try tmux.keys("p", ":", "seed 4", "Enter")
+        _ = try tmux.waitFor("seed 4") { $0.contains("seed 4") && !$0.contains("●") }
+        try tmux.keys("p", "i")
+        _ = try tmux.waitFor("interpolating") { $0.contains("interpolate A→B") }
+        try tmux.keys(":", "anim path.png 12", "Enter")
+        _ = try tmux.waitFor("the path written") { $0.contains("wrote path.png") }
+
+        for (file, frames, verb) in [("sweep.gif", 16, "--dim"), ("path.png", 12, "--seeds 1,4")] {
+            let mine = try framesSeenByPIL(dir + "/" + file)
+            #expect(mine.hasPrefix("\(frames) "), "\(file): \(mine.prefix(80))")
+            let text = file.hasSuffix(".gif") ? try GIF.readText(path: dir + "/" + file) : try PNGCodec.read(path: dir + "/" + file).text
+            let command = try #require(text[PNGMetadata.Key.command])
+            #expect(command.contains("zwalk animate") && command.contains(verb), "\(command)")
+            let ext = (file as NSString).pathExtension
+            let range = try #require(command.range(of: #"--out ('[^']*'|\S+)$"#, options: .regularExpression))
+            let binDir = URL(fileURLWithPath: zwalkBinary).deletingLastPathComponent().path
+            let r = try runProcess("/bin/bash", ["-c", command.replacingCharacters(in: range, with: "--out ref.\(ext)")], cwd: dir,
+                                   environment: ["PATH": binDir + ":/usr/bin:/bin", "HOME": dir])
+            #expect(r.status == 0, "\(command): \(r.stderr)")
+            #expect(try framesSeenByPIL(dir + "/ref.\(ext)") == mine, "\(file): other frames or timing than \(command)")
+        }
+        try tmux.keys("Escape", "q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+}

@@ -68,7 +68,8 @@ import Testing
                         "dither": "dither none", "help": "help", "q": "q", "quit": "quit", "pin": "pin", "unpin": "unpin",
                         "clear": "clear", "interpolate": "interpolate", "interp": "interp", "play": "play", "speed": "speed 2",
                         "gallery": "gallery", "preview": "preview 1", "map": "map 0 2", "mark": "mark face", "go": "go face",
-                        "marks": "marks", "unmark": "unmark face", "label": "label smile +", "attribute": "attribute smile"]
+                        "marks": "marks", "unmark": "unmark face", "label": "label smile +", "attribute": "attribute smile",
+                        "anim": "anim a.gif", "anim!": "anim! a.gif"]
         for spec in CommandParser.specs {
             for n in spec.names {
                 guard let ex = examples[n] else { Issue.record("no example for :\(n)"); continue }

@@ -92,7 +92,7 @@ import ZWalkLatent
         #expect(batch(fx) != nil)
         // e: zwalk traverse --seeds … of the bases, the walk first.
         let (_, efx) = update(p, .exportImage)
-        guard case .exportTiles(let e)? = efx.first else { Issue.record("no export"); return }
+        guard case .exportFigure(let e)? = efx.first else { Issue.record("no export"); return }
         guard case .preview(let bases, _, let seeds, let dim, let n, let range) = e.figure else { Issue.record("not a preview"); return }
         #expect(dim == 1 && n == v.cols && range == v.range)
         #expect(bases[0].coefficients == [0, 0.5, 0, 0] && bases[1].coefficients == [0, 0, 0, 0] && bases[1].seed == 8)
@@ -114,7 +114,7 @@ import ZWalkLatent
         dived = decoded(dived)
         #expect(dived.spec.coefficients[0] == v.range / 2 && dived.spec.coefficients[1] == v.range / 2)
         let (_, efx) = update(m, .exportImage)
-        guard case .exportTiles(let e)? = efx.first, case .slice(let base, _, let seed, 0, 1, let n, _) = e.figure else {
+        guard case .exportFigure(let e)? = efx.first, case .slice(let base, _, let seed, 0, 1, let n, _) = e.figure else {
             Issue.record("no slice export"); return
         }
         #expect(base == s.spec && seed == 7 && n == v.cols)
@@ -209,5 +209,46 @@ import ZWalkLatent
         var fresh = ExplorerState(modelName: "fake", latentShape: [4])
         restore(w, into: &fresh)
         #expect(fresh.marks == s.marks && fresh.labelSets == s.labelSets && fresh.keyframes == s.keyframes && fresh.lastLabel == "x")
+    }
+}
+
+/// `:anim`: a sweep while walking, the path while interpolating.
+@Suite struct AnimationCommandTests {
+    @Test func walkingAnimatesASweepOfTheChosenDirection() throws {
+        var s = startedState()
+        s = update(s, .selectDirection(2)).0
+        let (_, fx) = update(s, .command(.anim(path: "a.gif", overwrite: false, frames: 15)))
+        guard case .exportFigure(let e)? = fx.first, case .sweepAnimation(let base, _, let seed, let dim, let range, let frames, let fps) = e.figure else {
+            Issue.record("no sweep: \(fx)"); return
+        }
+        #expect(base == s.spec && seed == 7 && dim == 2 && range == TileView.defaultRange)
+        #expect(frames == 16 && fps == PathState.animationFPS, "a sweep goes there and back: an even frame count")
+        #expect(e.path == "a.gif" && !e.overwrite)
+        let g = update(s, .enterGallery).0
+        let (gs, gfx) = update(g, .command(.anim(path: "a.gif", overwrite: false, frames: nil)))
+        #expect(gfx.isEmpty && gs.visibleMessage?.isWarning == true, "a gallery has nothing to animate")
+    }
+
+    @Test func interpolatingAnimatesThePath() throws {
+        var s = startedState()
+        s = update(s, .pin).0
+        s = decoded(update(s, .command(.seed(9))).0)
+        s = update(update(s, .pin).0, .enterInterpolate).0
+        s = update(s, .toggleLoop).0
+        let (_, fx) = update(s, .command(.anim(path: "p.png", overwrite: true, frames: nil)))
+        guard case .exportFigure(let e)? = fx.first, case .pathAnimation(let keys, let seeds, let mode, let loop, let frames, _) = e.figure else {
+            Issue.record("no path animation: \(fx)"); return
+        }
+        #expect(keys == s.keyframes.map(\.latent) && seeds == [7, 9] && mode == .slerp && loop && frames == PathState.animationFrames)
+        #expect(e.overwrite)
+        let (few, ffx) = update(s, .command(.anim(path: "p.png", overwrite: false, frames: 1)))
+        #expect(ffx.isEmpty || few.visibleMessage?.isWarning == true)
+    }
+
+    @Test func parsesFramesAndTheBang() throws {
+        #expect(try CommandParser.parse("anim x.gif 30").get() == .anim(path: "x.gif", overwrite: false, frames: 30))
+        #expect(try CommandParser.parse("anim! 'my walk.png'").get() == .anim(path: "my walk.png", overwrite: true, frames: nil))
+        #expect((try? CommandParser.parse("anim").get()) == nil)
+        #expect((try? CommandParser.parse("anim x.gif 1").get()) == nil)
     }
 }
