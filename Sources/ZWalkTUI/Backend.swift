@@ -166,6 +166,33 @@ extension FrameExporter {
     }
 }
 
+/// Everything the explorer works through for one model: what `ModelOpener` hands over when the
+/// explorer switches model or weights without leaving.
+public struct ExplorerModel: @unchecked Sendable {
+    public var name: String
+    public var latentShape: [Int]
+    public var decoder: ExplorerDecoder
+    public var sampler: ExplorerSampler
+    public var directions: DirectionProvider
+    public var exporter: FrameExporter
+    public var store: WorkbenchStore?
+    /// The workbench saved for it, to restore.
+    public var workbench: Workbench?
+
+    public init(name: String, latentShape: [Int], decoder: ExplorerDecoder, sampler: ExplorerSampler, directions: DirectionProvider,
+                exporter: FrameExporter, store: WorkbenchStore?, workbench: Workbench?) {
+        self.name = name; self.latentShape = latentShape; self.decoder = decoder; self.sampler = sampler
+        self.directions = directions; self.exporter = exporter; self.store = store; self.workbench = workbench
+    }
+}
+
+/// Opens models for `:open` and `:weights`. Called on the decode thread (loading takes a while);
+/// the explorer keeps working on the old model until the new one is ready.
+public protocol ModelOpener: AnyObject {
+    /// `path` nil: the model open now; `weights` nil: none (the graph's own).
+    func open(path: String?, weights: String?) throws -> ExplorerModel
+}
+
 /// Where the workbench (bookmarks, labels, keyframes, the latent on screen) is kept for this model.
 public protocol WorkbenchStore: AnyObject {
     var fingerprint: String { get }

@@ -25,6 +25,10 @@ public enum Command: Equatable, Sendable {
     /// animated PNG or GIF.
     case anim(path: String, overwrite: Bool, frames: Int?)
     case mark(String)
+    /// `:open PATH`: a model (.onnx), or a latent file (a zwalk PNG/GIF, a .npy).
+    case open(String)
+    /// `:weights PATH|none`: the model open now with other weights (none: its own).
+    case weights(String?)
     case unmark(String)
     case go(String)
     case marks
@@ -72,6 +76,9 @@ public enum CommandParser {
         CommandSpec(names: ["map"], usage: ":map [X Y]", description: "2-D map of directions X and Y (0-based; default the chosen one and the next)"),
         CommandSpec(names: ["anim", "anim!"], usage: ":anim PATH.png|PATH.gif [FRAMES]",
                     description: "animate the path (interpolating) or a ±2σ sweep of the direction, as zwalk animate (! replaces)"),
+        CommandSpec(names: ["open"], usage: ":open FILE",
+                    description: "a model (.onnx) to explore instead, or a zwalk PNG/GIF or .npy: its latent (several: a gallery)"),
+        CommandSpec(names: ["weights"], usage: ":weights FILE|none", description: "the same model with these weights (none: its own), the latent kept"),
         CommandSpec(names: ["mark"], usage: ":mark NAME", description: "bookmark the picture as NAME (saved for this model)"),
         CommandSpec(names: ["go"], usage: ":go NAME", description: "go to bookmark NAME"),
         CommandSpec(names: ["marks"], usage: ":marks", description: "list the bookmarks"),
@@ -159,6 +166,12 @@ public enum CommandParser {
             }
             guard !path.isEmpty else { return .failure(usage("anim")) }
             return .success(.anim(path: path, overwrite: name.hasSuffix("!"), frames: frames))
+        case "open":
+            guard !arg.isEmpty else { return .failure(usage("open")) }
+            return .success(.open(arg))
+        case "weights":
+            guard !arg.isEmpty else { return .failure(usage("weights")) }
+            return .success(.weights(arg.lowercased() == "none" ? nil : arg))
         case "mark", "unmark", "go", "attribute":
             guard !arg.isEmpty else { return .failure(usage(name)) }
             guard arg.unicodeScalars.count <= 64, !arg.unicodeScalars.contains(where: { $0.value < 32 }) else {

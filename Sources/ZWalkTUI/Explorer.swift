@@ -9,7 +9,8 @@ import ZWalkLatent
 /// status: 0 on quit, 128 + n when ended by signal n (Ctrl-C: 130). Throws ExplorerError when
 /// there is no usable terminal (not a tty, unknown TERM), before touching the screen.
 public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sampler: ExplorerSampler,
-                        directions: DirectionProvider, exporter: FrameExporter, store: WorkbenchStore? = nil) throws -> Int32 {
+                        directions: DirectionProvider, exporter: FrameExporter, store initialStore: WorkbenchStore? = nil,
+                        opener: ModelOpener? = nil) throws -> Int32 {
     let library = ThemeLibrary(environment: config.environment)
     let (theme, themeWarnings) = library.load(config.theme)
     let output = config.imageOutput ?? ImageOutput(rawValue: config.environment["ZWALK_IMAGE_OUTPUT"] ?? "") ?? .escapes
@@ -34,7 +35,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     if let w = config.workbench { restore(w, into: &state) }
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
 
-    let worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter,
+    var store = initialStore
+    var worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter, opener: opener,
                                notify: { [weak terminal] in terminal?.wake() })
     worker.start()
     defer { worker.stop() }
@@ -66,8 +68,12 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                 }
             case .decodeTiles(let batch):
                 worker.submit(.tiles(batch))
-            case .loadLatentRows(let path):
-                worker.submit(.latentRows(resolveUserPath(path, directory: FileManager.default.currentDirectoryPath)))
+            case .loadLatentRows(let path, let gallery):
+                worker.submit(.latentRows(resolveUserPath(path, directory: FileManager.default.currentDirectoryPath), gallery: gallery))
+            case .openModel(let path, let weights):
+                let cwd = FileManager.default.currentDirectoryPath
+                worker.submit(.openModel(path: path.map { resolveUserPath($0, directory: cwd) },
+                                         weights: weights.map { resolveUserPath($0, directory: cwd) }))
             case .exportFigure(let e):
                 switch exportTarget(path: e.path, overwrite: e.overwrite,
                                     stem: figureExportStem(e), directory: config.exportDirectory, fileManager: .default) {
@@ -156,7 +162,22 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         }
         let now = monotonicSeconds()
         for r in worker.takeResults() {
-            if case .exported(let p) = r { dispatch(.exported(path: displayPath(p))) } else { dispatch(r.action(at: now)) }
+            switch r {
+            case .exported(let p): dispatch(.exported(path: displayPath(p)))
+            case .modelOpened(let m):
+                // The old model's workbench is saved, its threads finish their call and stop; the
+                // new model's take over, and the walk starts again on it.
+                saveWorkbench()
+                worker.stop()
+                worker = BackendWorker(decoder: m.decoder, sampler: m.sampler, provider: m.directions, exporter: m.exporter,
+                                       opener: opener, notify: { [weak terminal] in terminal?.wake() })
+                worker.start()
+                store = m.store
+                cache.reset()
+                dispatch(.modelSwitched(name: m.name, latentShape: m.latentShape, workbench: m.workbench))
+            default:
+                if let a = r.action(at: now) { dispatch(a) }
+            }
         }
         if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
     }

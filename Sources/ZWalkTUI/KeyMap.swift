@@ -2,6 +2,7 @@
 // Binding{Keys, Handler, Description}): the same rows drive the key dispatch, the `?` help, the
 // hint bar, the overlays' titles and `zwalk explore --help`, so none of them can disagree with what
 // a key does. update() never sees a key, only the action a table gave for it.
+import ZWalkLatent
 
 public enum Key: Hashable, Sendable {
     /// A printable character.
@@ -170,6 +171,10 @@ public enum Action: Equatable, Sendable {
     /// The terminal's size, at start and after every resize.
     case resized(Size)
     case attributeBuilt(WalkDirections)
+    /// Another model (or other weights) is open: the walk starts again on it, the latent kept
+    /// when it has the same size.
+    case modelSwitched(name: String, latentShape: [Int], workbench: Workbench?)
+    case modelOpenFailed(String)
     case attributeFailed(String)
     /// The workbench could not be saved (once per run is enough).
     case workbenchFailed(String)

@@ -34,6 +34,10 @@ public final class ImageCellCache {
         return cells
     }
 
+    /// Forgets every picture (another model is open: sequence numbers and generations go on, but
+    /// nothing cached belongs to it).
+    func reset() { key = nil; cells = []; tileCells.removeAll() }
+
     func cells(frame: Image, seq: Int, grid: Size, options: ImageRenderOptions) -> [ImageCell] {
         let k = Key(seq: seq, frameSize: Size(width: frame.width, height: frame.height), grid: grid, options: options)
         if k == key { return cells }

@@ -295,7 +295,9 @@ public enum Effect: Equatable, Sendable {
     /// Decode a tile view's tiles (a newer generation replaces what is left of an older one).
     case decodeTiles(TileBatch)
     /// Read the rows of a latent file for a gallery (`:gallery FILE`).
-    case loadLatentRows(String)
+    case loadLatentRows(String, gallery: Bool)
+    /// Open another model, or the same with other weights, without leaving (:open, :weights).
+    case openModel(path: String?, weights: String?)
     /// The figure of the tile view (see FigureExport).
     case exportFigure(FigureExport)
     /// Save bookmarks, labels, keyframes and the latent on screen (the workbench file).

@@ -29,6 +29,8 @@ public struct LatentRows: Equatable, Sendable {
     public var rows: [[Float]]
     /// "z.npy[3]" per row.
     public var labels: [String]
+    /// Asked for as a gallery (:gallery); else (:open) one row is gone to, several make a gallery.
+    public var asGallery = true
 
     public init(path: String, rows: [[Float]], labels: [String]) { self.path = path; self.rows = rows; self.labels = labels }
 }

@@ -1,6 +1,7 @@
 // update(state, action) → (state, effects): the only place the explorer's state changes. Pure: no
 // clock, no files, no terminal; what it needs from outside comes in the action, and what it wants
 // done goes out as effects.
+import ZWalkLatent
 
 /// The action for a key: whatever the table of the current mode says, nothing else.
 public func action(for key: Key, in state: ExplorerState) -> Action? {
@@ -185,7 +186,21 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         if s.tiles?.generation == generation { warn(&s, "decode failed: \(message)") }
 
     case .latentRowsLoaded(let rows):
-        enterGallery(&s, &fx, file: rows)
+        if rows.asGallery || rows.rows.count > 1 { enterGallery(&s, &fx, file: rows) } else if let z = rows.rows.first {
+            s.tiles = nil
+            if s.interpolating { leaveInterpolate(&s, &fx) }
+            pushUndo(&s)
+            s.spec = LatentSpec(seed: s.spec.seed, psi: s.spec.psi, base: z, baseLabel: rows.labels.first ?? rows.path, directions: s.spec.directions)
+            requestDecode(&s, &fx)
+            recomputeLocalDirections(&s, &fx)
+            say(&s, "opened \(rows.labels.first ?? rows.path) (u: back)")
+        }
+
+    case .modelSwitched(let name, let shape, let workbench):
+        switchModel(&s, &fx, name: name, latentShape: shape, workbench: workbench)
+
+    case .modelOpenFailed(let message):
+        warn(&s, message)
 
     case .latentRowsFailed(let message):
         warn(&s, message)
@@ -307,7 +322,7 @@ extension Action {
         switch self {
         case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
              .tick, .geodesicComputed, .geodesicFailed, .tilesDecoded, .tilesFailed, .latentRowsLoaded, .latentRowsFailed, .resized,
-             .attributeBuilt, .attributeFailed, .workbenchFailed:
+             .attributeBuilt, .attributeFailed, .workbenchFailed, .modelSwitched, .modelOpenFailed:
             return false
         default:
             return true
@@ -548,7 +563,18 @@ private func apply(_ c: Command, _ s: inout ExplorerState, _ fx: inout [Effect])
     case .label(let name, let positive): label(&s, &fx, name, positive: positive)
     case .attribute(let name): buildAttribute(&s, &fx, name)
     case .gallery(let file):
-        if let f = file { fx.append(.loadLatentRows(f)); say(&s, "reading \(f)…") } else { enterGallery(&s, &fx) }
+        if let f = file { fx.append(.loadLatentRows(f, gallery: true)); say(&s, "reading \(f)…") } else { enterGallery(&s, &fx) }
+    case .open(let path):
+        if path.lowercased().hasSuffix(".onnx") {
+            fx.append(.openModel(path: path, weights: nil))
+            say(&s, "opening \(path)…")
+        } else {
+            fx.append(.loadLatentRows(path, gallery: false))
+            say(&s, "reading \(path)…")
+        }
+    case .weights(let w):
+        fx.append(.openModel(path: nil, weights: w))
+        say(&s, w.map { "binding \($0)…" } ?? "back to the model's own weights…")
     case .preview(let d): enterPreview(&s, &fx, direction: d ?? previewDirection(s))
     case .map(let x, let y):
         if let x = x, let y = y { enterMap(&s, &fx, x: x, y: y) } else { enterMap(&s, &fx, x: mapDirections(s)?.x, y: mapDirections(s)?.y) }
@@ -701,4 +727,36 @@ func formatScore(_ v: Float) -> String {
     }
     let d = a >= 100 ? 0 : (a >= 10 ? 1 : (a >= 1 ? 2 : 3))
     return formatFixed(Double(v), d)
+}
+
+// MARK: - Another model
+
+/// The walk starts again on the model just opened: its name, latent and (saved) workbench; the
+/// settings of the screen stay. The latent on screen is kept when the new model takes one of the
+/// same size (other weights of the same model, a training run's next checkpoint): the same
+/// sample, seen by the new weights.
+func switchModel(_ s: inout ExplorerState, _ fx: inout [Effect], name: String, latentShape: [Int], workbench: Workbench?) {
+    var n = ExplorerState(modelName: name, latentShape: latentShape, seed: s.spec.seed, psi: s.spec.psi, blocks: s.blocks,
+                          colorMode: s.colorMode, dither: s.dither, theme: s.theme, loading: s.directions.source ?? .default)
+    n.screen = s.screen
+    n.mouseEnabled = s.mouseEnabled
+    n.tileGeneration = s.tileGeneration
+    // Frames of the old model still on their way are older than anything asked of the new one.
+    n.requestSeq = s.requestSeq
+    n.shownSeq = s.requestSeq
+    if let w = workbench { restore(w, into: &n) }
+    var kept = ""
+    if n.latentCount == s.latentCount, let shown = s.shown {
+        let spec = shown.request.spec
+        if spec.base == nil && spec.offset == nil && spec.coefficients.allSatisfy({ $0 == 0 }) {
+            kept = " (seed \(spec.seed) kept)"
+        } else {
+            n.spec = LatentSpec(seed: spec.seed, psi: spec.psi, base: shown.latent, baseLabel: "kept latent", directions: n.spec.directions)
+            kept = " (the latent kept)"
+        }
+    }
+    s = n
+    say(&s, "opened \(name)" + kept)
+    requestDecode(&s, &fx)
+    if let src = s.loadingDirections { fx.append(.loadDirections(src, at: s.spec)) }
 }

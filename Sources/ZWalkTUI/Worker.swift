@@ -20,8 +20,11 @@ enum WorkerResult {
     case latentRowsFailed(String)
     case attribute(WalkDirections)
     case attributeFailed(String)
+    /// Another model is ready: the explorer switches to it (see runExplorer), no action.
+    case modelOpened(ExplorerModel)
+    case modelOpenFailed(String)
 
-    func action(at now: Double) -> Action {
+    func action(at now: Double) -> Action? {
         switch self {
         case .decoded(let r): return .frameDecoded(r, at: now)
         case .decodeFailed(let seq, let m): return .decodeFailed(seq: seq, message: m)
@@ -37,6 +40,8 @@ enum WorkerResult {
         case .latentRowsFailed(let m): return .latentRowsFailed(m)
         case .attribute(let d): return .attributeBuilt(d)
         case .attributeFailed(let m): return .attributeFailed(m)
+        case .modelOpened: return nil
+        case .modelOpenFailed(let m): return .modelOpenFailed(m)
         }
     }
 }
@@ -49,10 +54,12 @@ enum WorkerJob {
     case geodesic(GeodesicRequest)
     /// On the decode thread between frames, a chunk at a time; a newer generation replaces the rest.
     case tiles(TileBatch)
-    case latentRows(String)
+    case latentRows(String, gallery: Bool)
     case exportFigure(path: String, FigureExport)
     /// On the directions thread.
     case attribute(Workbench.LabelSet)
+    /// On the decode thread, in turn with exports.
+    case openModel(path: String?, weights: String?)
 }
 
 /// Computes the latent of a spec: the base (given, or the seed's sample, cached) plus the walk.
@@ -84,6 +91,7 @@ final class BackendWorker {
     private let decoder: ExplorerDecoder
     private let sampler: ExplorerSampler
     private let provider: DirectionProvider
+    private let opener: ModelOpener?
     private let exporter: FrameExporter
     /// One per thread: the composer caches the last seed's sample and is not shared.
     private let decodeComposer: LatentComposer
@@ -93,7 +101,10 @@ final class BackendWorker {
     private let cond = NSCondition()
     private var pendingDecode: DecodeRequest?
     /// Exports run on the decode thread (the exporter shares the decoder's session), in order.
-    private enum Export { case frame(ExportRequest), path(PathExportRequest), figure(String, FigureExport), rows(String) }
+    private enum Export {
+        case frame(ExportRequest), path(PathExportRequest), figure(String, FigureExport), rows(String, gallery: Bool)
+        case open(String?, String?)
+    }
     private var exports: [Export] = []
     private var directionJobs: [(DirectionSource, LatentSpec)] = []
     private var geodesicJob: GeodesicRequest?
@@ -105,10 +116,11 @@ final class BackendWorker {
     private var threads: [Thread] = []
 
     init(decoder: ExplorerDecoder, sampler: ExplorerSampler, provider: DirectionProvider, exporter: FrameExporter,
-         notify: @escaping () -> Void) {
+         opener: ModelOpener? = nil, notify: @escaping () -> Void) {
         self.decoder = decoder
         self.sampler = sampler
         self.provider = provider
+        self.opener = opener
         self.exporter = exporter
         let count = decoder.latentShape.reduce(1, *)
         decodeComposer = LatentComposer(sampler: sampler, count: count)
@@ -147,7 +159,8 @@ final class BackendWorker {
         case .exportPath(let req): exports.append(.path(req))
         case .geodesic(let req): geodesicJob = req
         case .tiles(let batch): tileJob = (batch, ArraySlice(batch.specs.indices))
-        case .latentRows(let path): exports.append(.rows(path))
+        case .latentRows(let path, let gallery): exports.append(.rows(path, gallery: gallery))
+        case .openModel(let path, let weights): exports.append(.open(path, weights))
         case .exportFigure(let path, let e): exports.append(.figure(path, e))
         case .attribute(let labels): attributeJobs.append(labels)
         }
@@ -287,9 +300,18 @@ final class BackendWorker {
     private func perform(export job: Export) -> WorkerResult {
         do {
             switch job {
-            case .rows(let path):
-                do { return .latentRows(try sampler.latentRows(path: path)) } catch {
-                    return .latentRowsFailed("cannot open \(path) as a gallery: \(error)")
+            case .open(let path, let weights):
+                guard let opener = opener else { return .modelOpenFailed("this explorer cannot open models") }
+                do { return .modelOpened(try opener.open(path: path, weights: weights)) } catch {
+                    return .modelOpenFailed("cannot open \(path ?? weights ?? "the model without weights"): \(error)")
+                }
+            case .rows(let path, let gallery):
+                do {
+                    var rows = try sampler.latentRows(path: path)
+                    rows.asGallery = gallery
+                    return .latentRows(rows)
+                } catch {
+                    return .latentRowsFailed("cannot read latents from \(path): \(error)")
                 }
             case .figure(let path, let e):
                 try exporter.exportFigure(try figureRequest(path, e))

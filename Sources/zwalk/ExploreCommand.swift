@@ -164,13 +164,40 @@ final class WorkbenchFile: WorkbenchStore {
 
     /// The saved workbench, nil when there is none; one that cannot be read is set aside with a
     /// warning (renamed .bad), so the explorer starts and the file is not lost.
-    func load(latentCount: Int) -> Workbench? {
+    func load(latentCount: Int, warn: (String) -> Void) -> Workbench? {
         do { return try Workbench.read(path: path, fingerprint: fingerprint, latentCount: latentCount) } catch {
-            note("warning: \(error); starting without it (kept as \(path).bad)")
+            warn("warning: \(error); starting without it (kept as \(path).bad)")
             try? FileManager.default.removeItem(atPath: path + ".bad")
             try? FileManager.default.moveItem(atPath: path, toPath: path + ".bad")
             return nil
         }
+    }
+}
+
+/// `:open MODEL` and `:weights FILE` in the explorer: a new session, backend and workbench, opened
+/// on the decode thread while the old model stays on screen. Other weights keep the options the
+/// command line gave (prior, ψ, output range); another model starts from its own metadata.
+final class ExplorerOpener: ModelOpener {
+    private let options: SessionOptions
+    private var path: String
+    private let workbench: Bool
+
+    init(options: SessionOptions, path: String, workbench: Bool) {
+        self.options = options; self.path = path; self.workbench = workbench
+    }
+
+    func open(path newPath: String?, weights: String?) throws -> ExplorerModel {
+        var o = newPath == nil ? options : SessionOptions()
+        o.weights = weights
+        let session = try ModelSession(path: newPath ?? path, options: o)
+        let backend = try ExplorerBackend(session)
+        let store = workbench ? try WorkbenchFile(session) : nil
+        // A workbench that cannot be read is set aside; the screen is the explorer's, so no note.
+        let saved = store?.load(latentCount: session.latentCount) { _ in }
+        if let p = newPath { path = p }
+        let name = session.name + (weights.map { " + " + URL(fileURLWithPath: $0).lastPathComponent } ?? "")
+        return ExplorerModel(name: name, latentShape: session.latentShape, decoder: backend, sampler: backend, directions: backend,
+                             exporter: backend, store: store, workbench: saved)
     }
 }
 
@@ -210,7 +237,7 @@ let exploreCommand = Command(
     session.progress = nil; session.log = nil // the screen is the explorer's
     let backend = try ExplorerBackend(session)
     let store = inv.flag("no-workbench") ? nil : try WorkbenchFile(session)
-    config.workbench = store?.load(latentCount: session.latentCount)
+    config.workbench = store?.load(latentCount: session.latentCount) { note($0) }
     if inv.string("latent") != nil {
         let base = try baseLatent(inv, session)
         config.initialLatent = base.values
@@ -225,7 +252,9 @@ let exploreCommand = Command(
             config.initialLatentLabel = "last session"
         }
     }
-    return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend, store: store)
+    let opener = ExplorerOpener(options: session.options, path: session.path, workbench: !inv.flag("no-workbench"))
+    return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend, store: store,
+                           opener: opener)
 }
 
 let benchUICommand = Command(

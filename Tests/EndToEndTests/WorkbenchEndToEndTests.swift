@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ZWalkImage
+import TestSupport
 
 // The workbench modes in a real terminal: a gallery, a direction preview and a 2-D map, each
 // exported and found equal, pixel for pixel and key for key, to what the command it records
@@ -164,6 +165,49 @@ extension ExplorerEndToEndTests {
             #expect(try framesSeenByPIL(dir + "/ref.\(ext)") == mine, "\(file): other frames or timing than \(command)")
         }
         try tmux.keys("Escape", "q")
+        #expect(try tmux.exitStatus() == 0)
+    }
+}
+
+extension ExplorerEndToEndTests {
+    /// The picture's rows without the panel beside them (its values change with the walk).
+    func pictureRows(_ tmux: TmuxSession) throws -> [String] {
+        imageRows(try tmux.screen(escapes: true)).map { String($0.prefix { $0 != "│" && $0 != "╭" && $0 != "╰" }) }
+    }
+
+    @Test func openAndWeightsSwitchWithoutLeaving() throws {
+        let dir = try temporaryDirectory()
+        try writeScaledWeights(of: model, by: 0.8, to: dir + "/w.safetensors")
+        let tmux = try start(dir, "--seed 2")
+        defer { tmux.close() }
+        try tmux.keys("l", "l")
+        _ = try tmux.waitFor("the walk's frame") { $0.contains("+0.50σ") && !$0.contains("●") }
+        try tmux.keys("e")
+        _ = try tmux.waitFor("an export to open later") { $0.contains("wrote zwalk-") }
+        let png = try #require(try exported(dir, prefix: "zwalk-"))
+        usleep(300_000)
+        let original = try pictureRows(tmux)
+
+        // Other weights: the same latent, another picture; then the model's own weights again.
+        try tmux.keys(":", "weights w.safetensors", "Enter")
+        _ = try tmux.waitFor("the weights bound") { $0.contains("opened vae_decoder.onnx + w.safetensors (the latent kept)") }
+        usleep(500_000)
+        #expect(try pictureRows(tmux) != original, "other weights drew the same picture")
+        try tmux.keys(":", "weights none", "Enter")
+        _ = try tmux.waitFor("the own weights") { $0.contains("opened vae_decoder.onnx (the latent kept)") }
+        usleep(500_000)
+        #expect(try pictureRows(tmux) == original, "the model's own weights, the same latent: the same picture")
+
+        // :open of a PNG goes to its latent; a missing model is a message, not an exit.
+        try tmux.keys(":", "seed 30", "Enter")
+        _ = try tmux.waitFor("seed 30") { $0.contains("seed 30") }
+        try tmux.keys(":", "open \((png as NSString).lastPathComponent)", "Enter")
+        _ = try tmux.waitFor("the PNG's latent") { $0.contains("opened zwalk-") }
+        usleep(500_000)
+        #expect(try pictureRows(tmux) == original, "the PNG's latent draws the exported picture")
+        try tmux.keys(":", "open nowhere.onnx", "Enter")
+        _ = try tmux.waitFor("a clear error") { $0.contains("cannot open") && $0.contains("nowhere.onnx") }
+        try tmux.keys("q")
         #expect(try tmux.exitStatus() == 0)
     }
 }

@@ -69,7 +69,8 @@ import Testing
                         "clear": "clear", "interpolate": "interpolate", "interp": "interp", "play": "play", "speed": "speed 2",
                         "gallery": "gallery", "preview": "preview 1", "map": "map 0 2", "mark": "mark face", "go": "go face",
                         "marks": "marks", "unmark": "unmark face", "label": "label smile +", "attribute": "attribute smile",
-                        "anim": "anim a.gif", "anim!": "anim! a.gif"]
+                        "anim": "anim a.gif", "anim!": "anim! a.gif",
+                        "open": "open z.png", "weights": "weights w.safetensors"]
         for spec in CommandParser.specs {
             for n in spec.names {
                 guard let ex = examples[n] else { Issue.record("no example for :\(n)"); continue }

@@ -150,7 +150,7 @@ import Testing
     @Test func helpOverlayListsEveryModesKeysAndEveryCommand() {
         var s = startedState()
         s.mode = .help(scroll: 0)
-        let lines = render(s, size: Size(width: 200, height: 130)).lines
+        let lines = render(s, size: Size(width: 200, height: 200)).lines
         var at = 0
         for t in KeyMap.tables {
             guard let title = lines[at...].firstIndex(where: { $0.contains(t.title) }) else {
