@@ -231,6 +231,8 @@ public struct ExplorerConfig: Sendable {
     public var exportScale: Int = 1
     /// The workbench saved for this model, restored at start (bookmarks, labels, keyframes).
     public var workbench: Workbench? = nil
+    /// Start on a gallery of this latent file's rows (`zwalk grid.png`).
+    public var startGallery: String? = nil
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.

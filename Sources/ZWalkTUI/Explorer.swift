@@ -114,6 +114,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
 
     dispatch(.resized(terminal.size))
     dispatch(.start)
+    if let g = config.startGallery { dispatch(.command(.gallery(g))) }
     var lastShown = 0
     var keyAt: Double? = nil   // when the oldest key not yet drawn was read, for the trace
     while !state.quitRequested {

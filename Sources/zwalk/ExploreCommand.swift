@@ -220,7 +220,10 @@ let exploreCommand = Command(
     var config = ExplorerConfig()
     config.seed = try seedValue(inv)
     config.psi = Float(try inv.double("psi", default: 1))
-    if let d = inv.string("directions") { config.directions = DirectionSource.parse(d) }
+    // `zwalk exported.png`: the model that made it (found by its sha256), its latent, its directions.
+    let picture = inv.positionals.first.flatMap { ExportOrigin.isPicture($0) ? $0 : nil }
+    let origin = try picture.map { try ExportOrigin(picture: $0) }
+    if let d = inv.string("directions") ?? origin?.directions { config.directions = DirectionSource.parse(d) }
     config.blocks = try inv.choice("blocks", "half, quadrant or sextant", BlockStyle.init(name:)) ?? config.blocks
     config.color = try inv.choice("color", "auto, truecolor, 256, 16 or mono", ColorChoice.init) ?? config.color
     config.dither = try inv.choice("dither", "none, ordered or diffusion", Dither.init(rawValue:)) ?? config.dither
@@ -233,12 +236,21 @@ let exploreCommand = Command(
     config.mouse = !inv.flag("no-mouse")
     // Fail on a pipe before loading anything: the message matters more than the model.
     guard isatty(0) != 0, isatty(1) != 0 else { throw ExplorerError.notATerminal }
-    let session = try openSession(inv)
+    if picture != nil && inv.string("latent") != nil { throw usageError(inv, "a picture given as MODEL is the latent: drop --latent") }
+    let session = try openSession(inv, origin: origin)
     session.progress = nil; session.log = nil // the screen is the explorer's
     let backend = try ExplorerBackend(session)
     let store = inv.flag("no-workbench") ? nil : try WorkbenchFile(session)
     config.workbench = store?.load(latentCount: session.latentCount) { note($0) }
-    if inv.string("latent") != nil {
+    if let p = picture {
+        let file = try readLatents(p, session)
+        if file.rows.count == 1 {
+            config.initialLatent = try file.row(0)
+            config.initialLatentLabel = file.label(0)
+        } else {
+            config.startGallery = p
+        }
+    } else if inv.string("latent") != nil {
         let base = try baseLatent(inv, session)
         config.initialLatent = base.values
         config.initialLatentLabel = base.label

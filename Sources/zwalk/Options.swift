@@ -41,9 +41,11 @@ func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
 
 /// MODEL (positional 0, default the shipped model) opened with the flags, its progress drawn on
 /// stderr and its notes printed there.
-func openSession(_ inv: Invocation) throws -> ModelSession {
-    let path = try inv.positionals.first ?? ShippedModel.locate()
-    let session = try ModelSession(path: path, options: sessionOptions(inv))
+func openSession(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> ModelSession {
+    let path = try origin?.model ?? inv.positionals.first ?? ShippedModel.locate()
+    var options = try sessionOptions(inv)
+    if options.weights == nil { options.weights = origin?.weights }
+    let session = try ModelSession(path: path, options: options)
     if let r = session.weightsReport { note(r) }
     let bar = ProgressBar()
     session.progress = { bar.report($0, $1, $2) }

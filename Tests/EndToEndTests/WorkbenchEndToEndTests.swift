@@ -211,3 +211,32 @@ extension ExplorerEndToEndTests {
         #expect(try tmux.exitStatus() == 0)
     }
 }
+
+extension ExplorerEndToEndTests {
+    @Test func aPictureGivenAsTheModelOpensItsModelAtItsLatent() throws {
+        let dir = try temporaryDirectory()
+        let made = try zwalk(["traverse", model, "--directions", "sefa", "--dims", "1", "--steps", "3", "--out", "t.png"], cwd: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        let one = try zwalk(["sample", model, "--seed", "12", "--out", "one.png"], cwd: dir)
+        #expect(one.status == 0, "\(one.stderr)")
+        // One latent: the walk starts at it, with the directions the picture walked.
+        var tmux = try TmuxSession(width: 100, height: 30, command: "\(zwalkBinary) one.png --color 256", cwd: dir)
+        _ = try tmux.waitFor("the picture's latent", timeout: 60) { $0.contains("one.png[0]") && $0.contains("vae_decoder.onnx") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+        tmux.close()
+        // Several: a gallery of them; the SeFa set the traversal walked is loaded.
+        try? FileManager.default.removeItem(atPath: dir + "/tmux.sock")
+        tmux = try TmuxSession(width: 100, height: 30, command: "\(zwalkBinary) t.png --color 256", cwd: dir)
+        defer { tmux.close() }
+        _ = try tmux.waitFor("a gallery of its cells", timeout: 60) { $0.contains("gallery t.png") && $0.contains("3 tiles") }
+        try tmux.keys("Escape")
+        _ = try tmux.waitFor("the directions it walked") { $0.contains("Directions · SeFa") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+        // A picture zwalk did not write is told so.
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: dir + "/x.png"))
+        let bad = try zwalk(["x.png"], cwd: dir)
+        #expect(bad.status != 0 && bad.stderr.contains("x.png"), "\(bad.stderr)")
+    }
+}
