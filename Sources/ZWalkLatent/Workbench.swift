@@ -43,6 +43,9 @@ public struct Workbench: Equatable, Sendable {
     public var labels: [LabelSet] = []
     public var keyframes: [Point] = []
     public var current: Point? = nil
+    /// The direction set walked, as `--directions` spells it ("sefa", a file), when it was a
+    /// method's or a file's (attribute directions are rebuilt from their labels).
+    public var directions: String? = nil
 
     public init(fingerprint: String, model: String, latentCount: Int) {
         self.fingerprint = fingerprint; self.model = model; self.latentCount = latentCount
@@ -78,6 +81,7 @@ public struct Workbench: Equatable, Sendable {
             ("keyframes", .array(keyframes.map(point))),
         ]
         if let c = current { f.append(("current", point(c))) }
+        if let d = directions { f.append(("directions", .string(d))) }
         return .object(f)
     }
 
@@ -125,6 +129,7 @@ public struct Workbench: Equatable, Sendable {
         }
         w.keyframes = try ((root["keyframes"] as? [Any]) ?? []).enumerated().map { try point($0.element, "keyframe \($0.offset)") }
         if let c = root["current"] { w.current = try point(c, "current") }
+        w.directions = root["directions"] as? String
         return w
     }
 }

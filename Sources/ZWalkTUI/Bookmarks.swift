@@ -20,6 +20,7 @@ public func workbench(of s: ExplorerState, fingerprint: String, model: String) -
     w.labels = s.labelSets
     w.keyframes = s.keyframes.map { Workbench.Point(latent: $0.latent, seed: $0.seed, psi: $0.psi) }
     w.current = currentPoint(s)
+    w.directions = (s.loadingDirections ?? s.directions.source)?.spelling
     return w
 }
 

@@ -242,6 +242,8 @@ let exploreCommand = Command(
     let backend = try ExplorerBackend(session)
     let store = inv.flag("no-workbench") ? nil : try WorkbenchFile(session)
     config.workbench = store?.load(latentCount: session.latentCount) { note($0) }
+    // The direction set of the last run, unless one was asked for.
+    if inv.string("directions") == nil && origin == nil, let d = config.workbench?.directions { config.directions = DirectionSource.parse(d) }
     if let p = picture {
         let file = try readLatents(p, session)
         if file.rows.count == 1 {

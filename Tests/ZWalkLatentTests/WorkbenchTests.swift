@@ -10,6 +10,7 @@ import Foundation
         w.labels = [.init(name: "glasses", positive: [[1, 1, 1]], negative: [[0.333333, 0, -1], [2, 2, 2]])]
         w.keyframes = [.init(latent: [Float.pi, 0, 1], seed: nil, psi: 1)]
         w.current = .init(latent: [0, 0, 1e-30], seed: 4_294_967_295, psi: 0.5)
+        w.directions = "sefa"
         return w
     }
 

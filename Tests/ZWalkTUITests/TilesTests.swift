@@ -206,6 +206,8 @@ import ZWalkLatent
         s = update(s, .pin).0
         let w = workbench(of: s, fingerprint: "f", model: "m.onnx")
         #expect(w.current?.seed == 7 && w.bookmarks.count == 1 && w.labels.count == 1 && w.keyframes.count == 1)
+        let sefa = update(s, .command(.directions(.sefa))).0
+        #expect(workbench(of: sefa, fingerprint: "f", model: "m").directions == "sefa", "the set being loaded is the one to restore")
         var fresh = ExplorerState(modelName: "fake", latentShape: [4])
         restore(w, into: &fresh)
         #expect(fresh.marks == s.marks && fresh.labelSets == s.labelSets && fresh.keyframes == s.keyframes && fresh.lastLabel == "x")
