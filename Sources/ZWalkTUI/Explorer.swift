@@ -123,7 +123,9 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
         terminal.draw(canvas)
         if let t = trace {
             let t1 = monotonicSeconds()
-            var line = "draw size=\(terminal.size) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells)"
+            // Where the picture is, so a tool can cut it out of a captured pane (tools/dither_quality.py).
+            let image = state.tiles == nil ? computeLayout(size: terminal.size, imageAspect: imageAspect(state)).image : Rect(x: 0, y: 0, width: 0, height: 0)
+            var line = "draw size=\(terminal.size) image=\(image.x),\(image.y),\(image.width),\(image.height) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells)"
             // How long a key waited for its answer on screen (a gallery's cursor, a page turn).
             if let k = keyAt { line += " key_to_draw_ms=\(formatFixed((t1 - k) * 1000, 2))" }
             if state.shownSeq != lastShown, let asked = submitted.removeValue(forKey: state.shownSeq) {
