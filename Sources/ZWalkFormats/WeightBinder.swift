@@ -10,6 +10,10 @@ public struct WeightSource {
     public let names: [String]
     public let shapes: [String: [Int]]
     public let dtypes: [String: DType]
+    /// "safetensors", "PyTorch checkpoint (zip)", …
+    public var kind = "weights"
+    /// What else the file says at its top level ("epoch = 7"), for `zwalk info`.
+    public var entries: [String] = []
     let load: (String) throws -> Tensor
 
     public init(file: String, names: [String], shapes: [String: [Int]], dtypes: [String: DType], load: @escaping (String) throws -> Tensor) {
@@ -33,7 +37,10 @@ extension TorchCheckpoint {
             shapes[n] = shape(n)
             dtypes[n] = storedType(n)?.engineType
         }
-        return WeightSource(file: source, names: names, shapes: shapes, dtypes: dtypes) { [self] in try tensor($0) }
+        var w = WeightSource(file: source, names: names, shapes: shapes, dtypes: dtypes) { [self] in try tensor($0) }
+        w.kind = "PyTorch checkpoint (\(format == .zip ? "zip archive" : "legacy format"))"
+        w.entries = scalars.map { "\($0.key) = \($0.value)" }
+        return w
     }
 }
 
@@ -52,6 +59,17 @@ public enum BindRule: String, CaseIterable, Sendable {
     /// A convolution the exporter merged with the BatchNorm after it: the file's convolution and
     /// BatchNorm folded the same way.
     case batchNormFold = "BatchNorm folded into the convolution"
+
+    /// A word or two for one-line summaries.
+    public var short: String {
+        switch self {
+        case .exact: return "exact name"
+        case .prefix: return "name without prefix"
+        case .suffix: return "name suffix"
+        case .shape: return "shape"
+        case .batchNormFold: return "BatchNorm fold"
+        }
+    }
 }
 
 /// What binding a weights file onto a model did.
@@ -72,6 +90,10 @@ public struct BindReport: CustomStringConvertible, Equatable, Sendable {
     public var notCovered: [String]
     /// Each bound initializer, its tensor and the rule that matched them, in graph order.
     public var mappings: [Mapping] = []
+    /// The file's name, kind and top-level entries (WeightSource.kind, .entries).
+    public var fileName = "the weights file"
+    public var fileKind = "weights"
+    public var fileEntries: [String] = []
     /// The BatchNorm epsilon used in folds (not stored in state dicts).
     public static let batchNormEpsilon: Float = 1e-5
 
@@ -102,10 +124,10 @@ public struct BindReport: CustomStringConvertible, Equatable, Sendable {
         func names(_ list: [String]) -> String {
             list.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (list.count > 5 ? ", …" : "")
         }
-        var s = "\(bound.count) initializer(s) from the weights file"
+        var s = "\(bound.count) initializer(s) from \(fileName)"
         let counts = ruleCounts
         if counts.count > 1 || counts.first.map({ $0.rule != .exact }) ?? false {
-            s += " (" + counts.map { "\($0.count) by \($0.rule.rawValue)" }.joined(separator: ", ") + ")"
+            s += " (" + counts.map { "\($0.count) by \($0.rule.short)" }.joined(separator: ", ") + ")"
         }
         if !unusedInFile.isEmpty {
             let groups = unusedGroups
@@ -115,9 +137,6 @@ public struct BindReport: CustomStringConvertible, Equatable, Sendable {
             s += ")"
         }
         if !notCovered.isEmpty { s += "; \(notCovered.count) initializer(s) kept from the model (\(names(notCovered)))" }
-        if mappings.contains(where: { $0.rule == .batchNormFold }) {
-            s += "; BatchNorm folded with eps \(BindReport.batchNormEpsilon) (PyTorch's default; state dicts do not store it)"
-        }
         return s
     }
 }
@@ -282,8 +301,12 @@ public enum WeightBinder {
         var m = model
         m.graph.initializers = newInits
         let mappings = order.compactMap { gname in match[gname].map { BindReport.Mapping(initializer: gname, tensor: $0.key, rule: $0.rule) } }
-        return (m, BindReport(bound: match.keys.sorted(), unusedInFile: w.names.filter { !used.contains($0) },
-                              notCovered: inits.keys.filter { match[$0] == nil }.sorted(), mappings: mappings))
+        var report = BindReport(bound: match.keys.sorted(), unusedInFile: w.names.filter { !used.contains($0) },
+                                notCovered: inits.keys.filter { match[$0] == nil }.sorted(), mappings: mappings)
+        report.fileKind = w.kind
+        report.fileName = URL(fileURLWithPath: w.file).lastPathComponent
+        report.fileEntries = w.entries
+        return (m, report)
     }
 
     /// A name's dotted segments without the wrappers' leading `module.`, `model.`, `_orig_mod.`.
@@ -377,14 +400,20 @@ public enum WeightFile {
 
     public static func open(_ path: String) throws -> WeightSource {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
-        if ext == "safetensors" { return WeightSource(tensors: try Safetensors.read(path: path).tensors, file: path) }
+        if ext == "safetensors" { return safetensors(try Safetensors.read(path: path).tensors, path) }
         if ["pt", "pth", "ckpt", "bin"].contains(ext) { return try TorchCheckpoint(path: path).weights }
         let data = try ONNXLoader.readFile(path, what: "weights")
         switch data.withUnsafeBytes({ FileSniffer.kind(of: $0) }) {
-        case .safetensors: return WeightSource(tensors: try Safetensors.decode(data, source: path).tensors, file: path)
+        case .safetensors: return safetensors(try Safetensors.decode(data, source: path).tensors, path)
         case .zip, .pickle: return try TorchCheckpoint(data: data, source: path).weights
         default:
             throw FormatError(file: path, message: "is neither a safetensors file nor a PyTorch checkpoint (weights files are \(extensions.map { "." + $0 }.joined(separator: " ")))")
         }
+    }
+
+    private static func safetensors(_ tensors: [String: Tensor], _ path: String) -> WeightSource {
+        var w = WeightSource(tensors: tensors, file: path)
+        w.kind = "safetensors"
+        return w
     }
 }
