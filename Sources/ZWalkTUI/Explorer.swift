@@ -30,6 +30,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                               blocks: config.blocks, colorMode: mode,
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
+    state.checkpoints = config.checkpoints
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
 
     let worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter,
@@ -161,7 +162,8 @@ func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state
         return ExportRequest(
             path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
             latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
-            directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName)
+            directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName,
+            checkpoint: shown.request.checkpoint)
     }
 }
 

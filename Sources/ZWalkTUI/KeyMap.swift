@@ -87,6 +87,8 @@ public enum Action: Equatable, Sendable {
     case unpin
     /// Enter interpolate mode (needs two keyframes).
     case enterInterpolate
+    /// The previous (−1) or next (+1) checkpoint of a training run, the latent kept.
+    case stepCheckpoint(Int)
     case dismiss
     case redraw
     case quit
@@ -276,6 +278,8 @@ public enum KeyMap {
         Binding([.char("p")], .pin, "pin the picture as the next keyframe (A, B, C…)", hint: ("p", "pin")),
         Binding([.char("P")], .unpin, "unpin the last keyframe"),
         Binding([.char("i")], .enterInterpolate, "interpolate between the keyframes (needs two)", hint: ("i", "interp")),
+        Binding([.char("<")], .stepCheckpoint(-1), "previous checkpoint of the training run (--weights DIR), same latent"),
+        Binding([.char(">")], .stepCheckpoint(1), "next checkpoint of the training run, same latent"),
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:seed 42, :export x.png, :theme light, :q)", hint: (":", "cmd")),
         Binding([.escape], .dismiss, "close the overlay, clear the message"),

@@ -10,19 +10,41 @@ import ZWalkTUI
 /// The session behind the explorer's protocols. Direction sets are computed on a thread of their
 /// own while frames decode, so they get a sibling session (same weights and fingerprint, plans of
 /// its own), made on first use by that thread so planning it costs the first frame nothing.
+/// A training run's other checkpoints are opened on the decode thread when first shown, and kept.
 final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider, FrameExporter {
     let session: ModelSession
     private var forDirections: ModelSession?
+    /// The run's weights files (the first is `session`'s), and their sessions once opened.
+    private let run: [String]
+    private var opened: [Int: ModelSession] = [:]
+    /// The checkpoint of the latest decode: what a strip export decodes with.
+    private var current = 0
 
-    init(_ session: ModelSession) throws {
+    init(_ session: ModelSession, run: [String] = []) throws {
         try session.requireImageOutput()
         self.session = session
+        self.run = run
+        opened[0] = session
+    }
+
+    /// Checkpoint i's session (the decode thread's).
+    private func session(_ i: Int) throws -> ModelSession {
+        if let s = opened[i] { return s }
+        guard i >= 0 && i < run.count else { return session }
+        let s = try session.withWeights(run[i])
+        opened[i] = s
+        return s
     }
 
     var modelName: String { session.name }
     var latentShape: [Int] { session.latentShape }
 
     func decode(_ z: [Float]) throws -> Image { try session.image(z) }
+
+    func decode(_ z: [Float], checkpoint: Int) throws -> Image {
+        current = checkpoint
+        return try session(checkpoint).image(z)
+    }
 
     func sample(seed: UInt32, psi: Float) throws -> [Float] { try session.sample(seed: seed, psi: Double(psi)) }
 
@@ -44,6 +66,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     }
 
     func export(_ r: ExportRequest) throws {
+        let session = try session(r.checkpoint)
         let walked = try r.directions.set ?? (DirectionSet(
             method: r.directions.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
             vectors: r.directions.vectors, names: r.directions.names,
@@ -56,7 +79,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.
     func exportPath(_ r: PathExportRequest) throws {
         let mode = PathMode(rawValue: r.mode.rawValue) ?? .slerp
-        try session.writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
+        try session(current).writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
                                        steps: r.steps, to: r.path, overwrite: r.overwrite)
     }
 }
@@ -94,7 +117,9 @@ let exploreCommand = Command(
     guard isatty(0) != 0, isatty(1) != 0 else { throw ExplorerError.notATerminal }
     let session = try openSession(inv)
     session.progress = nil; session.log = nil // the screen is the explorer's
-    let backend = try ExplorerBackend(session)
+    let run = try trainingRun(inv) ?? []
+    let backend = try ExplorerBackend(session, run: run)
+    config.checkpoints = run.map { URL(fileURLWithPath: $0).lastPathComponent }
     if inv.string("latent") != nil {
         let base = try baseLatent(inv, session)
         config.initialLatent = base.values

@@ -60,4 +60,32 @@ import TestSupport
         #expect(info.status == 0 && info.stdout.contains("onnx::Conv_25 ← decoder.conv.weight (BatchNorm folded into the convolution)"), "\(info.stdout)")
         #expect(info.stdout.contains("skipped      4 tensor(s) of the file the graph does not use: encoder.* 4"))
     }
+
+    /// The explorer on a run: > and < move between checkpoints with the same latent; an export
+    /// records the checkpoint on screen, and decodes again with it.
+    @Test func theExplorerWalksTheRunKeepingTheLatent() throws {
+        let tmp = try temporaryDirectory()
+        let tmux = try TmuxSession(width: 100, height: 30,
+                                   command: "\(zwalkBinary) \(model) --weights \(dir)/run --seed 3 --color 256 --export-dir \(tmp)", cwd: tmp)
+        defer { tmux.close() }
+        _ = try tmux.waitFor("the first checkpoint's frame", timeout: 60) { $0.contains("epoch_1.pth 1/3") && $0.contains("▀") && $0.contains("ms") }
+        try tmux.keys("<")
+        _ = try tmux.waitFor("the first checkpoint, still") { $0.contains("the first checkpoint") }
+        try tmux.keys(">")
+        _ = try tmux.waitFor("the second checkpoint") { $0.contains("epoch_2.pth 2/3") }
+        try tmux.keys(">", ">")
+        _ = try tmux.waitFor("the last checkpoint") { $0.contains("epoch_10.pth 3/3") && $0.contains("the last checkpoint") }
+        usleep(300_000)
+        try tmux.keys("e")
+        _ = try tmux.waitFor("the export message") { $0.contains(".png") }
+        try tmux.keys("q")
+        #expect(try tmux.exitStatus() == 0)
+        let png = tmp + "/" + (try #require(try FileManager.default.contentsOfDirectory(atPath: tmp).first { $0.hasSuffix(".png") }))
+        let (image, text) = try PNGCodec.read(path: png)
+        #expect(text[PNGMetadata.Key.weightsSHA256] == (try SHA256.hash(file: dir + "/run/epoch_10.pth")))
+        #expect(text[PNGMetadata.Key.seeds] == "[3]")
+        let again = try zwalk(["decode", model, "--weights", dir + "/run/epoch_10.pth", "--latents", png, "--out", tmp + "/again.png"])
+        #expect(again.status == 0 && !again.stderr.contains("warning"), "\(again.stderr)")
+        #expect(try PNGCodec.read(path: tmp + "/again.png").image.toRGB().pixels == image.toRGB().pixels)
+    }
 }
