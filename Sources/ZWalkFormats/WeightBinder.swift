@@ -169,6 +169,15 @@ public enum WeightBinder {
         var used = Set<String>()
         func take(_ gname: String, _ key: String, _ rule: BindRule) { match[gname] = (key, rule); used.insert(key) }
         func isFloat(_ k: String) -> Bool { w.dtypes[k] == .float32 }
+        /// Among the tensors whose names fit, the one of the initializer's shape; else a problem.
+        func choose(_ gname: String, _ shape: [Int], among candidates: [String], _ rule: BindRule) {
+            named.insert(gname)
+            let fit = candidates.filter { w.shapes[$0] == shape }
+            if fit.count == 1 { take(gname, fit[0], rule); return }
+            problems.append(fit.isEmpty
+                ? "'\(gname)' \(shape): the file's \(list(candidates.map { "'\($0)' \(w.shapes[$0]!)" })) differ in shape"
+                : "'\(gname)' \(shape): ambiguous, the file has \(list(fit.map { "'\($0)'" }))")
+        }
 
         // 1–3: by name. Exact, then without wrapper prefixes, then by dotted suffix with the shape.
         let segments = Dictionary(uniqueKeysWithValues: w.names.map { ($0, stripped($0)) })
@@ -193,28 +202,14 @@ public enum WeightBinder {
             }
             let gs = stripped(gname)
             let sameNormal = (byNormal[gs.joined(separator: ".")] ?? []).filter { isFloat($0) && !used.contains($0) }
-            if !sameNormal.isEmpty {
-                named.insert(gname)
-                let fit = sameNormal.filter { w.shapes[$0] == shape }
-                if fit.count == 1 { take(gname, fit[0], .prefix); continue }
-                problems.append(fit.isEmpty
-                    ? "'\(gname)' \(shape): the file's \(list(sameNormal.map { "'\($0)' \(w.shapes[$0]!)" })) differ in shape"
-                    : "'\(gname)' \(shape): ambiguous, the file has \(list(fit.map { "'\($0)'" }))")
-                continue
-            }
+            if !sameNormal.isEmpty { choose(gname, shape, among: sameNormal, .prefix); continue }
             guard let last = gs.last else { continue }
             let bySuffix = (byLast[last] ?? []).filter { k in
                 let ks = segments[k]!
                 let shorter = min(ks.count, gs.count)
                 return shorter >= 2 && isFloat(k) && !used.contains(k) && ks.suffix(shorter) == gs.suffix(shorter)
             }
-            guard !bySuffix.isEmpty else { continue }
-            named.insert(gname)
-            let fit = bySuffix.filter { w.shapes[$0] == shape }
-            if fit.count == 1 { take(gname, fit[0], .suffix); continue }
-            problems.append(fit.isEmpty
-                ? "'\(gname)' \(shape): the file's \(list(bySuffix.map { "'\($0)' \(w.shapes[$0]!)" })) differ in shape"
-                : "'\(gname)' \(shape): ambiguous, the file has \(list(fit.map { "'\($0)'" }))")
+            if !bySuffix.isEmpty { choose(gname, shape, among: bySuffix, .suffix) }
         }
         if match.isEmpty && !wanted.isEmpty && !w.names.isEmpty && problems.isEmpty {
             let fileNames = w.names.prefix(3).map { "'\($0)'" }.joined(separator: ", ")
@@ -407,7 +402,8 @@ public enum WeightFile {
         case .safetensors: return safetensors(try Safetensors.decode(data, source: path).tensors, path)
         case .zip, .pickle: return try TorchCheckpoint(data: data, source: path).weights
         default:
-            throw FormatError(file: path, message: "is neither a safetensors file nor a PyTorch checkpoint (weights files are \(extensions.map { "." + $0 }.joined(separator: " ")))")
+            throw FormatError(file: path, message: "is neither a safetensors file nor a PyTorch checkpoint (weights files are \(extensions.map { "." + $0 }.joined(separator: " ")))",
+                              hint: data.first == 0x08 ? "this may be an ONNX model; give it as the model, not as weights" : nil)
         }
     }
 

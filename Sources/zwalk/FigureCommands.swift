@@ -25,13 +25,12 @@ let gridCommand = Command(
         .value("seed", "S", "the seed of the top-left cell; cell (r, c) has seed S + r·cols + c", default: "0"),
     ] + figureCommonOptions,
     details: """
-    examples:
+    example:
       zwalk grid --rows 3 --cols 8 --seed 100 --scale 2 --labels --out grid.png
-      zwalk grid MODEL.onnx --weights 'ckpts/*.pth' --seed 0 --cols 8 --labels --out run.png
     Labels: each row's first seed on the left, the offset +c of each column on top.
-    A training run (--weights DIR or a quoted glob): one row per checkpoint in natural order
-    (epoch_2 before epoch_10), each row the same seeds S…S+cols−1 decoded with that checkpoint's
-    weights; labels: the file names on the left, the seeds on top.
+    A training run (--weights DIR, or a quoted glob such as --weights 'ckpts/*.pth'): one row per
+    checkpoint in natural order (epoch_2 before epoch_10), each row the same seeds S…S+cols−1
+    decoded with that checkpoint's weights; labels: the file names on the left, the seeds on top.
 
     \(figureConventions)
     """
