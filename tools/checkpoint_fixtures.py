@@ -3,7 +3,7 @@
 the ONNX graphs of the decoder they bind onto, and onnxruntime's decode of a fixed latent for each.
 
 Run with PyTorch (the model venv, not make test's light one):
-    .venv-model/bin/python tools/checkpoint_fixtures.py      # writes Tests/Fixtures/checkpoints/
+    make checkpoint-fixtures    # = .venv-model/bin/python tools/checkpoint_fixtures.py
 
 A small VAE (encoder + decoder; the decoder has Linear, ConvTranspose, Conv followed by BatchNorm,
 and a Sigmoid) is given a different state per checkpoint (its own seed, BatchNorm running
@@ -15,9 +15,7 @@ the folded weight. For each checkpoint, `expected/<name>.npy` is onnxruntime's d
 by a graph exported from that checkpoint's own state: zwalk binds the checkpoint onto decoder.onnx
 (another state) and must decode the same.
 """
-import io
 import os
-import pickle
 import sys
 import zipfile
 

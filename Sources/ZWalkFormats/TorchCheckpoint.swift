@@ -157,7 +157,6 @@ public final class TorchCheckpoint {
             }
         }
         if case .object(let o as TorchTensorRef) = root {
-            refs[""] = o
             throw FormatError(file: source, message: "holds a single tensor of shape \(o.shape), not a dict of weights",
                               hint: "save the weights with torch.save(model.state_dict(), path)")
         }
