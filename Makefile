@@ -24,7 +24,7 @@ SHAREDIR    = $(DESTDIR)$(PREFIX)/share/zwalk
 MODEL_FILES := assets/vae_decoder.onnx assets/vae_encoder.onnx
 THEMES     := $(wildcard themes/*.theme)
 
-.PHONY: run test build deps venv conformance conformance-data models-data bench model install uninstall clean help
+.PHONY: run test build deps venv conformance conformance-data models-data bench model checkpoint-fixtures install uninstall clean help
 
 help:
 	@echo "make run          build and open the explorer on the shipped model (ARGS='model.onnx' for another)"
@@ -32,6 +32,7 @@ help:
 	@echo "make conformance  only the ONNX backend test cases"
 	@echo "make bench        zwalk and onnxruntime side by side on the benchmark models"
 	@echo "make model        retrain and re-export the shipped model (PyTorch; slow, not run by CI)"
+	@echo "make checkpoint-fixtures  rewrite Tests/Fixtures/checkpoints with torch.save (PyTorch; not run by CI)"
 	@echo "make install      build, then install zwalk to PREFIX/bin and its model and themes to PREFIX/share/zwalk"
 	@echo "                  (PREFIX=$(PREFIX); DESTDIR stages; e.g. make install PREFIX=~/.local)"
 	@echo "make uninstall    remove what make install put there (same PREFIX and DESTDIR)"
@@ -96,6 +97,10 @@ model: deps $(MODEL_VENV)/.installed venv
 	nice $(MODEL_VENV)/bin/python tools/train_vae.py
 	$(MODEL_VENV)/bin/python tools/eval_vae.py
 	$(PY) tools/fixtures_vae.py
+
+# The PyTorch checkpoints the tests bind (torch.save's own files) and onnxruntime's decodes of them.
+checkpoint-fixtures: deps $(MODEL_VENV)/.installed
+	nice $(MODEL_VENV)/bin/python tools/checkpoint_fixtures.py
 
 # Depends on the binary, not on `build`: `sudo make install` after `make build` then needs
 # neither swift on root's PATH nor the apt check, and builds only when a source changed.

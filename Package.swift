@@ -12,9 +12,11 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
+        // zlib (libpng's own dependency): inflating deflated entries of PyTorch's zip checkpoints.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         .target(name: "ZWalkEngine", dependencies: ["COpenBLAS"]),
-        .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine"]),
+        .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine", "CZlib"]),
         .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats"]),
         // libpng's classic API (needed for tEXt chunks) reports errors by longjmp, which Swift cannot
         // catch: a few lines of C turn it into return codes.

@@ -77,9 +77,9 @@ enum FileSniffer {
     static func onnxHint(for kind: Kind) -> String? {
         switch kind {
         case .zip:
-            return "this looks like a PyTorch checkpoint (zip) or a NumPy .npz, not an ONNX model; export the model with torch.onnx.export(model, example_input, \"model.onnx\")"
+            return "this looks like a PyTorch checkpoint (zip) or a NumPy .npz, not an ONNX model; export the model with torch.onnx.export(model, example_input, \"model.onnx\"), then give checkpoints as --weights"
         case .pickle:
-            return "this looks like a pickled PyTorch checkpoint, not an ONNX model; export the model with torch.onnx.export(model, example_input, \"model.onnx\")"
+            return "this looks like a pickled PyTorch checkpoint, not an ONNX model; export the model with torch.onnx.export(model, example_input, \"model.onnx\"), then give checkpoints as --weights"
         case .safetensors:
             return "this is a safetensors file (weights only, no graph); load the architecture's ONNX model and bind these weights onto it (--weights FILE.safetensors)"
         case .npy:

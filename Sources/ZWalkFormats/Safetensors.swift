@@ -1,26 +1,6 @@
 import Foundation
 import ZWalkEngine
 
-/// What binding a safetensors file onto a model did.
-public struct BindReport: CustomStringConvertible, Equatable, Sendable {
-    /// Initializers whose values now come from the file.
-    public var bound: [String]
-    /// Tensors in the file that the model has no initializer for (ignored).
-    public var unusedInFile: [String]
-    /// Initializers the file does not provide: they keep the model's own values.
-    public var notCovered: [String]
-
-    public var description: String {
-        func names(_ list: [String]) -> String {
-            list.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (list.count > 5 ? ", …" : "")
-        }
-        var s = "\(bound.count) initializer(s) from the weights file"
-        if !unusedInFile.isEmpty { s += "; \(unusedInFile.count) tensor(s) in the file unused (\(names(unusedInFile)))" }
-        if !notCovered.isEmpty { s += "; \(notCovered.count) initializer(s) kept from the model (\(names(notCovered)))" }
-        return s
-    }
-}
-
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 /// mapping each tensor name to {dtype, shape, data_offsets} (plus an optional `__metadata__`
 /// string map), then the tensors' bytes. Floats widen to float32 like everywhere in zwalk.
@@ -28,13 +8,10 @@ public enum Safetensors {
     /// Headers beyond this are refused before parsing (the reference implementation's limit).
     static let maxHeaderBytes = 100_000_000
 
-    /// dtype → (bytes per element, engine type).
-    static let dtypes: [String: (size: Int, dtype: DType)] = [
-        "F32": (4, .float32), "F16": (2, .float32), "BF16": (2, .float32), "F64": (8, .float32),
-        // Integer tensors occur in real state dicts (BatchNorm's num_batches_tracked); reading them
-        // exactly costs nothing and refusing them would refuse the whole file.
-        "I64": (8, .int64), "I32": (4, .int64), "I16": (2, .int64), "I8": (1, .int64), "U8": (1, .int64),
-        "BOOL": (1, .bool),
+    /// The file's dtype names.
+    static let dtypes: [String: StoredType] = [
+        "F32": .f32, "F16": .f16, "BF16": .bf16, "F64": .f64,
+        "I64": .i64, "I32": .i32, "I16": .i16, "I8": .i8, "U8": .u8, "BOOL": .bool,
     ]
 
     public static func read(path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
@@ -100,7 +77,7 @@ public enum Safetensors {
             let place = "tensor '\(name)'"
             guard let e = value as? [String: Any] else { throw fail(place, 8, "header entry is not an object") }
             guard let dt = e["dtype"] as? String else { throw fail(place, 8, "has no string 'dtype'") }
-            guard let (size, _) = dtypes[dt] else {
+            guard let size = dtypes[dt]?.size else {
                 throw fail(place + " dtype", 8, "dtype '\(dt)' is not supported (zwalk reads F32, F16, BF16, F64 and I64/I32/I16/I8/U8/BOOL)")
             }
             guard let shapeAny = e["shape"] as? [Any], let shape = intList(shapeAny) else {
@@ -133,30 +110,7 @@ public enum Safetensors {
         }
         var tensors: [String: Tensor] = [:]
         for e in list {
-            let dtype = dtypes[e.dtype]!.dtype
-            let t = Tensor(dtype: dtype, shape: e.shape)
-            let count = t.count
-            guard count > 0, let base = buf.baseAddress?.advanced(by: headerEnd + e.begin) else { tensors[e.name] = t; continue }
-            switch e.dtype {
-            case "F32": t.raw.copyMemory(from: base, byteCount: count * 4)
-            case "F16", "BF16": HalfFloat.widen(base, count: count, bfloat: e.dtype == "BF16", into: t.floats.baseAddress!)
-            case "F64":
-                let d = t.floats
-                for i in 0..<count { d[i] = Float(base.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
-            case "I64": t.raw.copyMemory(from: base, byteCount: count * 8)
-            default:
-                let d = t.ints
-                for i in 0..<count {
-                    switch e.dtype {
-                    case "I32": d[i] = Int64(base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))
-                    case "I16": d[i] = Int64(base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))
-                    case "I8": d[i] = Int64(base.load(fromByteOffset: i, as: Int8.self))
-                    case "U8": d[i] = Int64(base.load(fromByteOffset: i, as: UInt8.self))
-                    default: d[i] = base.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0 // BOOL
-                    }
-                }
-            }
-            tensors[e.name] = t
+            tensors[e.name] = dtypes[e.dtype]!.tensor(from: buf.baseAddress?.advanced(by: headerEnd + e.begin), shape: e.shape)
         }
         return (tensors, metadata)
     }
@@ -179,52 +133,6 @@ public enum Safetensors {
             }
         }
         return out
-    }
-
-    // MARK: binding
-
-    /// Replaces the model's initializers with the file's tensors of the same name. A shape or
-    /// dtype mismatch is an error naming the tensor and both shapes. Weight-like initializers
-    /// (float, rank ≥ 1) the file lacks are an error unless `allowMissing`; integer and scalar
-    /// initializers are exporter constants (shapes, axes), never weights, and keep their values.
-    public static func bind(_ weights: [String: Tensor], onto model: Model, allowMissing: Bool = false,
-                            source: String = "weights") throws -> (Model, BindReport) {
-        var m = model
-        var inits = model.graph.initializers
-        var bound: [String] = [], unused: [String] = []
-        for name in weights.keys.sorted() {
-            let w = weights[name]!
-            guard let old = inits[name] else { unused.append(name); continue }
-            guard w.shape == old.shape else {
-                throw FormatError(file: source, place: "tensor '\(name)'",
-                                  message: "has shape \(w.shape) but the model's initializer '\(name)' has shape \(old.shape)",
-                                  hint: "the weights belong to another configuration of the architecture than \(model.source)")
-            }
-            guard w.dtype == old.dtype else {
-                throw FormatError(file: source, place: "tensor '\(name)'",
-                                  message: "is \(w.dtype) but the model's initializer '\(name)' is \(old.dtype)")
-            }
-            inits[name] = w
-            bound.append(name)
-        }
-        let notCovered = model.graph.initializers.keys.filter { weights[$0] == nil }.sorted()
-        if bound.isEmpty && !weights.isEmpty && !model.graph.initializers.isEmpty {
-            let fileNames = weights.keys.sorted().prefix(3).map { "'\($0)'" }.joined(separator: ", ")
-            let modelNames = model.graph.initializers.keys.sorted().prefix(3).map { "'\($0)'" }.joined(separator: ", ")
-            throw FormatError(file: source, message: "none of its \(weights.count) tensor names matches an initializer of \(model.source)",
-                              hint: "the file has \(fileNames)…, the model has \(modelNames)…; export the ONNX model from the same module so that parameter names are kept")
-        }
-        let missing = notCovered.filter { n in
-            let t = model.graph.initializers[n]!
-            return t.dtype == .float32 && t.rank >= 1
-        }
-        if !missing.isEmpty && !allowMissing {
-            let list = missing.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (missing.count > 5 ? ", …" : "")
-            throw FormatError(file: source, message: "lacks \(missing.count) weight(s) of \(model.source): \(list)",
-                              hint: "allow missing weights to keep the model's own values for them")
-        }
-        m.graph.initializers = inits
-        return (m, BindReport(bound: bound, unusedInFile: unused, notCovered: notCovered))
     }
 
     // MARK: writing

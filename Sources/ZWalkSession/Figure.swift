@@ -84,12 +84,13 @@ extension ModelSession {
     /// Decodes a figure and writes it: `.png` the composed picture with its metadata, `.npy` the
     /// decoded batch; `latentsOut` also saves the cells' latents. Outputs are readied (refused when
     /// they exist, folders made) before any decoding. Returns a line saying what was written.
+    /// `rowSessions`: row r is decoded by its own session (a training run's checkpoints).
     @discardableResult
     public func write(_ spec: FigureSpec, style: FigureStyle, to out: String, latentsOut: String? = nil, command: String,
-                      overwrite: Bool) throws -> String {
+                      overwrite: Bool, rowSessions: [ModelSession]? = nil) throws -> String {
         let kind = try OutputKind(path: out)
         try Outputs.prepare([out] + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
-        let batch = try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
+        let batch = try decodeCells(spec, rowSessions: rowSessions)
         var said: String
         switch kind {
         case .npy:
@@ -130,6 +131,22 @@ extension ModelSession {
         var said = paths.count == 1 ? "wrote \(paths[0])" : "wrote \(paths.count) files \(paths[0])…\(paths[paths.count - 1])"
         if let p = latentsOut { said += "\n" + (try writeLatents(spec.latents, to: p, overwrite: overwrite)) }
         return said
+    }
+
+    /// The figure's cells decoded: by this session, or row r by `rowSessions[r]`.
+    func decodeCells(_ spec: FigureSpec, rowSessions: [ModelSession]?) throws -> Tensor {
+        guard let runs = rowSessions else {
+            return try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
+        }
+        guard runs.count == spec.rows else {
+            throw SessionError.invalidOption("\(spec.rows) rows need as many sessions, got \(runs.count)")
+        }
+        var values: [Float] = []
+        for (r, s) in runs.enumerated() {
+            values += try s.decode(Array(spec.latents[(r * spec.cols)..<((r + 1) * spec.cols)])).floatArray
+            if runs.count > 1 { progress?("decoding checkpoints", r + 1, runs.count) }
+        }
+        return Tensor(shape: [spec.latents.count] + decoder.outputShape, floats: values)
     }
 
     /// Latent rows as a float32 .npy of shape (N, latentShape…).

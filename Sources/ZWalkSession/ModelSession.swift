@@ -8,7 +8,8 @@ import ZWalkLatent
 /// drawn and how outputs become pixels. The command line's and the explorer's flags fill the same
 /// value, so the two front ends open a model the same way.
 public struct SessionOptions: Sendable {
-    /// A safetensors file whose tensors replace the graph's initializers by name.
+    /// A weights file (safetensors, or a PyTorch checkpoint: .pt .pth .ckpt .bin) whose tensors
+    /// replace the graph's initializers, matched by name (`WeightBinder`).
     public var weights: String?
     /// nil: the model's `zwalk.prior`, else normal.
     public var prior: PriorKind?
@@ -38,6 +39,8 @@ public final class ModelSession: @unchecked Sendable {
     public let generative: GenerativeModel
     /// "bound 12 tensors from w.safetensors" when weights were given, for the front end to show.
     public let weightsReport: String?
+    /// What binding the weights did, initializer by initializer (`zwalk info --weights`).
+    public let bindReport: BindReport?
     private let fingerprints: Fingerprints
     /// Where long work reports how far it is (label, done, total); the front end draws it.
     public var progress: ((String, Int, Int) -> Void)?
@@ -47,12 +50,9 @@ public final class ModelSession: @unchecked Sendable {
 
     public init(path: String, options: SessionOptions = SessionOptions()) throws {
         var model = try ONNXLoader.load(path: path)
-        var report: String? = nil
+        var report: BindReport? = nil
         if let w = options.weights {
-            let (tensors, _) = try Safetensors.read(path: w)
-            let (bound, r) = try Safetensors.bind(tensors, onto: model)
-            model = bound
-            report = "bound \(r)"
+            (model, report) = try WeightBinder.bind(WeightFile.open(w), onto: model)
         }
         if let r = options.outputRange, !(r.0 < r.1 && r.0.isFinite && r.1.isFinite) {
             throw SessionError.invalidOption("the output range must be LO,HI with LO < HI, got \(r.0),\(r.1)")
@@ -63,7 +63,8 @@ public final class ModelSession: @unchecked Sendable {
         self.path = path
         self.options = options
         generative = try GenerativeModel(model: model)
-        weightsReport = report
+        bindReport = report
+        weightsReport = report.map { "bound \($0)" }
         fingerprints = Fingerprints(model: path, weights: options.weights)
     }
 
@@ -72,6 +73,7 @@ public final class ModelSession: @unchecked Sendable {
         options = other.options
         generative = try GenerativeModel(model: other.generative.model)
         weightsReport = other.weightsReport
+        bindReport = other.bindReport
         fingerprints = other.fingerprints
     }
 

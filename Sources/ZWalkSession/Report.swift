@@ -26,6 +26,21 @@ extension ModelSession {
         if !d.dimNames.isEmpty {
             lines.append("named dims   " + d.dimNames.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         }
+        if let b = bindReport, let w = options.weights {
+            lines.append("weights      \(w) — \(b.fileKind)" + (b.fileEntries.isEmpty ? "" : " (" + b.fileEntries.joined(separator: ", ") + ")"))
+            lines.append("bound        \(b.bound.count) initializer(s): " + b.ruleCounts.map { "\($0.count) by \($0.rule.rawValue)" }.joined(separator: ", "))
+            for m in b.mappings where m.initializer != m.tensor {
+                lines.append("  \(m.initializer) ← \(m.tensor) (\(m.rule.rawValue))")
+            }
+            if b.mappings.contains(where: { $0.rule == .batchNormFold }) {
+                lines.append("  BatchNorm folded with eps \(BindReport.batchNormEpsilon) (PyTorch's default; state dicts do not store it)")
+            }
+            if !b.unusedInFile.isEmpty {
+                lines.append("skipped      \(b.unusedInFile.count) tensor(s) of the file the graph does not use: "
+                             + b.unusedGroups.map { "\($0.prefix) \($0.count)" }.joined(separator: ", "))
+            }
+            if !b.notCovered.isEmpty { lines.append("kept         \(b.notCovered.count) constant(s) of the graph: " + b.notCovered.joined(separator: ", ")) }
+        }
         if !model.metadata.isEmpty {
             lines.append("metadata")
             for (k, v) in model.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  \(k) = \(v)") }
@@ -37,7 +52,7 @@ extension ModelSession {
     public func reportJSON() throws -> String {
         let r = try Report(self)
         let d = description, model = generative.model, g = model.graph
-        let obj: [String: Any] = [
+        var obj: [String: Any] = [
             "model": path,
             "inputs": g.runtimeInputs.map { ["name": $0.name, "shape": Report.dims($0)] },
             "outputs": g.outputs.map { ["name": $0.name, "shape": Report.dims($0)] },
@@ -47,6 +62,14 @@ extension ModelSession {
             "flops_per_sample": r.flops, "metadata": model.metadata,
             "opsets": model.opsets.map { ["domain": $0.key.isEmpty ? "ai.onnx" : $0.key, "version": $0.value] },
         ]
+        if let b = bindReport, let w = options.weights {
+            obj["weights"] = [
+                "file": w, "kind": b.fileKind, "entries": b.fileEntries, "bound": b.bound.count, "skipped": b.unusedInFile,
+                "kept": b.notCovered,
+                "rules": Dictionary(uniqueKeysWithValues: b.ruleCounts.map { ($0.rule.rawValue, $0.count) }),
+                "mappings": b.mappings.map { ["initializer": $0.initializer, "tensor": $0.tensor, "rule": $0.rule.rawValue] },
+            ] as [String: Any]
+        }
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
     }
 }

@@ -15,10 +15,13 @@ public protocol ExplorerDecoder: AnyObject {
     func decode(_ z: [Float]) throws -> Image
     /// Several latents at once (a page of tiles): one batched decode where the model allows.
     func decode(batch zs: [[Float]]) throws -> [Image]
+    /// The same with the weights of checkpoint `checkpoint` of a training run (ExplorerConfig.checkpoints).
+    func decode(_ z: [Float], checkpoint: Int) throws -> Image
 }
 
 extension ExplorerDecoder {
     public func decode(batch zs: [[Float]]) throws -> [Image] { try zs.map { try decode($0) } }
+    public func decode(_ z: [Float], checkpoint: Int) throws -> Image { try decode(z) }
 }
 
 /// Draws the latent of a seed from the model's prior, truncated by ψ.
@@ -76,6 +79,8 @@ public struct ExportRequest: Equatable, Sendable {
     public var directions: WalkDirections
     public var coefficients: [Float]
     public var modelName: String
+    /// The checkpoint of a training run that decoded `frame` (0 without a run).
+    public var checkpoint: Int = 0
 
     /// True when no direction was walked: `seed` and `psi` alone reproduce `latent`.
     public var latentIsSeedSample: Bool { seed != nil && coefficients.allSatisfy { $0 == 0 } }
@@ -233,6 +238,9 @@ public struct ExplorerConfig: Sendable {
     public var workbench: Workbench? = nil
     /// Start on a gallery of this latent file's rows (`zwalk grid.png`).
     public var startGallery: String? = nil
+    /// A training run's checkpoints by file name, in order (`<` `>` move between them); empty
+    /// without a run. The decoder decodes with `decode(_:checkpoint:)`.
+    public var checkpoints: [String] = []
     /// Read for COLORTERM, TERM, XDG_CONFIG_HOME, HOME, ZWALK_IMAGE_OUTPUT and ZWALK_UI_TRACE.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// nil: $ZWALK_IMAGE_OUTPUT, else `.escapes`.

@@ -33,6 +33,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
     if let w = config.workbench { restore(w, into: &state) }
+    state.checkpoints = config.checkpoints
     if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
 
     var store = initialStore
@@ -241,7 +242,8 @@ func exportRequest(path: String?, overwrite: Bool, of shown: DecodeResult, state
         return ExportRequest(
             path: file, overwrite: overwrite, frame: shown.frame.scaled(by: factor), scale: factor, latent: shown.latent,
             latentShape: state.latentShape, seed: spec.base == nil && spec.offset == nil ? spec.seed : nil, psi: spec.psi,
-            directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName)
+            directions: spec.directions, coefficients: spec.coefficients, modelName: state.modelName,
+            checkpoint: shown.request.checkpoint)
     }
 }
 

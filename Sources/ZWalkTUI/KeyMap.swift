@@ -99,6 +99,8 @@ public enum Action: Equatable, Sendable {
     case enterPreview
     /// The chosen direction and the next as a 2-D map (x).
     case enterMap
+    /// The previous (−1) or next (+1) checkpoint of a training run, the latent kept.
+    case stepCheckpoint(Int)
     case dismiss
     case redraw
     case quit
@@ -322,6 +324,8 @@ public enum KeyMap {
         Binding([.char("'")], .promptGo, "go to a bookmark"),
         Binding([.char(".")], .labelPicture(true), "label the picture + for the attribute last named in :label NAME +|-"),
         Binding([.char(",")], .labelPicture(false), "label the picture − for that attribute"),
+        Binding([.char("<")], .stepCheckpoint(-1), "previous checkpoint of the training run (--weights DIR), same latent"),
+        Binding([.char(">")], .stepCheckpoint(1), "next checkpoint of the training run, same latent"),
         Binding([.char("?")], .toggleHelp, "this help", hint: ("?", "help")),
         Binding([.char(":")], .openCommandLine, "command line (:seed 42, :export x.png, :theme light, :q)", hint: (":", "cmd")),
         Binding([.escape], .dismiss, "close the overlay, clear the message"),

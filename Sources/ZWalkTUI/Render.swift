@@ -360,6 +360,9 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     f.append(state.spec.baseDescription)
     if state.spec.base == nil { f.append("ψ " + formatFixed(state.spec.psi, 2)) }
     f += [state.modelName, "z " + state.latentShape.map(String.init).joined(separator: "×")]
+    if state.checkpoints.count > 1 {
+        f.append("\(state.checkpoints[state.checkpoint]) \(state.checkpoint + 1)/\(state.checkpoints.count)")
+    }
     if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
     if let fps = state.framesPerSecond { f.append(formatFixed(fps, 0) + " fps") }
     f.append(state.blocks.rawValue + " · " + state.colorMode.rawValue)

@@ -131,6 +131,8 @@ public struct DecodeRequest: Equatable, Sendable {
     /// Increases with every request: a result older than the one shown is dropped.
     public var seq: Int
     public var spec: LatentSpec
+    /// Which checkpoint of a training run decodes it (0 without a run).
+    public var checkpoint: Int = 0
 }
 
 public struct DecodeResult: Equatable, Sendable {
@@ -369,6 +371,9 @@ public struct ExplorerState: Equatable, Sendable {
     public var labelSets: [Workbench.LabelSet] = []
     /// The attribute `.` and `,` label (the last one named in :label).
     public var lastLabel: String? = nil
+    /// A training run's checkpoints (their file names; empty without a run) and the one decoding.
+    public var checkpoints: [String] = []
+    public var checkpoint = 0
 
     public struct Snapshot: Equatable, Sendable {
         public var spec: LatentSpec

@@ -99,6 +99,14 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .enterInterpolate:
         enterInterpolate(&s, &fx)
 
+    case .stepCheckpoint(let d):
+        guard s.checkpoints.count > 1 else { say(&s, "no training run: open the explorer with --weights DIR (or a quoted glob)"); break }
+        let i = min(max(s.checkpoint + d, 0), s.checkpoints.count - 1)
+        guard i != s.checkpoint else { say(&s, d < 0 ? "the first checkpoint" : "the last checkpoint"); break }
+        s.checkpoint = i
+        say(&s, "checkpoint \(i + 1)/\(s.checkpoints.count): \(s.checkpoints[i])")
+        requestDecode(&s, &fx)
+
     case .movePath(let d):
         guard s.keyMode == .interpolate else { break }
         movePath(&s, &fx, to: s.path.u + d, snap: true)
@@ -345,7 +353,7 @@ func requestDecode(_ s: inout ExplorerState, _ fx: inout [Effect]) {
     s.requestSeq += 1
     // One decode per update is enough: the latest request wins in the worker anyway.
     fx.removeAll { if case .decode = $0 { return true }; return false }
-    fx.append(.decode(DecodeRequest(seq: s.requestSeq, spec: s.spec)))
+    fx.append(.decode(DecodeRequest(seq: s.requestSeq, spec: s.spec, checkpoint: s.checkpoint)))
 }
 
 func pushUndo(_ s: inout ExplorerState) {

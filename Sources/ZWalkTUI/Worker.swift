@@ -260,7 +260,7 @@ final class BackendWorker {
         let t0 = monotonicSeconds()
         do {
             let z = try decodeComposer.latent(for: r.spec)
-            let frame = try decoder.decode(z)
+            let frame = try decoder.decode(z, checkpoint: r.checkpoint)
             return .decoded(DecodeResult(request: r, latent: z, frame: frame, milliseconds: (monotonicSeconds() - t0) * 1000))
         } catch {
             return .decodeFailed(seq: r.seq, message: "\(error)")

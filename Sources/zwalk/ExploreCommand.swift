@@ -11,9 +11,15 @@ import ZWalkTUI
 /// The session behind the explorer's protocols. Direction sets are computed on a thread of their
 /// own while frames decode, so they get a sibling session (same weights and fingerprint, plans of
 /// its own), made on first use by that thread so planning it costs the first frame nothing.
+/// A training run's other checkpoints are opened on the decode thread when first shown, and kept.
 final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider, FrameExporter {
     let session: ModelSession
     private var forDirections: ModelSession?
+    /// The run's weights files (the first is `session`'s), and their sessions once opened.
+    private let run: [String]
+    private var opened: [Int: ModelSession] = [:]
+    /// The checkpoint of the latest decode: what a strip export decodes with.
+    private var current = 0
 
     /// The session for the directions thread: made there on first use.
     private func directionsSession() throws -> ModelSession {
@@ -22,9 +28,20 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         return s
     }
 
-    init(_ session: ModelSession) throws {
+    init(_ session: ModelSession, run: [String] = []) throws {
         try session.requireImageOutput()
         self.session = session
+        self.run = run
+        opened[0] = session
+    }
+
+    /// Checkpoint i's session (the decode thread's).
+    private func session(_ i: Int) throws -> ModelSession {
+        if let s = opened[i] { return s }
+        guard i >= 0 && i < run.count else { return session }
+        let s = try session.withWeights(run[i])
+        opened[i] = s
+        return s
     }
 
     var modelName: String { session.name }
@@ -32,12 +49,21 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
 
     func decode(_ z: [Float]) throws -> Image { try session.image(z) }
 
-    func decode(batch zs: [[Float]]) throws -> [Image] { try session.images(try session.decode(zs), scale: 1) }
+    /// A page of tiles, with the checkpoint on screen.
+    func decode(batch zs: [[Float]]) throws -> [Image] {
+        let s = try session(current)
+        return try s.images(try s.decode(zs), scale: 1)
+    }
 
     func latentRows(path: String) throws -> LatentRows {
         let file = try session.readLatents(path)
         let rows = file.rows
         return LatentRows(path: URL(fileURLWithPath: path).lastPathComponent, rows: rows, labels: rows.indices.map { file.label($0) })
+    }
+
+    func decode(_ z: [Float], checkpoint: Int) throws -> Image {
+        current = checkpoint
+        return try session(checkpoint).image(z)
     }
 
     func sample(seed: UInt32, psi: Float) throws -> [Float] { try session.sample(seed: seed, psi: Double(psi)) }
@@ -57,10 +83,11 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         return try s.geodesicPoints(keyframes: keyframes, loop: loop, perSegment: perSegment)
     }
 
-    /// The toolkit's set behind walked directions (as loaded, or made from the explorer's axes).
-    private func directionSet(_ d: WalkDirections) throws -> DirectionSet {
+    /// The toolkit's set behind walked directions (as loaded, or made from the explorer's axes),
+    /// tied to `s` (a checkpoint's session), else to the model's.
+    private func directionSet(_ d: WalkDirections, in s: ModelSession? = nil) throws -> DirectionSet {
         try d.set ?? DirectionSet(
-            method: d.method, modelSHA256: session.fingerprint(), latentShape: session.latentShape,
+            method: d.method, modelSHA256: (s ?? session).fingerprint(), latentShape: session.latentShape,
             vectors: d.vectors, names: d.names, scores: d.scores ?? [Float](repeating: 0, count: d.count), scoreKind: .unknown,
             sigmas: d.sigmas)
     }
@@ -74,7 +101,8 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     }
 
     func export(_ r: ExportRequest) throws {
-        let walked = try directionSet(r.directions)
+        let session = try session(r.checkpoint)
+        let walked = try directionSet(r.directions, in: session)
         try session.writeFrame(r.frame, latent: r.latent, seed: r.seed, seedIsLatent: r.latentIsSeedSample, psi: Double(r.psi),
                                scale: r.scale, walk: (walked, r.directions.method, r.coefficients), to: r.path, overwrite: r.overwrite)
     }
@@ -82,6 +110,8 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     /// A gallery, preview or map as the figure its command writes, or an animation as `zwalk
     /// animate` writes it, through the same builders and writers.
     func exportFigure(_ r: FigureExportRequest) throws {
+        // The checkpoint on screen decodes the figure.
+        let session = try session(current)
         let spec: FigureSpec
         var command = session.decodeCommand(latents: r.path)
         switch r.figure {
@@ -92,7 +122,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         case .latents(let rows, let cols, let source):
             spec = session.latentsFigure(rows, cols: cols, source: source)
         case .preview(let bases, let labels, let seeds, let dim, let steps, let range):
-            let set = try directionSet(r.directions)
+            let set = try directionSet(r.directions, in: session)
             let b = bases.indices.map { BaseLatent(values: bases[$0], seed: seeds[$0], label: labels[$0]) }
             spec = try session.previewFigure(bases: b, set: set, source: r.directions.source?.spelling ?? r.directions.method,
                                              dim: dim, steps: steps, range: Double(range))
@@ -103,7 +133,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
                     "--range", JSON.number(Double(range)), "--directions", source.spelling, "--out", r.path])
             }
         case .slice(let base, let label, let seed, let x, let y, let steps, let range):
-            let set = try directionSet(r.directions)
+            let set = try directionSet(r.directions, in: session)
             spec = try session.sliceFigure(base: BaseLatent(values: base, seed: seed, label: label), set: set,
                                            source: r.directions.source?.spelling ?? r.directions.method, x: x, y: y, steps: steps,
                                            range: Double(range))
@@ -124,7 +154,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
             try session.writeAnimation(path, fps: fps, loop: true, scale: 1, to: r.path, command: command, overwrite: r.overwrite)
             return
         case .sweepAnimation(let base, let label, let seed, let dim, let range, let frames, let fps):
-            let set = try directionSet(r.directions)
+            let set = try directionSet(r.directions, in: session)
             let source = r.directions.source?.spelling ?? r.directions.method
             let sweep = try session.sweepAnimation(base: BaseLatent(values: base, seed: seed, label: label), set: set, source: source,
                                                    dim: dim, range: Double(range), frames: frames)
@@ -142,7 +172,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
     /// The strip `zwalk interpolate` writes from these keyframes, through the same figure and writer.
     func exportPath(_ r: PathExportRequest) throws {
         let mode = PathMode(rawValue: r.mode.rawValue) ?? .slerp
-        try session.writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
+        try session(current).writeInterpolation(keyframes: r.keyframes, keySeeds: r.seeds, psi: Double(r.psi), mode: mode, loop: r.loop,
                                        steps: r.steps, to: r.path, overwrite: r.overwrite)
     }
 }
@@ -239,7 +269,9 @@ let exploreCommand = Command(
     if picture != nil && inv.string("latent") != nil { throw usageError(inv, "a picture given as MODEL is the latent: drop --latent") }
     let session = try openSession(inv, origin: origin)
     session.progress = nil; session.log = nil // the screen is the explorer's
-    let backend = try ExplorerBackend(session)
+    let run = try trainingRun(inv) ?? []
+    let backend = try ExplorerBackend(session, run: run)
+    config.checkpoints = run.map { URL(fileURLWithPath: $0).lastPathComponent }
     let store = inv.flag("no-workbench") ? nil : try WorkbenchFile(session)
     config.workbench = store?.load(latentCount: session.latentCount) { note($0) }
     // The direction set of the last run, unless one was asked for.

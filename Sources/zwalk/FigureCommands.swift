@@ -28,13 +28,27 @@ let gridCommand = Command(
     example:
       zwalk grid --rows 3 --cols 8 --seed 100 --scale 2 --labels --out grid.png
     Labels: each row's first seed on the left, the offset +c of each column on top.
+    A training run (--weights DIR, or a quoted glob such as --weights 'ckpts/*.pth'): one row per
+    checkpoint in natural order (epoch_2 before epoch_10), each row the same seeds S…S+cols−1
+    decoded with that checkpoint's weights; labels: the file names on the left, the seeds on top.
 
     \(figureConventions)
     """
 ) { inv in
     let out = try inv.required("out")
     try precheckOutput(out, inv)
+    let run = try trainingRun(inv)
+    if let run, inv.string("rows") != nil {
+        throw usageError(inv, "--rows: with a training run (--weights \(inv.string("weights")!)) the rows are its \(run.count) checkpoint(s)")
+    }
     let session = try openSession(inv)
+    if let run {
+        let cols = try boundedInt(inv, "cols", default: 4, in: 1...4096)
+        let sessions = try runSessions(run, session)
+        let seeds = try Figures.consecutiveSeeds(from: seedValue(inv), count: cols)
+        try writeFigure(try session.checkpointFigure(seeds: seeds, runs: sessions), session, inv, out: out, rowSessions: sessions)
+        return 0
+    }
     let rows = try boundedInt(inv, "rows", default: 4, in: 1...4096), cols = try boundedInt(inv, "cols", default: 4, in: 1...4096)
     guard rows * cols <= SeedList.maxCount else { throw usageError(inv, "a \(rows)×\(cols) grid has more than \(SeedList.maxCount) cells") }
     let seeds = try Figures.consecutiveSeeds(from: seedValue(inv), count: rows * cols)

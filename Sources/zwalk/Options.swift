@@ -12,7 +12,8 @@ func usageError(_ inv: Invocation, _ message: String) -> UsageError {
 
 // MARK: The model
 
-let weightsOption = Option.value("weights", "FILE.safetensors", "replace the model's initializers with these weights (matched by name)")
+let weightsOption = Option.value("weights", "FILE|DIR|'GLOB'",
+    "bind these weights onto the model's initializers by name: safetensors or a PyTorch checkpoint (.pt .pth .ckpt .bin); a folder or a quoted glob is a training run, its checkpoints in natural order (grid: one row each; the explorer: < and > move between them)")
 
 let modelOptions: [Option] = [
     weightsOption,
@@ -30,8 +31,28 @@ func parseRange(_ text: String, option: String, _ inv: Invocation) throws -> (Fl
     return (parts[0], parts[1])
 }
 
+/// The checkpoints of a training run when --weights names a folder or a glob (even of one file),
+/// else nil.
+func trainingRun(_ inv: Invocation) throws -> [String]? {
+    guard let spec = inv.string("weights") else { return nil }
+    var isDir: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: spec, isDirectory: &isDir)
+    guard (exists && isDir.boolValue) || (!exists && spec.contains(where: { "*?[".contains($0) })) else { return nil }
+    return try CheckpointRun.files(spec)
+}
+
+/// The commands that walk a training run; the others take one weights file.
+let runCommands: Set<String> = ["grid", "explore"]
+
 func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
-    var o = SessionOptions(weights: inv.string("weights"), encoder: inv.string("encoder"))
+    var weights = inv.string("weights")
+    if let run = try trainingRun(inv) {
+        guard runCommands.contains(inv.command.name) || run.count == 1 else {
+            throw usageError(inv, "--weights \(weights!) names a training run of \(run.count) checkpoints; zwalk grid (a row each) and the explorer walk a run, this command takes one weights file")
+        }
+        weights = run[0]
+    }
+    var o = SessionOptions(weights: weights, encoder: inv.string("encoder"))
     o.prior = try inv.choice("prior", PriorKind.allCases.map(\.rawValue).joined(separator: " or ")) { PriorKind(rawValue: $0.lowercased()) }
     o.psi = try inv.double("psi", default: 1)
     guard o.psi.isFinite, o.psi >= 0 else { throw usageError(inv, "--psi must be a finite number ≥ 0, got \(o.psi)") }
@@ -168,10 +189,20 @@ func reproducingCommand() -> String {
     (["zwalk"] + CommandLine.arguments.dropFirst().map(shellQuote)).joined(separator: " ")
 }
 
-/// A figure to --out (.png or .npy) and --latents-out, with what was written said on stderr.
-func writeFigure(_ spec: FigureSpec, _ session: ModelSession, _ inv: Invocation, out: String) throws {
+/// A figure to --out (.png or .npy) and --latents-out, with what was written said on stderr;
+/// `rowSessions` decode a row each (a training run).
+func writeFigure(_ spec: FigureSpec, _ session: ModelSession, _ inv: Invocation, out: String, rowSessions: [ModelSession]? = nil) throws {
     note(try session.write(spec, style: figureStyle(inv), to: out, latentsOut: inv.string("latents-out"),
-                           command: reproducingCommand(), overwrite: inv.flag("force")))
+                           command: reproducingCommand(), overwrite: inv.flag("force"), rowSessions: rowSessions))
+}
+
+/// The run's checkpoints as sessions, the first being `session` (opened on it), each binding said.
+func runSessions(_ run: [String], _ session: ModelSession) throws -> [ModelSession] {
+    try [session] + run.dropFirst().map { file in
+        let s = try session.withWeights(file)
+        if let r = s.weightsReport { note(r) }
+        return s
+    }
 }
 
 /// Refuses a bad --out before the work: an unknown extension, or (untemplated) an existing file.

@@ -61,6 +61,11 @@ import ZWalkEngine
         }
     }
 
+    /// Safetensors' tensors through the one binder every weights file uses.
+    func bind(_ t: [String: Tensor], onto model: Model, allowMissing: Bool = false, source: String = "weights") throws -> (Model, BindReport) {
+        try WeightBinder.bind(WeightSource(tensors: t, file: source), onto: model, allowMissing: allowMissing)
+    }
+
     static func tinyModel() throws -> Model {
         try ONNXLoader.load(path: Fixtures.path("tiny.onnx"))
     }
@@ -69,11 +74,12 @@ import ZWalkEngine
         let model = try Self.tinyModel()
         let w = Tensor(shape: [3, 4], floats: (0..<12).map { Float($0) })
         let b = Tensor(shape: [3], floats: [9, 8, 7])
-        let (bound, report) = try Safetensors.bind(["W": w, "b": b, "extra.running_var": Tensor(shape: [2], floats: [1, 1])], onto: model)
+        let (bound, report) = try bind(["W": w, "b": b, "extra.running_var": Tensor(shape: [2], floats: [1, 1])], onto: model)
         #expect(bound.graph.initializers["W"]?.floatArray == w.floatArray)
         #expect(bound.graph.initializers["b"]?.floatArray == [9, 8, 7])
-        #expect(report == BindReport(bound: ["W", "b"], unusedInFile: ["extra.running_var"], notCovered: []))
-        #expect(report.description.contains("2 initializer(s) from the weights file; 1 tensor(s) in the file unused ('extra.running_var')"))
+        #expect(report.bound == ["W", "b"] && report.unusedInFile == ["extra.running_var"] && report.notCovered.isEmpty)
+        #expect(report.mappings == [.init(initializer: "W", tensor: "W", rule: .exact), .init(initializer: "b", tensor: "b", rule: .exact)])
+        #expect(report.description.contains("2 initializer(s) from weights; 1 tensor(s) in the file unused ('extra.running_var')"))
         // The original model is untouched (value semantics of Model).
         #expect(model.graph.initializers["b"]?.floatArray == [0.5, -0.25, 0])
         // The bound model runs.
@@ -84,10 +90,10 @@ import ZWalkEngine
     @Test func bindShapeMismatchNamesBothShapes() throws {
         let model = try Self.tinyModel()
         #expect {
-            _ = try Safetensors.bind(["W": Tensor(shape: [4, 3], floats: [Float](repeating: 0, count: 12))], onto: model,
-                                     allowMissing: true, source: "ft.safetensors")
+            _ = try bind(["W": Tensor(shape: [4, 3], floats: [Float](repeating: 0, count: 12))], onto: model,
+                         allowMissing: true, source: "ft.safetensors")
         } throws: { e in
-            "\(e)".hasPrefix("ft.safetensors: tensor 'W': has shape [4, 3] but the model's initializer 'W' has shape [3, 4]")
+            "\(e)".hasPrefix("ft.safetensors: cannot bind onto") && "\(e)".contains("'W': the file's tensor has shape [4, 3] but the model's initializer has shape [3, 4]")
         }
     }
 
@@ -95,24 +101,24 @@ import ZWalkEngine
         let model = try Self.tinyModel()
         let only = ["b": Tensor(shape: [3], floats: [1, 2, 3])]
         #expect {
-            _ = try Safetensors.bind(only, onto: model, source: "ft.safetensors")
-        } throws: { e in "\(e)".contains("ft.safetensors: lacks 1 weight(s) of") && "\(e)".contains("'W'") }
-        let (_, report) = try Safetensors.bind(only, onto: model, allowMissing: true)
+            _ = try bind(only, onto: model, source: "ft.safetensors")
+        } throws: { e in "\(e)".contains("ft.safetensors: cannot bind") && "\(e)".contains("lacks 1 weight(s) of the model: 'W' [3, 4]") }
+        let (_, report) = try bind(only, onto: model, allowMissing: true)
         #expect(report.notCovered == ["W"] && report.bound == ["b"])
     }
 
     @Test func bindWithNoMatchingNameIsAnError() throws {
         let model = try Self.tinyModel()
         #expect {
-            _ = try Safetensors.bind(["decoder.fc.weight": Tensor(shape: [3, 4], floats: [Float](repeating: 0, count: 12))],
-                                     onto: model, allowMissing: true, source: "other.safetensors")
+            _ = try bind(["decoder.fc.weight": Tensor(shape: [3, 4], floats: [Float](repeating: 0, count: 12))],
+                         onto: model, allowMissing: true, source: "other.safetensors")
         } throws: { e in "\(e)".contains("none of its 1 tensor names matches an initializer") && "\(e)".contains("hint:") }
     }
 
     @Test func bindDtypeMismatch() throws {
         let model = try Self.tinyModel()
         #expect {
-            _ = try Safetensors.bind(["b": Tensor(shape: [3], ints: [1, 2, 3])], onto: model, allowMissing: true, source: "ft.safetensors")
-        } throws: { e in "\(e)".contains("tensor 'b': is int64 but the model's initializer 'b' is float32") }
+            _ = try bind(["b": Tensor(shape: [3], ints: [1, 2, 3])], onto: model, allowMissing: true, source: "ft.safetensors")
+        } throws: { e in "\(e)".contains("'b': the file's tensor is int64 but the model's initializer is float32") }
     }
 }
