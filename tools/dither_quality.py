@@ -48,7 +48,11 @@ def parse_pane(text):
     for line in text.split("\n"):
         cells = []
         pos = 0
-        for m in SGR.finditer(line + "\x1b[m"):
+        # tmux sends a colour only when it changes, so the state runs on across lines.
+        for m in list(SGR.finditer(line)) + [None]:
+            if m is None:
+                cells += [(ch, fg, bg) for ch in line[pos:]]
+                break
             for ch in line[pos:m.start()]:
                 cells.append((ch, fg, bg))
             pos = m.end()

@@ -225,7 +225,7 @@ public struct ExplorerConfig: Sendable {
     public var directions: DirectionSource = .default
     public var blocks: BlockStyle = .half
     public var color: ColorChoice = .auto
-    public var dither: Dither = .ordered
+    public var dither: Dither = .auto
     /// A built-in name, a user theme's name, or a path to a .theme file.
     public var theme: String = Theme.defaultName
     public var mouse: Bool = true

@@ -79,12 +79,21 @@ public enum ColorChoice: Equatable, Sendable {
 
 /// How an image is reduced to a palette in the 256- and 16-colour modes.
 public enum Dither: String, CaseIterable, Sendable {
+    /// What measures best in the mode (tools/dither_quality.py, luminance SSIM against the source
+    /// on four models): none in 256 colours, ordered in 16.
+    case auto
     /// Nearest palette colour: flat areas stay flat, gradients band.
     case none
     /// An 8×8 Bayer threshold: stable from frame to frame (the picture does not shimmer while walking).
     case ordered
     /// Floyd–Steinberg error diffusion: smoother gradients on still images, shimmers on small changes.
     case diffusion
+
+    /// The dithering `auto` stands for in `mode`.
+    public func resolved(for mode: ColorMode) -> Dither {
+        guard self == .auto else { return self }
+        return mode == .ansi16 ? .ordered : .none
+    }
 }
 
 /// Picks the colour mode for `--color auto`, from the environment and the terminfo entry:

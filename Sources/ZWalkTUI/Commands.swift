@@ -92,7 +92,7 @@ public enum CommandParser {
         CommandSpec(names: ["step"], usage: ":step X", description: "step size in σ"),
         CommandSpec(names: ["blocks"], usage: ":blocks half|quadrant|sextant", description: "how cells split into pixels"),
         CommandSpec(names: ["color", "colour"], usage: ":color truecolor|256|16|mono", description: "colour mode"),
-        CommandSpec(names: ["dither"], usage: ":dither ordered|diffusion|none", description: "dithering in 256/16 colours"),
+        CommandSpec(names: ["dither"], usage: ":dither auto|ordered|diffusion|none", description: "dithering in 256/16 colours (auto: none in 256, ordered in 16)"),
         CommandSpec(names: ["help"], usage: ":help", description: "show the help"),
         CommandSpec(names: ["q", "quit"], usage: ":q", description: "quit"),
     ]

@@ -49,7 +49,7 @@ public struct ImageRenderOptions: Hashable, Sendable {
     /// Mono mode only: the terminal draws dark ink on a light background, so dense shades are dark.
     public var lightBackground: Bool
 
-    public init(blocks: BlockStyle = .half, mode: ColorMode = .truecolor, dither: Dither = .ordered, lightBackground: Bool = false) {
+    public init(blocks: BlockStyle = .half, mode: ColorMode = .truecolor, dither: Dither = .auto, lightBackground: Bool = false) {
         self.blocks = blocks; self.mode = mode; self.dither = dither; self.lightBackground = lightBackground
     }
 }
@@ -212,11 +212,25 @@ public enum ImageRenderer {
 
     /// Replaces every sub-pixel by a palette colour, dithered, before the cells are fitted, so that
     /// the fitted colours are palette colours and the dither pattern survives.
-    static func ditherToPalette(_ px: inout [Float], width: Int, height: Int, mode: ColorMode, dither: Dither) {
+    static func ditherToPalette(_ px: inout [Float], width: Int, height: Int, mode: ColorMode, dither requested: Dither) {
+        let dither = requested.resolved(for: mode)
+        if mode == .ansi256 {
+            switch dither {
+            case .ordered: orderedDither256(&px, width: width, height: height)
+            case .diffusion: diffuse256(&px, width: width, height: height)
+            case .none, .auto: break
+            }
+            return
+        }
+        guard dither != .none else { return }
+        ditherToANSI16(&px, width: width, height: height, dither: dither)
+    }
+
+    /// The 16 ANSI colours are about 128 apart: a fixed threshold spread of half that, or
+    /// Floyd–Steinberg.
+    static func ditherToANSI16(_ px: inout [Float], width: Int, height: Int, dither: Dither) {
         let palette = Palette.xterm256
-        // Ordered dither: the threshold spread is about one palette step (cube steps are 40, the
-        // 16 ANSI colours are about 128 apart).
-        let spread: Float = mode == .ansi16 ? 64 : 36
+        let spread: Float = 64
         px.withUnsafeMutableBufferPointer { p in
             for y in 0..<height {
                 for x in 0..<width {
@@ -226,10 +240,9 @@ public enum ImageRenderer {
                         let t = (Float(bayer8[(y & 7) * 8 + (x & 7)]) + 0.5) / 64 - 0.5
                         r += t * spread; g += t * spread; b += t * spread
                     }
-                    let c = palette[Int(paletteIndex(r, g, b, mode: mode))]
+                    let c = palette[Int(paletteIndex(r, g, b, mode: .ansi16))]
                     let qr = Float(c.r), qg = Float(c.g), qb = Float(c.b)
                     if dither == .diffusion {
-                        // Floyd–Steinberg: 7/16 right, 3/16 down-left, 5/16 down, 1/16 down-right.
                         let er = r - qr, eg = g - qg, eb = b - qb
                         @inline(__always) func spread(_ dx: Int, _ dy: Int, _ w: Float) {
                             let nx = x + dx, ny = y + dy
@@ -239,6 +252,97 @@ public enum ImageRenderer {
                         }
                         spread(1, 0, 7 / 16); spread(-1, 1, 3 / 16); spread(0, 1, 5 / 16); spread(1, 1, 1 / 16)
                     }
+                    p[o] = qr; p[o + 1] = qg; p[o + 2] = qb
+                }
+            }
+        }
+    }
+
+    /// The greys of the 256-colour palette: the cube's six and the ramp's 24, in order.
+    static let greyLevels: [Float] = Array(Set(Palette.cubeLevels.map { Float($0) } + (0..<24).map { Float(8 + 10 * $0) })).sorted()
+
+    /// A colour whose channels are this close is drawn with the greys (steps of 10) rather than
+    /// the cube (steps of 40–95): a near-grey background stays grey instead of picking up tints.
+    static let neutralSpread: Float = 12
+
+    /// The two palette levels around v in `levels` (ascending) and where v lies between them, 0…1.
+    @inline(__always) static func bracket(_ v: Float, _ levels: [Float]) -> (lo: Float, hi: Float, f: Float) {
+        let c = max(levels[0], min(levels[levels.count - 1], v))
+        var i = 0
+        while i + 2 < levels.count && levels[i + 1] <= c { i += 1 }
+        let lo = levels[i], hi = levels[i + 1]
+        return (lo, hi, hi > lo ? (c - lo) / (hi - lo) : 0)
+    }
+
+    /// Ordered dithering between the two palette colours around each sub-pixel: an 8×8 Bayer
+    /// threshold picks the upper one where the colour is that far along the step, so the pattern's
+    /// amplitude is the local palette step (10 levels among the greys, 40 or 95 in the cube), a
+    /// colour on a palette level is not dithered at all, and a near-flat area uses two
+    /// neighbouring levels, never a spread of five. Stable from frame to frame.
+    static func orderedDither256(_ px: inout [Float], width: Int, height: Int) {
+        let cube = Palette.cubeLevels.map { Float($0) }
+        let greys = greyLevels
+        px.withUnsafeMutableBufferPointer { p in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let o = (y * width + x) * 3
+                    let t = (Float(bayer8[(y & 7) * 8 + (x & 7)]) + 0.5) / 64
+                    let r = p[o], g = p[o + 1], b = p[o + 2]
+                    if max(r, g, b) - min(r, g, b) <= neutralSpread {
+                        let k = bracket((r + g + b) / 3, greys)
+                        let v = k.f > t ? k.hi : k.lo
+                        p[o] = v; p[o + 1] = v; p[o + 2] = v
+                    } else {
+                        // One threshold for the three channels, so the pattern does not split hues.
+                        for c in 0..<3 {
+                            let k = bracket(p[o + c], cube)
+                            p[o + c] = k.f > t ? k.hi : k.lo
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The palette colour a diffused sub-pixel becomes: a grey for a near-grey colour, else the
+    /// nearest of the cube and ramp.
+    @inline(__always) static func quantise256(_ r: Float, _ g: Float, _ b: Float) -> (Float, Float, Float) {
+        if max(r, g, b) - min(r, g, b) <= neutralSpread {
+            let k = bracket((r + g + b) / 3, greyLevels)
+            let v = (k.f >= 0.5 ? k.hi : k.lo)
+            return (v, v, v)
+        }
+        let c = Palette.xterm256[Int(paletteIndex(r, g, b, mode: .ansi256))]
+        return (Float(c.r), Float(c.g), Float(c.b))
+    }
+
+    /// Floyd–Steinberg in serpentine order, the error weighted by how much each channel shows
+    /// (luminance weights, so a blue error does not throw a grey pixel into a red one), the
+    /// running colour clamped to the palette's range and each error limited to one cube step:
+    /// smooth gradients without the coloured specks plain diffusion scatters into grey areas.
+    static func diffuse256(_ px: inout [Float], width: Int, height: Int) {
+        let limit: Float = 24
+        px.withUnsafeMutableBufferPointer { p in
+            for y in 0..<height {
+                let leftToRight = y % 2 == 0
+                for i in 0..<width {
+                    let x = leftToRight ? i : width - 1 - i
+                    let o = (y * width + x) * 3
+                    let r = max(0, min(255, p[o])), g = max(0, min(255, p[o + 1])), b = max(0, min(255, p[o + 2]))
+                    let (qr, qg, qb) = quantise256(r, g, b)
+                    // The error keeps the colour's luminance; its chroma is damped, not carried.
+                    let er = r - qr, eg = g - qg, eb = b - qb
+                    let lum = 0.2126 * er + 0.7152 * eg + 0.0722 * eb
+                    @inline(__always) func keep(_ e: Float) -> Float { max(-limit, min(limit, 0.5 * e + 0.5 * lum)) }
+                    let (kr, kg, kb) = (keep(er), keep(eg), keep(eb))
+                    let dir = leftToRight ? 1 : -1
+                    @inline(__always) func spread(_ dx: Int, _ dy: Int, _ w: Float) {
+                        let nx = x + dx * dir, ny = y + dy
+                        guard nx >= 0, nx < width, ny < height else { return }
+                        let q = (ny * width + nx) * 3
+                        p[q] += kr * w; p[q + 1] += kg * w; p[q + 2] += kb * w
+                    }
+                    spread(1, 0, 7 / 16); spread(-1, 1, 3 / 16); spread(0, 1, 5 / 16); spread(1, 1, 1 / 16)
                     p[o] = qr; p[o + 1] = qg; p[o + 2] = qb
                 }
             }

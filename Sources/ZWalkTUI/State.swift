@@ -386,7 +386,7 @@ public struct ExplorerState: Equatable, Sendable {
     public static let stepLadder: [Float] = [0.05, 0.1, 0.25, 0.5, 1, 2]
 
     public init(modelName: String, latentShape: [Int], seed: UInt32 = 0, psi: Float = 1, base: [Float]? = nil,
-                baseLabel: String? = nil, blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .ordered,
+                baseLabel: String? = nil, blocks: BlockStyle = .half, colorMode: ColorMode = .truecolor, dither: Dither = .auto,
                 theme: Theme = .defaultTheme, directions: WalkDirections? = nil, loading: DirectionSource? = nil) {
         self.modelName = modelName
         self.latentShape = latentShape

@@ -238,7 +238,7 @@ let exploreCommand = Command(
         .value("directions", "SET", "auto, axis, sefa, pca, local, or a .npy direction file", default: "auto (\(DirectionMethod.autoRule))"),
         .value("blocks", "STYLE", "half, quadrant or sextant", default: "half"),
         .value("color", "MODE", "auto, truecolor, 256, 16 or mono", default: "auto"),
-        .value("dither", "KIND", "none, ordered or diffusion (256 and 16 colours)", default: "ordered"),
+        .value("dither", "KIND", "auto, none, ordered or diffusion (256 and 16 colours)", default: "auto: none in 256 colours, ordered in 16"),
         .value("theme", "NAME", "dark, light, high-contrast, mono, a theme in $XDG_CONFIG_HOME/zwalk/themes, or a file", default: "dark"),
         .value("export-dir", "DIR", "where `e` writes zwalk-<seed>-<n>.png (created when missing)", default: "."),
         .value("export-scale", "N", "enlarge exported pictures N× (nearest neighbour)", default: "1"),
@@ -256,7 +256,7 @@ let exploreCommand = Command(
     if let d = inv.string("directions") ?? origin?.directions { config.directions = DirectionSource.parse(d) }
     config.blocks = try inv.choice("blocks", "half, quadrant or sextant", BlockStyle.init(name:)) ?? config.blocks
     config.color = try inv.choice("color", "auto, truecolor, 256, 16 or mono", ColorChoice.init) ?? config.color
-    config.dither = try inv.choice("dither", "none, ordered or diffusion", Dither.init(rawValue:)) ?? config.dither
+    config.dither = try inv.choice("dither", "auto, none, ordered or diffusion", Dither.init(rawValue:)) ?? config.dither
     if let t = inv.string("theme") { config.theme = t }
     if let e = inv.string("export-dir") {
         try Outputs.createDirectory(e)

@@ -128,6 +128,54 @@ import ZWalkImage
         #expect(used.count >= 2)
     }
 
+    /// The palette colours a 256-colour render uses, as RGB.
+    func coloursUsed(_ cells: [ImageCell]) -> [RGB] {
+        Array(Set(cells.flatMap { [$0.fg, $0.bg] }.compactMap { c -> UInt8? in if case .indexed(let i) = c { return i }; return nil }))
+            .map { Palette.xterm256[Int($0)] }
+    }
+
+    @Test func orderedDitherOfANearFlatGreyUsesTheTwoNeighbouringGreys() {
+        // A background within ±0.4 levels of 80 (between the ramp's 78 and 88): it used to come
+        // out as five greys from 58 to 95 in a checkerboard.
+        let f = frame(64, 64) { x, y in let v = UInt8(80 + (x + y) % 2); return RGB(v, v, v) }
+        let cells = ImageRenderer.render(f, cols: 32, rows: 16, options: ImageRenderOptions(blocks: .half, mode: .ansi256, dither: .ordered))
+        let used = coloursUsed(cells)
+        #expect(used.allSatisfy { $0.r == $0.g && $0.g == $0.b }, "\(used)")
+        #expect(Set(used.map(\.r)).isSubset(of: [78, 88]), "\(used)")
+    }
+
+    @Test func orderedDitherKeepsAGradientsMeanAtEveryColumn() {
+        // A grey ramp 40…200: the dithered columns average to the source within a few levels,
+        // which plain quantisation (steps of 10) cannot do between levels.
+        let f = frame(64, 32) { x, _ in let v = UInt8(40 + x * 160 / 63); return RGB(v, v, v) }
+        let cells = ImageRenderer.render(f, cols: 64, rows: 16, options: ImageRenderOptions(blocks: .half, mode: .ansi256, dither: .ordered))
+        for x in 0..<64 {
+            var sum = 0.0
+            for y in 0..<16 {
+                let c = cells[y * 64 + x]
+                for t in [c.fg, c.bg] { if case .indexed(let i) = t { sum += Double(Palette.xterm256[Int(i)].r) } }
+            }
+            #expect(abs(sum / 32 - Double(40 + x * 160 / 63)) < 4, "column \(x)")
+        }
+    }
+
+    @Test func diffusionScattersNoColourIntoGrey() {
+        // A noisy near-grey area (channels within 6 of each other): every sub-pixel stays grey.
+        var rng = SystemRandomNumberGenerator()
+        let f = frame(64, 64) { _, _ in
+            let v = Int.random(in: 90...140, using: &rng)
+            return RGB(UInt8(v + Int.random(in: 0...6, using: &rng)), UInt8(v), UInt8(v + Int.random(in: 0...6, using: &rng)))
+        }
+        let cells = ImageRenderer.render(f, cols: 64, rows: 32, options: ImageRenderOptions(blocks: .half, mode: .ansi256, dither: .diffusion))
+        let coloured = coloursUsed(cells).filter { max($0.r, $0.g, $0.b) - min($0.r, $0.g, $0.b) > 48 }
+        #expect(coloured.isEmpty, "\(coloured)")
+    }
+
+    @Test func autoIsNoneIn256ColoursAndOrderedIn16() {
+        #expect(Dither.auto.resolved(for: .ansi256) == Dither.none && Dither.auto.resolved(for: .ansi16) == .ordered)
+        #expect(Dither.diffusion.resolved(for: .ansi256) == .diffusion)
+    }
+
     @Test func monoUsesShadesByLuminance() {
         let f = frame(5, 2) { x, _ in let v = UInt8(x * 255 / 4); return RGB(v, v, v) }
         let cells = ImageRenderer.render(f, cols: 5, rows: 1, options: ImageRenderOptions(mode: .mono))
