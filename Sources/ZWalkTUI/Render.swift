@@ -137,7 +137,9 @@ private func drawTiles(_ c: inout Canvas, _ state: ExplorerState, _ v: TileView,
         let style = on ? rt.style(.selection_fg, on: .selection_bg, attrs: .bold)
             : rt.style(reference.contains(i) ? .pending_fg : .text_dim)
         if on { c.fill(cap, style: style) }
-        let text = truncate(v.captions[i], to: cap.width)
+        // A caption too long for its tile keeps its last word (the step); the status line has it whole.
+        let full = v.captions[i]
+        let text = truncate(displayWidth(full) <= cap.width ? full : (full.split(separator: " ").last.map(String.init) ?? full), to: cap.width)
         c.writeTruncated(text, x: cap.x + max(0, (cap.width - displayWidth(text)) / 2), y: cap.y, style: style, maxWidth: cap.width)
         if on {
             for y in r.y..<r.maxY {

@@ -261,7 +261,7 @@ func enterMap(_ s: inout ExplorerState, _ fx: inout [Effect], x: Int? = nil, y: 
             t.coefficients[dx] += sx
             t.coefficients[dy] += sy
             specs.append(t)
-            captions.append("x\(shortSigned(sx)) y\(shortSigned(sy))")
+            captions.append("\(shortSigned(sx)),\(shortSigned(sy))")
         }
     }
     let m = TileView.mapSteps
