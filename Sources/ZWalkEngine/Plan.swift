@@ -389,8 +389,9 @@ public final class InferenceSession: @unchecked Sendable {
     private var plans: [PlanKey: Plan] = [:]
     private let maxCachedPlans = 4
 
+    /// Graph and shape errors name the model's file (`EngineError.inFile`).
     public init(model: Model) throws {
-        planner = try Planner(model: model)
+        do { planner = try Planner(model: model) } catch let e as EngineError { throw e.located(in: model.source) }
         _ = try plan(batch: 1) // shape errors surface at load time, not at the first decode
     }
 
@@ -400,7 +401,8 @@ public final class InferenceSession: @unchecked Sendable {
     public func plan(batch: Int, keeping: Set<String> = []) throws -> Plan {
         let key = PlanKey(batch: batch, keeping: keeping)
         if let p = plans[key] { return p }
-        let p = try planner.plan(batch: batch, keeping: keeping)
+        let p: Plan
+        do { p = try planner.plan(batch: batch, keeping: keeping) } catch let e as EngineError { throw e.located(in: model.source) }
         if plans.count >= maxCachedPlans, let victim = plans.keys.first(where: { $0.batch != 1 || !$0.keeping.isEmpty }) { plans[victim] = nil }
         plans[key] = p
         return p
