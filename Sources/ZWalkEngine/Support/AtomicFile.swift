@@ -109,11 +109,7 @@ public enum AtomicFile {
         }
     }
 
-    /// strerror's text for an errno value ("Permission denied" → "permission denied").
-    static func reason(_ code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        return text.prefix(1).lowercased() + text.dropFirst()
-    }
+    static func reason(_ code: Int32) -> String { errnoReason(code) }
 
     /// Links or renames a complete named temporary file to `path`.
     private static func name(_ temp: String, as path: String, overwrite: Bool) throws {
