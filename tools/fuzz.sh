@@ -45,7 +45,7 @@ build() {
     module ZWalkTUI ZWalkEngine ZWalkLatent ZWalkImage
     for t in "${TARGETS[@]}"; do
         local src=Tests/Fuzz/$t/$t.swift
-        if [[ -x $OUT/fuzz-$t && $OUT/fuzz-$t -nt $src && $OUT/fuzz-$t -nt $OUT/ZWalkTUI.o ]]; then continue; fi
+        if [[ -x $OUT/fuzz-$t && $OUT/fuzz-$t -nt $src && $OUT/fuzz-$t -nt $OUT/ZWalkTUI.o && $OUT/fuzz-$t -nt $OUT/png_text.o ]]; then continue; fi
         echo "fuzz: linking fuzz-$t"
         nice "$SWIFTC" "${FLAGS[@]}" "$src" "$OUT"/ZWalk{Engine,Formats,Latent,Image,TUI}.o "$OUT/png_text.o" \
             -lopenblas -lpng16 -lncursesw -o "$OUT/fuzz-$t" 2> >(grep -v "Cannot export local symbol" >&2)
