@@ -10,7 +10,7 @@ BIN        := .build/release/zwalk
 VENV       := .venv
 PY         := $(VENV)/bin/python
 MODEL_VENV := .venv-model
-APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev tmux
+APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev tmux time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFORMANCE_DIR := .build/conformance
 BENCH_DIR  := .build/models
@@ -24,13 +24,19 @@ SHAREDIR    = $(DESTDIR)$(PREFIX)/share/zwalk
 MODEL_FILES := assets/vae_decoder.onnx assets/vae_encoder.onnx
 THEMES     := $(wildcard themes/*.theme)
 
-.PHONY: run test build deps venv conformance conformance-data models-data bench model checkpoint-fixtures install uninstall clean help
+# `make fuzz`: every libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS each; `make test` runs them for
+# FUZZ_TEST_SECONDS each after the tests and fails on any crash (the input is kept, see tools/fuzz.sh).
+FUZZ_SECONDS      ?= 60
+FUZZ_TEST_SECONDS ?= 30
+
+.PHONY: run test build deps venv conformance conformance-data models-data bench model checkpoint-fixtures install uninstall clean help fuzz
 
 help:
 	@echo "make run          build and open the explorer on the shipped model (ARGS='model.onnx' for another)"
 	@echo "make test         every test: unit, ONNX conformance, onnxruntime cross-checks, terminal end-to-end"
 	@echo "make conformance  only the ONNX backend test cases"
 	@echo "make bench        zwalk and onnxruntime side by side on the benchmark models"
+	@echo "make fuzz         build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)"
 	@echo "make model        retrain and re-export the shipped model (PyTorch; slow, not run by CI)"
 	@echo "make checkpoint-fixtures  rewrite Tests/Fixtures/checkpoints with torch.save (PyTorch; not run by CI)"
 	@echo "make install      build, then install zwalk to PREFIX/bin and its model and themes to PREFIX/share/zwalk"
@@ -80,6 +86,10 @@ test: build conformance-data models-data
 	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) ZWALK_MODELS_DIR=$(CURDIR)/$(BENCH_DIR) \
 	ZWALK_BIN=$(CURDIR)/$(BIN) ZWALK_PYTHON=$(CURDIR)/$(PY) \
 	  $(SWIFT) test $(SWIFTFLAGS)
+	tools/fuzz.sh run $(FUZZ_TEST_SECONDS)
+
+fuzz: deps
+	tools/fuzz.sh run $(FUZZ_SECONDS)
 
 conformance: build conformance-data
 	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) \

@@ -195,6 +195,34 @@ static void zw_read_bytes(png_structp png, png_bytep bytes, size_t length) {
     dec->position += length;
 }
 
+/* Walks the chunk headers before libpng sees the file, up to IEND: a chunk that declares more
+   bytes than the file holds is refused here. libpng would first allocate and zero-fill a buffer
+   of the declared size (a 161-byte file declaring a 1.2 GB tEXt chunk took 8 s and 1.2 GB, found
+   by the png fuzz target) and only then find the file truncated. */
+static int zw_check_chunk_lengths(const unsigned char *data, size_t size, zw_errors *e) {
+    size_t pos = 8;
+    while (size - pos >= 8) {
+        size_t length = ((size_t)data[pos] << 24) | ((size_t)data[pos + 1] << 16) | ((size_t)data[pos + 2] << 8) | data[pos + 3];
+        const unsigned char *type = data + pos + 4;
+        size_t after = size - pos - 8;
+        if (length > after || after - length < 4) {
+            char name[16], message[200];
+            int letters = 1;
+            for (int i = 0; i < 4; i++) letters &= (type[i] >= 'A' && type[i] <= 'Z') || (type[i] >= 'a' && type[i] <= 'z');
+            if (letters) snprintf(name, sizeof name, "'%c%c%c%c'", type[0], type[1], type[2], type[3]);
+            else snprintf(name, sizeof name, "0x%02x%02x%02x%02x", type[0], type[1], type[2], type[3]);
+            snprintf(message, sizeof message,
+                     "file is truncated: chunk %s at byte offset %zu declares %zu bytes of data and a CRC, the file has %zu bytes after its header",
+                     name, pos, length, after);
+            zw_set_error(e, message);
+            return -1;
+        }
+        if (memcmp(type, "IEND", 4) == 0) return 0;
+        pos += 12 + length;
+    }
+    return 0; /* no IEND: libpng says what is missing */
+}
+
 static char *zw_copy_string(png_structp png, const char *s, size_t *length) {
     size_t n = s != NULL ? strlen(s) : 0;
     char *copy = (char *)malloc(n + 1);
@@ -253,6 +281,8 @@ int zw_png_decode(const unsigned char *data, size_t size, size_t max_pixels,
         zw_set_error(&plain, "not a PNG file: the first 8 bytes are not the PNG signature");
         return -1;
     }
+
+    if (zw_check_chunk_lengths(data, size, &plain) != 0) return -1;
 
     zw_decoder *dec = (zw_decoder *)calloc(1, sizeof(zw_decoder));
     if (dec == NULL) {

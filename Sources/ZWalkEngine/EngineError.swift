@@ -11,6 +11,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case invalidShape(String)
     /// A run-time input that does not fit the plan.
     case invalidInput(String)
+    /// Any of the above in the model loaded from a file: the file, then the error.
+    indirect case inFile(String, EngineError)
 
     public struct UnsupportedOperator: Equatable, Sendable {
         public let op: String
@@ -35,6 +37,14 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             return "node '\(node)' (\(op)): \(reason)"
         case .invalidGraph(let s), .invalidShape(let s), .invalidInput(let s):
             return s
+        case .inFile(let file, let error):
+            return "\(file): \(error)"
         }
+    }
+
+    /// The error as said of the model loaded from `source` (a model built in memory is no file).
+    public func located(in source: String) -> EngineError {
+        if case .inFile = self { return self }
+        return source == Model.inMemory ? self : .inFile(source, self)
     }
 }

@@ -84,9 +84,11 @@ public struct Model: Sendable {
     public var irVersion: Int
     /// Where the model came from, for error messages.
     public var source: String
+    /// The `source` of a model built in memory rather than loaded from a file.
+    public static let inMemory = "<memory>"
 
     public init(graph: Graph, opsets: [String: Int] = ["": 17], metadata: [String: String] = [:],
-                producer: String = "", irVersion: Int = 8, source: String = "<memory>") {
+                producer: String = "", irVersion: Int = 8, source: String = Model.inMemory) {
         self.graph = graph; self.opsets = opsets; self.metadata = metadata
         self.producer = producer; self.irVersion = irVersion; self.source = source
     }

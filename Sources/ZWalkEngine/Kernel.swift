@@ -37,6 +37,12 @@ public struct OutputSpec: Sendable {
 /// shapes the factory declared and are reused across runs (kernels must overwrite every element).
 public protocol Kernel: Sendable {
     func run(inputs: [Tensor?], outputs: [Tensor]) throws
+    /// Bytes of scratch the kernel holds between runs (counted in `PlanMemory`).
+    var scratchBytes: Int { get }
+}
+
+extension Kernel {
+    public var scratchBytes: Int { 0 }
 }
 
 /// A kernel made of a closure, for the many operators whose run step is a few lines.

@@ -3,6 +3,10 @@ import Foundation
 /// An execution plan: a model compiled for one batch size. Built once at load (topological order,
 /// every shape inferred, constant sub-graphs folded, every buffer allocated), then run many times.
 /// A plan owns its buffers and is not reentrant: one thread runs it at a time.
+///
+/// Values computed at run time share a few arena buffers: a value's buffer is free for another once
+/// its last reader has run (graph outputs and the values a plan was asked to keep stay whole), so
+/// a decoder's memory is its widest layers, not the sum of all of them (`memory`).
 public final class Plan: @unchecked Sendable {
     struct Step {
         let kernel: Kernel
@@ -28,14 +32,19 @@ public final class Plan: @unchecked Sendable {
     let inputSlots: [Int]
     let outputSlots: [Int]
     let slotByName: [String: Int]
+    /// Slots whose buffer later steps reuse: their values are gone after a run (not tappable).
+    let reusedSlots: Set<Int>
+    /// What the plan holds in memory.
+    public let memory: PlanMemory
 
     init(batch: Int, steps: [Step], slots: [Tensor?], inputSlots: [Int], inputNames: [String],
          outputSlots: [Int], outputNames: [String], slotByName: [String: Int], flops: Double,
-         schedule: [(node: Node, outputShapes: [[Int]])]) {
+         schedule: [(node: Node, outputShapes: [[Int]])], reusedSlots: Set<Int>, memory: PlanMemory) {
         self.batch = batch; self.steps = steps; self.slots = slots
         self.inputSlots = inputSlots; self.inputNames = inputNames
         self.outputSlots = outputSlots; self.outputNames = outputNames
         self.slotByName = slotByName; self.flops = flops; self.schedule = schedule
+        self.reusedSlots = reusedSlots; self.memory = memory
         self.inputShapes = inputSlots.map { slots[$0]!.shape }
         self.outputShapes = outputSlots.map { slots[$0]!.shape }
     }
@@ -87,6 +96,9 @@ public final class Plan: @unchecked Sendable {
         for name in taps {
             guard let s = slotByName[name], let t = slots[s] else {
                 throw EngineError.invalidInput("no value named '\(name)' in the model")
+            }
+            guard !reusedSlots.contains(s) else {
+                throw EngineError.invalidInput("value '\(name)' shares its buffer with later layers; plan with keeping: [\"\(name)\"] to read it")
             }
             result.append(t)
         }
@@ -198,22 +210,56 @@ public final class Planner: @unchecked Sendable {
     }
 
     /// Plans the model with every symbolic dimension of the graph inputs' first axis set to
-    /// `batch`; other symbolic dimensions come from `dims` (by name) or are an error.
-    public func plan(batch: Int, dims: [String: Int] = [:]) throws -> Plan {
+    /// `batch`; other symbolic dimensions come from `dims` (by name) or are an error. The values
+    /// named in `keeping` keep their own buffers, so `Plan.run(_:taps:)` can read them.
+    public func plan(batch: Int, dims: [String: Int] = [:], keeping: Set<String> = []) throws -> Plan {
+        let c = try compile(batch: batch, dims: dims, keeping: keeping)
+        var slots = c.slots
+        let arena = c.arena.capacities.map { Tensor(dtype: .float32, shape: [($0 + 3) / 4]) }
+        for (slot, v) in c.arena.slots {
+            slots[slot] = Tensor(storage: arena[c.arena.bufferOf[v.value]], dtype: v.dtype, shape: v.shape)
+        }
+        return Plan(batch: batch, steps: c.steps.map { .init(kernel: $0.kernel, inputs: $0.inputs, outputs: $0.outputs, node: $0.node) },
+                    slots: slots, inputSlots: c.inputSlots, inputNames: c.inputNames,
+                    outputSlots: c.outputSlots, outputNames: model.graph.outputs.map(\.name), slotByName: c.slotByName,
+                    flops: c.flops, schedule: c.schedule, reusedSlots: c.arena.reusedSlots, memory: c.memory)
+    }
+
+    /// What a plan for `batch` would hold in memory, without allocating its activations: how large
+    /// a batch fits a budget is asked of the plan itself, not guessed.
+    public func memory(batch: Int, dims: [String: Int] = [:]) throws -> PlanMemory {
+        try compile(batch: batch, dims: dims, keeping: []).memory
+    }
+
+    /// A plan before its arena exists: steps, the slots known at load time (initializers, folded
+    /// constants, inputs, views of those), and where every run-time value will live.
+    private struct Compiled {
+        var steps: [(kernel: Kernel, inputs: [Int?], outputs: [Int], node: Node)] = []
+        var slots: [Tensor?] = []
+        var slotByName: [String: Int] = [:]
+        var inputSlots: [Int] = [], inputNames: [String] = []
+        var outputSlots: [Int] = []
+        var flops = 0.0
+        var schedule: [(node: Node, outputShapes: [[Int]])] = []
+        var arena = ArenaLayout()
+        var memory = PlanMemory()
+    }
+
+    private func compile(batch: Int, dims: [String: Int], keeping: Set<String>) throws -> Compiled {
         guard batch >= 1 else { throw EngineError.invalidInput("batch size must be at least 1, got \(batch)") }
         let g = model.graph
-        var slotByName: [String: Int] = [:]
-        var slots: [Tensor?] = []
+        var c = Compiled()
         var known: [PlannedValue] = []
+        /// Run-time values that go to the arena: slot → (value, dtype, shape); views share the value.
+        var deferred: [Int: (value: Int, dtype: DType, shape: [Int])] = [:]
         func newSlot(_ name: String, _ v: PlannedValue, _ t: Tensor?) -> Int {
-            slots.append(t); known.append(v)
-            slotByName[name] = slots.count - 1
-            return slots.count - 1
+            c.slots.append(t); known.append(v)
+            c.slotByName[name] = c.slots.count - 1
+            return c.slots.count - 1
         }
         for (name, t) in g.initializers {
             _ = newSlot(name, PlannedValue(dtype: t.dtype, shape: t.shape, constant: t), t)
         }
-        var inputSlots: [Int] = [], inputNames: [String] = []
         for vi in g.runtimeInputs {
             guard let dtype = vi.dtype else {
                 throw EngineError.invalidGraph("graph input '\(vi.name)' has element type \(vi.elementType), which the engine does not support")
@@ -231,20 +277,16 @@ public final class Planner: @unchecked Sendable {
                     throw EngineError.invalidGraph("graph input '\(vi.name)' has an unknown dimension '\(d)' at axis \(axis); only the batch axis may be dynamic")
                 }
             }
-            let count = try Shape.count(shape)
-            _ = count
+            c.memory.inputs += try Shape.count(shape) * dtype.byteSize
             let t = Tensor(dtype: dtype, shape: shape)
-            inputSlots.append(newSlot(vi.name, PlannedValue(dtype: dtype, shape: shape), t))
-            inputNames.append(vi.name)
+            c.inputSlots.append(newSlot(vi.name, PlannedValue(dtype: dtype, shape: shape), t))
+            c.inputNames.append(vi.name)
         }
 
-        var steps: [Plan.Step] = []
-        var schedule: [(node: Node, outputShapes: [[Int]])] = []
-        var flops = 0.0
         for node in order {
             let opset = model.opset(for: node.domain)
-            let ins: [PlannedValue?] = node.inputs.map { $0.isEmpty ? nil : slotByName[$0].map { known[$0] } }
-            let inSlots: [Int?] = node.inputs.map { $0.isEmpty ? nil : slotByName[$0] }
+            let ins: [PlannedValue?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0].map { known[$0] } }
+            let inSlots: [Int?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0] }
             let ctx = OpContext(node: node, opset: opset, inputs: ins)
             let factory = OperatorRegistry.factory(op: node.opType, domain: node.domain)!
             let kp = try factory(ctx)
@@ -253,21 +295,30 @@ public final class Planner: @unchecked Sendable {
             }
             // Constant folding: every input known and the op deterministic → run it now.
             let allConstant = ins.allSatisfy { $0 == nil || $0!.constant != nil }
-            var outTensors: [Tensor] = []
+            let folds = kp.kernel != nil && allConstant && node.opType != "RandomNormal"
+            // The outputs of a step that runs every time live in the arena, as do views of them.
+            var outTensors: [Tensor?] = []
+            var outValues: [Int?] = []
             for (i, spec) in kp.outputs.enumerated() {
-                if let c = spec.constant {
-                    outTensors.append(c)
-                } else if let src = kp.aliases[i], let s = inSlots[src], let base = slots[s] {
-                    outTensors.append(Tensor(viewing: base, shape: spec.shape))
+                if let k = spec.constant {
+                    outTensors.append(k); outValues.append(nil)
+                } else if let src = kp.aliases[i], let s = inSlots[src], let base = c.slots[s] {
+                    outTensors.append(Tensor(viewing: base, shape: spec.shape)); outValues.append(nil)
+                } else if let src = kp.aliases[i], let s = inSlots[src], let d = deferred[s] {
+                    outTensors.append(nil); outValues.append(d.value)
+                } else if kp.kernel != nil && !folds {
+                    let bytes = try ctx.checkedCount(spec.shape) * spec.dtype.byteSize
+                    outTensors.append(nil); outValues.append(c.arena.add(bytes: bytes, step: c.steps.count))
                 } else {
-                    _ = try ctx.checkedCount(spec.shape)
-                    outTensors.append(Tensor(dtype: spec.dtype, shape: spec.shape))
+                    let bytes = try ctx.checkedCount(spec.shape) * spec.dtype.byteSize
+                    if folds { c.memory.constants += bytes } else { c.memory.inputs += bytes }
+                    outTensors.append(Tensor(dtype: spec.dtype, shape: spec.shape)); outValues.append(nil)
                 }
             }
             let outputsConstant: Bool
             if let kernel = kp.kernel {
-                if allConstant && node.opType != "RandomNormal" {
-                    try kernel.run(inputs: ins.map { $0?.constant }, outputs: outTensors)
+                if folds {
+                    try kernel.run(inputs: ins.map { $0?.constant }, outputs: outTensors.map { $0! })
                     outputsConstant = true
                 } else {
                     outputsConstant = false
@@ -280,25 +331,30 @@ public final class Planner: @unchecked Sendable {
             }
             var outSlots: [Int] = []
             for (i, name) in node.outputs.enumerated() where i < outTensors.count {
-                let t = outTensors[i]
-                let v = PlannedValue(dtype: t.dtype, shape: t.shape, constant: outputsConstant ? t : nil)
+                let spec = kp.outputs[i], t = outTensors[i]
+                let v = PlannedValue(dtype: spec.dtype, shape: spec.shape, constant: outputsConstant ? t : nil)
                 let s = newSlot(name.isEmpty ? "\u{0}\(node.displayName)#\(i)" : name, v, t)
+                if let value = outValues[i] { deferred[s] = (value, spec.dtype, spec.shape) }
                 outSlots.append(s)
             }
             if let kernel = kp.kernel, !outputsConstant {
-                steps.append(.init(kernel: kernel, inputs: inSlots, outputs: outSlots, node: node))
-                flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
+                for s in inSlots.compactMap({ $0 }) { if let d = deferred[s] { c.arena.read(d.value, step: c.steps.count) } }
+                c.memory.scratch += kernel.scratchBytes
+                c.steps.append((kernel, inSlots, outSlots, node))
+                c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }
-            schedule.append((node, kp.outputs.map(\.shape)))
+            c.schedule.append((node, kp.outputs.map(\.shape)))
         }
-        var outputSlots: [Int] = []
         for o in g.outputs {
-            guard let s = slotByName[o.name] else { throw EngineError.invalidGraph("graph output '\(o.name)' is never computed") }
-            outputSlots.append(s)
+            guard let s = c.slotByName[o.name] else { throw EngineError.invalidGraph("graph output '\(o.name)' is never computed") }
+            c.outputSlots.append(s)
         }
-        return Plan(batch: batch, steps: steps, slots: slots, inputSlots: inputSlots, inputNames: inputNames,
-                    outputSlots: outputSlots, outputNames: g.outputs.map(\.name), slotByName: slotByName,
-                    flops: flops, schedule: schedule)
+        for s in c.outputSlots + keeping.compactMap({ c.slotByName[$0] }) {
+            if let d = deferred[s] { c.arena.keep(d.value) }
+        }
+        c.arena.place(deferred)
+        c.memory.arena = c.arena.capacities.reduce(0, +)
+        return c
     }
 
     /// Floating-point operations of the compute-bound ops (2 per multiply-add).
@@ -329,23 +385,37 @@ public final class Planner: @unchecked Sendable {
 /// caches the plans. Not reentrant; give each thread its own session.
 public final class InferenceSession: @unchecked Sendable {
     public let planner: Planner
-    private var plans: [Int: Plan] = [:]
+    private struct PlanKey: Hashable { let batch: Int; let keeping: Set<String> }
+    private var plans: [PlanKey: Plan] = [:]
     private let maxCachedPlans = 4
 
+    /// Graph and shape errors name the model's file (`EngineError.inFile`).
     public init(model: Model) throws {
-        planner = try Planner(model: model)
+        do { planner = try Planner(model: model) } catch let e as EngineError { throw e.located(in: model.source) }
         _ = try plan(batch: 1) // shape errors surface at load time, not at the first decode
     }
 
     public var model: Model { planner.model }
 
-    public func plan(batch: Int) throws -> Plan {
-        if let p = plans[batch] { return p }
-        let p = try planner.plan(batch: batch)
-        if plans.count >= maxCachedPlans, let victim = plans.keys.first(where: { $0 != 1 }) { plans[victim] = nil }
-        plans[batch] = p
+    /// The plan for `batch` (cached), with the values in `keeping` readable after a run.
+    public func plan(batch: Int, keeping: Set<String> = []) throws -> Plan {
+        let key = PlanKey(batch: batch, keeping: keeping)
+        if let p = plans[key] { return p }
+        let p: Plan
+        do { p = try planner.plan(batch: batch, keeping: keeping) } catch let e as EngineError { throw e.located(in: model.source) }
+        if plans.count >= maxCachedPlans, let victim = plans.keys.first(where: { $0.batch != 1 || !$0.keeping.isEmpty }) { plans[victim] = nil }
+        plans[key] = p
         return p
     }
+
+    /// Forgets every cached plan but the plain batch-1 one, freeing their buffers (before planning
+    /// a batch of another size under a memory budget).
+    public func releasePlans() {
+        plans = plans.filter { $0.key == PlanKey(batch: 1, keeping: []) }
+    }
+
+    /// Bytes held by the cached plans.
+    public var cachedPlanBytes: Int { plans.values.reduce(0) { $0 + $1.memory.total } }
 
     /// Runs the model on inputs whose first axis is the batch.
     public func run(_ inputs: [Tensor]) throws -> [Tensor] {

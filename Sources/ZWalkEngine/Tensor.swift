@@ -7,7 +7,7 @@ public enum DType: String, Sendable, CustomStringConvertible {
     case float32, int64, bool
 
     public var description: String { rawValue }
-    var byteSize: Int { self == .float32 ? 4 : 8 }
+    public var byteSize: Int { self == .float32 ? 4 : 8 }
     public var isInteger: Bool { self != .float32 }
 }
 
@@ -58,6 +58,18 @@ public final class Tensor: @unchecked Sendable, CustomStringConvertible {
         self.count = base.count
         self.raw = base.raw
         self.base = base.base ?? base
+    }
+
+    /// A tensor stored at the start of `storage`'s buffer, whatever its shape and element type: a
+    /// plan's run-time values in the buffers they share.
+    init(storage: Tensor, dtype: DType, shape: [Int]) {
+        let n = shape.reduce(1, *)
+        precondition(n * dtype.byteSize <= max(storage.count * storage.dtype.byteSize, 64))
+        self.dtype = dtype
+        self.shape = shape
+        self.count = n
+        self.raw = storage.raw
+        self.base = storage.base ?? storage
     }
 
     deinit {

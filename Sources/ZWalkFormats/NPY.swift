@@ -130,9 +130,20 @@ public enum NPY {
     /// byte for byte: the same dict order, the spare spaces numpy leaves so the first axis can grow
     /// in place, and padding to a 64-byte boundary.
     public static func encode(_ t: Tensor) -> Data {
-        let descr = t.dtype == .float32 ? "<f4" : t.dtype == .int64 ? "<i8" : "|b1"
-        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(tupleString(t.shape)), }"
-        if let first = t.shape.first { header += String(repeating: " ", count: max(0, 21 - String(first).count)) }
+        var out = header(dtype: t.dtype, shape: t.shape)
+        if t.dtype == .bool {
+            out.append(contentsOf: t.ints.map { UInt8($0 != 0 ? 1 : 0) })
+        } else {
+            out.append(Data(bytes: t.raw, count: t.count * t.dtype.byteSize))
+        }
+        return out
+    }
+
+    /// The magic, version, header length and header dict numpy.save writes before the data.
+    public static func header(dtype: DType, shape: [Int]) -> Data {
+        let descr = dtype == .float32 ? "<f4" : dtype == .int64 ? "<i8" : "|b1"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(tupleString(shape)), }"
+        if let first = shape.first { header += String(repeating: " ", count: max(0, 21 - String(first).count)) }
         let hlen = header.utf8.count + 1 // + the final newline
         var version: UInt8 = 1
         var prefixLen = 10
@@ -149,17 +160,43 @@ public enum NPY {
         out.append(contentsOf: Array(header.utf8))
         out.append(contentsOf: [UInt8](repeating: 0x20, count: pad))
         out.append(0x0A)
-        if t.dtype == .bool {
-            out.append(contentsOf: t.ints.map { UInt8($0 != 0 ? 1 : 0) })
-        } else {
-            out.append(Data(bytes: t.raw, count: t.count * (t.dtype == .float32 ? 4 : 8)))
-        }
         return out
     }
 
     /// Writes `t` atomically; an existing file is replaced only when `overwrite` is set.
     public static func write(_ t: Tensor, to path: String, overwrite: Bool) throws {
         try AtomicFile.write(encode(t), to: path, overwrite: overwrite)
+    }
+
+    /// A float32 .npy of a known shape written a block of rows at a time, as they are computed:
+    /// the header first, then the rows; the file appears (atomically) only when every row of the
+    /// shape's first axis has been appended and `finish` is called. The same bytes as `encode`.
+    public final class RowWriter {
+        public let shape: [Int]
+        private let file: AtomicFile.Writer
+        private let rowCount: Int
+        private var rowsWritten = 0
+
+        public init(path: String, shape: [Int], overwrite: Bool) throws {
+            precondition(!shape.isEmpty, "rows need a first axis")
+            self.shape = shape
+            rowCount = shape.dropFirst().reduce(1, *)
+            file = try AtomicFile.Writer(path: path, overwrite: overwrite)
+            try header(dtype: .float32, shape: shape).withUnsafeBytes { try file.write($0) }
+        }
+
+        /// Appends whole rows: a tensor whose count is a multiple of one row's.
+        public func append(_ rows: Tensor) throws {
+            precondition(rows.dtype == .float32 && rows.count % max(rowCount, 1) == 0, "whole float rows only")
+            try file.write(UnsafeRawBufferPointer(start: rows.raw, count: rows.count * 4))
+            rowsWritten += rowCount == 0 ? 0 : rows.count / rowCount
+        }
+
+        /// Names the file once every row is in.
+        public func finish() throws {
+            precondition(rowsWritten == shape[0] || rowCount == 0, "\(rowsWritten) of \(shape[0]) rows written")
+            try file.commit()
+        }
     }
 }
 

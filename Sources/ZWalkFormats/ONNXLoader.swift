@@ -85,7 +85,7 @@ public enum ONNXLoader {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {
-            throw FormatError(file: path, message: "cannot read: \(error.localizedDescription)")
+            throw FormatError(file: path, message: "cannot read: \(fileErrorReason(error))")
         }
     }
 

@@ -442,7 +442,7 @@ final class ONNXLoadContext {
                 throw fail("external data file \(path) is not a regular file (a device, a pipe or a socket cannot hold tensor data)")
             }
             do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-                throw fail("cannot read external data file \(path): \(error.localizedDescription)")
+                throw fail("cannot read external data file \(path): \(fileErrorReason(error))")
             }
             externalFiles[path] = data
         }

@@ -80,7 +80,7 @@ public enum GIF {
     public static func readText(path: String) throws -> [String: String] {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw AnimationError("GIF", path, "cannot read the file (\(error.localizedDescription))")
+            throw AnimationError("GIF", path, "cannot read the file: \(fileErrorReason(error))")
         }
         var text: [String: String] = [:], last: String? = nil
         for comment in try comments(data, source: path) {

@@ -44,7 +44,7 @@ extension DirectionSet {
         if FileManager.default.fileExists(atPath: sidecar) {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: sidecar)) } catch {
-                throw LatentError.invalidFile(path: sidecar, reason: "cannot be read: \(error.localizedDescription)")
+                throw LatentError.invalidFile(path: sidecar, reason: "cannot read it: \(fileErrorReason(error))")
             }
             set = try fromSidecar(data, vectors: rows, path: sidecar)
             if set.latentCount != width {

@@ -13,6 +13,10 @@ public final class LatentDecoder: @unchecked Sendable {
     public let outputCount: Int
     /// The largest batch planned at once.
     public let maxBatch: Int
+    /// The batch decoded at once: `maxBatch`, or less when a memory limit says so (`limitMemory`).
+    public private(set) var batchLimit: Int
+    /// The bytes the decoder's plans may hold, when limited.
+    public private(set) var memoryLimit: Int?
     /// Samples decoded so far (for stating the cost of a method in tests and progress bars).
     public private(set) var decodedSamples = 0
 
@@ -37,6 +41,64 @@ public final class LatentDecoder: @unchecked Sendable {
         self.outputShape = Array(out.dropFirst())
         self.outputCount = outputShape.reduce(1, *)
         self.maxBatch = maxBatch
+        self.batchLimit = maxBatch
+    }
+
+    /// Bounds the memory of the decoder's plans (activations, scratch, folded constants) to
+    /// `bytes`: batches become as large as fits, up to `maxBatch`, as the plans themselves state
+    /// it (`Planner.memory`); a model whose one sample does not fit is refused with its figures.
+    /// The batch-1 plan stays cached beside the batch plan, so both count. nil lifts the limit.
+    public func limitMemory(to bytes: Int?) throws {
+        memoryLimit = bytes
+        guard let bytes else { batchLimit = maxBatch; return }
+        let one = try session.planner.memory(batch: 1).total
+        guard one <= bytes else {
+            throw MemoryBudgetError(what: "decoding one sample of \(session.model.source)",
+                                    parts: [("for activations and scratch", one)], budget: bytes)
+        }
+        func fits(_ n: Int) throws -> Bool { try n == 1 || session.planner.memory(batch: n).total + one <= bytes }
+        // The memory of a plan grows with its batch: the largest batch that fits, by bisection.
+        var lo = 1, hi = maxBatch
+        if try fits(hi) { lo = hi }
+        while lo < hi - 1 {
+            let mid = (lo + hi) / 2
+            if try fits(mid) { lo = mid } else { hi = mid }
+        }
+        batchLimit = lo
+        if session.cachedPlanBytes > bytes { session.releasePlans() }
+    }
+
+    /// Bytes a decode of `count` samples holds in plans: the batch plan and the batch-1 plan.
+    public func planBytes(count: Int) throws -> Int {
+        let n = min(count, batchLimit)
+        let one = try session.planner.memory(batch: 1).total
+        return n == 1 ? one : one + (try session.planner.memory(batch: n).total)
+    }
+
+    /// Decodes `count` latents laid out row after row in `latents` a batch at a time, handing each
+    /// batch's outputs (n, outputShape…) to `body` with the index of its first sample. The tensor
+    /// is the plan's own buffer, valid only during the call: nothing is accumulated here.
+    public func decodeBatches(_ latents: [Float], count: Int, _ body: (Tensor, Int) throws -> Void) throws {
+        guard count >= 0, latents.count == count * latentCount else {
+            throw LatentError.invalidArgument("\(latents.count) latent values do not make \(count) latents of \(latentCount)")
+        }
+        var start = 0
+        while start < count {
+            let n = min(batchLimit, count - start)
+            let plan = try batchPlan(n)
+            let input = Tensor(shape: [n] + latentShape,
+                               floats: Array(latents[(start * latentCount)..<((start + n) * latentCount)]))
+            try body(try plan.runBorrowing([input])[0], start)
+            decodedSamples += n
+            start += n
+        }
+    }
+
+    /// The plan for a batch of `n` (`keeping` a tapped value). Under a memory limit a plan of
+    /// another size replaces the cached ones instead of joining them.
+    private func batchPlan(_ n: Int, keeping: Set<String> = []) throws -> Plan {
+        if memoryLimit != nil && n != batchLimit && n != 1 { session.releasePlans() }
+        return try session.plan(batch: n, keeping: keeping)
     }
 
     /// A decoder for a model, with the latent shape its metadata or input declares.
@@ -91,8 +153,8 @@ public final class LatentDecoder: @unchecked Sendable {
         }
         var start = 0
         while start < count {
-            let n = min(maxBatch, count - start)
-            let plan = try session.plan(batch: n)
+            let n = min(batchLimit, count - start)
+            let plan = try batchPlan(n, keeping: tap.map { [$0] } ?? [])
             let input = Tensor(shape: [n] + latentShape,
                                floats: Array(latents[(start * latentCount)..<((start + n) * latentCount)]))
             let results = try plan.runBorrowing([input], taps: tap.map { [$0] } ?? [])

@@ -1,4 +1,5 @@
 import Foundation
+import ZWalkEngine
 
 /// SHA-256 (FIPS 180-4), written out because Foundation on Linux has no digest API and CryptoKit
 /// does not exist there. Used for model fingerprints: a direction set records the sha256 of the
@@ -83,7 +84,7 @@ public struct SHA256: Sendable {
         while true {
             let chunk: Data
             do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
-                throw LatentError.invalidFile(path: path, reason: "read failed: \(error.localizedDescription)")
+                throw LatentError.invalidFile(path: path, reason: "cannot read it: \(fileErrorReason(error))")
             }
             if chunk.isEmpty { break }
             s.update(chunk)

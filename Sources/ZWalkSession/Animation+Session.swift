@@ -58,8 +58,7 @@ extension ModelSession {
         guard (1...64).contains(scale) else { throw SessionError.invalidOption("scale must be in 1…64, got \(scale)") }
         guard !spec.latents.isEmpty else { throw SessionError.invalidOption("an animation needs at least one frame") }
         try Outputs.prepare([out] + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
-        let batch = try decode(spec.latents, progress: progressReporter("decoding \(spec.kind) frames", total: spec.latents.count))
-        let frames = try images(batch, scale: scale)
+        let frames = try decodeImages(spec.latents, scale: scale, label: "decoding \(spec.kind) frames")
         let meta = try metadata(description: "animation: " + spec.description + ", \(fps) fps" + (loop ? ", looping" : ""),
                                 command: command, figure: animationFigureJSON(spec, fps: fps, loop: loop, scale: scale),
                                 latents: spec.latents, extra: spec.extra)

@@ -71,7 +71,11 @@ extension FigureLayout {
 extension ModelSession {
     /// The figure as one picture: cells decoded from `batch`, laid out with the spec's captions.
     public func compose(_ spec: FigureSpec, style: FigureStyle, batch: Tensor) throws -> Image {
-        let cells = try images(batch, scale: style.scale)
+        try compose(spec, style: style, cells: images(batch, scale: style.scale))
+    }
+
+    /// The figure as one picture: its decoded cells laid out with the spec's captions.
+    public func compose(_ spec: FigureSpec, style: FigureStyle, cells: [Image]) throws -> Image {
         if spec.rows * spec.cols == 1 && !style.labels { return cells[0] }
         let layout = GridLayout(rows: spec.rows, cols: spec.cols, padding: style.padding,
                                 rowLabels: style.labels ? spec.rowLabels : [],
@@ -90,20 +94,32 @@ extension ModelSession {
                       overwrite: Bool, rowSessions: [ModelSession]? = nil) throws -> String {
         let kind = try OutputKind(path: out)
         try Outputs.prepare([out] + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
-        let batch = try decodeCells(spec, rowSessions: rowSessions)
+        let label = "decoding \(spec.kind)"
+        let groups = try cellGroups(spec, rowSessions: rowSessions)
         var said: String
         switch kind {
         case .npy:
-            try NPY.write(batch, to: out, overwrite: overwrite)
-            said = "wrote \(out): the decoded outputs of the \(spec.kind), \(batch.shape)"
+            // Rows go to the file as their batch is decoded: only one batch is ever held.
+            let shape = [spec.latents.count] + decoder.outputShape
+            let file = try NPY.RowWriter(path: out, shape: shape, overwrite: overwrite)
+            for (session, latents) in groups {
+                try session.decodeBatches(latents, progress: progressReporter(label, total: latents.count)) { batch, _ in try file.append(batch) }
+            }
+            try file.finish()
+            said = "wrote \(out): the decoded outputs of the \(spec.kind), \(shape)"
         case .png, .gif:  // OutputKind(path:) refused .gif above: a figure is a still
-            let image = try compose(spec, style: style, batch: batch)
+            let grid = figureBytes(rows: spec.rows, cols: spec.cols, style: style)
+            let cells = try groups.flatMap { session, latents in
+                try session.decodeImages(latents, scale: style.scale, label: label, holding: [("the composed figure", grid)])
+            }
+            let image = try compose(spec, style: style, cells: cells)
             let meta = try metadata(description: spec.description, command: command, figure: spec.figureJSON(style),
                                     latents: spec.latents, extra: spec.extra)
             try PNGCodec.write(image, to: out, text: meta.pairs, overwrite: overwrite)
             said = "wrote \(out): \(spec.kind), \(spec.rows)×\(spec.cols) cells, \(image.width)×\(image.height) pixels"
         }
         if let p = latentsOut { said += "\n" + (try writeLatents(spec.latents, to: p, overwrite: overwrite)) }
+        if let r = decodeReport { said += "\n" + r }
         return said
     }
 
@@ -116,8 +132,7 @@ extension ModelSession {
             throw SessionError.invalidOption("\(spec.latents.count) cells need as many file names, got \(paths.count)")
         }
         try Outputs.prepare(paths + (latentsOut.map { [$0] } ?? []), overwrite: overwrite)
-        let batch = try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
-        let pictures = try images(batch, scale: style.scale)
+        let pictures = try decodeImages(spec.latents, scale: style.scale, label: "decoding \(spec.kind)")
         for (i, image) in pictures.enumerated() {
             let fields: [(String, JSON)] = [("kind", .string(spec.kind)), ("rows", .int(1)), ("cols", .int(1)),
                                             ("scale", .int(style.scale)), ("frame", .int(i)), ("frames", .int(pictures.count))]
@@ -133,20 +148,14 @@ extension ModelSession {
         return said
     }
 
-    /// The figure's cells decoded: by this session, or row r by `rowSessions[r]`.
-    func decodeCells(_ spec: FigureSpec, rowSessions: [ModelSession]?) throws -> Tensor {
-        guard let runs = rowSessions else {
-            return try decode(spec.latents, progress: progressReporter("decoding \(spec.kind)", total: spec.latents.count))
-        }
+    /// Which session decodes which cells: this one all of them, or row r `rowSessions[r]` (a
+    /// training run's checkpoints), in the figure's order.
+    func cellGroups(_ spec: FigureSpec, rowSessions: [ModelSession]?) throws -> [(ModelSession, [[Float]])] {
+        guard let runs = rowSessions else { return [(self, spec.latents)] }
         guard runs.count == spec.rows else {
             throw SessionError.invalidOption("\(spec.rows) rows need as many sessions, got \(runs.count)")
         }
-        var values: [Float] = []
-        for (r, s) in runs.enumerated() {
-            values += try s.decode(Array(spec.latents[(r * spec.cols)..<((r + 1) * spec.cols)])).floatArray
-            if runs.count > 1 { progress?("decoding checkpoints", r + 1, runs.count) }
-        }
-        return Tensor(shape: [spec.latents.count] + decoder.outputShape, floats: values)
+        return runs.enumerated().map { r, s in (s, Array(spec.latents[(r * spec.cols)..<((r + 1) * spec.cols)])) }
     }
 
     /// Latent rows as a float32 .npy of shape (N, latentShape…).
@@ -155,6 +164,26 @@ extension ModelSession {
         try Outputs.prepare([path], overwrite: overwrite)
         try NPY.write(t, to: path, overwrite: overwrite)
         return "wrote \(path): latents \(t.shape)"
+    }
+
+    /// Decodes latent rows batch by batch straight into pictures, so only the pictures and one
+    /// batch's outputs are ever held; the budget check counts the pictures (and `holding`) first.
+    public func decodeImages(_ latents: [[Float]], scale: Int, label: String, holding: [(String, Int)] = []) throws -> [Image] {
+        var cells: [Image] = []
+        let pixels = latents.count * (decoder.outputCount * scale * scale + 64)
+        try decodeBatches(latents, holding: [("the pictures", pixels)] + holding,
+                          progress: progressReporter(label, total: latents.count)) { batch, _ in
+            if cells.isEmpty { cells.reserveCapacity(latents.count) }
+            cells += try images(batch, scale: scale)
+        }
+        return cells
+    }
+
+    /// About the bytes of a composed rows × cols figure of this model's pictures (RGB).
+    func figureBytes(rows: Int, cols: Int, style: FigureStyle) -> Int {
+        let side = Int(Double(decoder.outputCount).squareRoot())
+        let (h, w) = description.imageShape.map { ($0.height, $0.width) } ?? (side, side)
+        return (rows * (h * style.scale + style.padding) + style.padding) * (cols * (w * style.scale + style.padding) + style.padding) * 3
     }
 
     func progressReporter(_ label: String, total: Int) -> ((Int, Int) -> Void)? {

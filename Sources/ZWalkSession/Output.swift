@@ -50,7 +50,7 @@ public enum Outputs {
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         } catch {
-            throw FileWriteError.failed(path: dir, reason: "cannot create the folder (\(error.localizedDescription))")
+            throw FileWriteError.failed(path: dir, reason: "cannot create the folder: \(fileErrorReason(error))")
         }
     }
 }

@@ -20,6 +20,8 @@ let modelOptions: [Option] = [
     .value("prior", "normal|uniform", "the distribution latents are drawn from", default: "the model's zwalk.prior, else normal"),
     .value("psi", "ψ", "truncation: every latent is scaled by ψ toward the mean 0 (StyleGAN's ψ)", default: "1"),
     .value("output-range", "LO,HI", "the model output values shown as black…white", default: "the model's range (zwalk info)"),
+    .value("max-memory", "SIZE", "memory decoding may use (weights, activations, outputs held): 2G, 512M; large batches are decoded in chunks that fit, and what cannot fit is refused before it starts",
+           default: "a quarter of physical memory"),
 ]
 
 /// "LO,HI" with LO < HI, both finite.
@@ -57,6 +59,12 @@ func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
     o.psi = try inv.double("psi", default: 1)
     guard o.psi.isFinite, o.psi >= 0 else { throw usageError(inv, "--psi must be a finite number ≥ 0, got \(o.psi)") }
     if let r = inv.string("output-range") { o.outputRange = try parseRange(r, option: "output-range", inv) }
+    if let m = inv.string("max-memory") {
+        guard let bytes = Memory.parse(m) else {
+            throw usageError(inv, "--max-memory must be a size such as 2G, 512M or 800K (powers of 1024), got '\(m)'")
+        }
+        o.memoryBudget = bytes
+    }
     return o
 }
 

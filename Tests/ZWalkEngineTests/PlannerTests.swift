@@ -91,3 +91,59 @@ func graph(_ nodes: [Node], inputs: [(String, [Dim])], outputs: [String], initia
         }
     }
 }
+
+/// Buffer reuse: a chain of layers keeps a few buffers, the plan states its memory, and only kept
+/// values can be read after a run.
+@Suite struct ArenaTests {
+    /// x → Relu → Neg → Relu → Neg → Relu → y over (N, 1000): five activations, three buffers
+    /// at most, and the numbers of the chain.
+    static func chain() -> Model {
+        let ops = ["Relu", "Neg", "Relu", "Neg", "Relu"]
+        let nodes = ops.enumerated().map { i, op in
+            Node(name: "n\(i)", opType: op, inputs: [i == 0 ? "x" : "v\(i - 1)"], outputs: [i == ops.count - 1 ? "y" : "v\(i)"])
+        }
+        return graph(nodes, inputs: [("x", [.symbolic("N"), .fixed(1000)])], outputs: ["y"])
+    }
+
+    @Test func aChainSharesBuffersAndComputesTheSame() throws {
+        let planner = try Planner(model: ArenaTests.chain())
+        let plan = try planner.plan(batch: 3)
+        let activation = 3 * 1000 * 4
+        #expect(plan.memory.arena <= 3 * activation && plan.memory.arena >= 2 * activation, "\(plan.memory)")
+        #expect(plan.memory.inputs == activation)
+        #expect(try planner.memory(batch: 3) == plan.memory)
+        let x = Tensor(shape: [3, 1000], floats: testValues(3000, lo: -5, hi: 5))
+        let y = try plan.run([x])[0]
+        // relu(-relu(-relu(x))) = 0 for every x ≥ 0 … and for x < 0: relu(-relu(-0)) = 0.
+        #expect(y.floatArray == [Float](repeating: 0, count: 3000))
+    }
+
+    @Test func memoryGrowsWithTheBatch() throws {
+        let planner = try Planner(model: ArenaTests.chain())
+        let m1 = try planner.memory(batch: 1).total, m8 = try planner.memory(batch: 8).total
+        #expect(m8 == 8 * m1)
+    }
+
+    @Test func onlyKeptValuesCanBeTapped() throws {
+        let planner = try Planner(model: ArenaTests.chain())
+        let x = Tensor(shape: [1, 1000], floats: testValues(1000, lo: -5, hi: 5))
+        do {
+            _ = try planner.plan(batch: 1).run([x], taps: ["v1"])
+            Issue.record("a reused value was tapped")
+        } catch let e as EngineError {
+            #expect(e.description == "value 'v1' shares its buffer with later layers; plan with keeping: [\"v1\"] to read it")
+        }
+        let tapped = try planner.plan(batch: 1, keeping: ["v1"]).run([x], taps: ["v1"])
+        #expect(tapped[1].floatArray == x.floatArray.map { -max($0, 0) })
+    }
+
+    /// A graph error in a model from a file names the file.
+    @Test func graphErrorsNameTheFile() throws {
+        var m = graph([Node(name: "add1", opType: "Add", inputs: ["x", "bias"], outputs: ["y"])],
+                      inputs: [("x", [.fixed(2)])], outputs: ["y"])
+        m.source = "models/broken.onnx"
+        do { _ = try InferenceSession(model: m); Issue.record("expected an error") } catch let e as EngineError {
+            #expect(e.description.hasPrefix("models/broken.onnx: node 'add1' (Add) reads 'bias'"))
+        }
+    }
+}

@@ -381,3 +381,20 @@ private func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
     }
     return c ^ 0xFFFF_FFFF
 }
+
+/// Inputs the png fuzz target found (tools/fuzz.sh), each with the exact error it must give.
+@Suite struct PNGFuzzRegressionTests {
+    /// 161 bytes whose tEXt chunk declares 1,231,975,438 bytes: libpng allocated and zero-filled
+    /// 1.2 GB (8 s) before finding the file short. Now refused before libpng, at once.
+    @Test func aChunkLongerThanTheFileIsRefusedBeforeAllocating() throws {
+        let path = fixture("fuzz_text_length_1g.png")
+        let started = Date()
+        do {
+            _ = try PNGCodec.read(path: path)
+            Issue.record("decoded")
+        } catch let e as PNGError {
+            #expect(e.description == "cannot read PNG \(path): file is truncated: chunk 'tEXt' at byte offset 33 declares 1231975438 bytes of data and a CRC, the file has 120 bytes after its header")
+        }
+        #expect(Date().timeIntervalSince(started) < 1)
+    }
+}

@@ -66,3 +66,23 @@ import Testing
         #expect(PNGMetadata(text: ["z": "1", "a": "2"]).entries.map(\.key) == ["a", "z"])
     }
 }
+
+/// Latents in compressed text chunks (zTXt, compressed iTXt), as other tools re-save zwalk PNGs:
+/// read as from tEXt. The files are the png fuzz target's seeds (Pillow wrote them).
+@Suite struct CompressedTextTests {
+    static let seeds = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/png/corpus").path
+
+    @Test func zTXtLatentsAreRead() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: CompressedTextTests.seeds + "/latents_ztxt.png"))
+        #expect(bytes.range(of: Data("zTXtzwalk.latents".utf8)) != nil, "the fixture keeps its latents in zTXt")
+        let (_, text) = try PNGCodec.read(path: CompressedTextTests.seeds + "/latents_ztxt.png")
+        #expect(try PNGMetadata.parseLatents(try #require(text[PNGMetadata.Key.latents])) == [[0.5, -1.25, 3.0e-8], [1, 2, 3]])
+    }
+
+    @Test func iTXtLatentsAreRead() throws {
+        let (_, text) = try PNGCodec.read(path: CompressedTextTests.seeds + "/latents_itxt.png")
+        #expect(try PNGMetadata.parseLatents(try #require(text[PNGMetadata.Key.latents])) == [[1e30, -0.0]])
+        #expect(text["Description"] == "ψ 0.7 — ünïcode")
+    }
+}

@@ -151,6 +151,9 @@ final class Scratch: @unchecked Sendable {
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
     deinit { pointer.deallocate() }
+
+    /// Bytes held by the given scratch buffers.
+    static func bytes(_ buffers: Scratch?...) -> Int { buffers.reduce(0) { $0 + ($1?.count ?? 0) * 4 } }
 }
 
 /// Conv through sgemm. Per group, y_g (Cout/g × positions) = w_g (Cout/g × Cin/g·k) · cols
@@ -169,6 +172,7 @@ final class ConvKernel: Kernel, @unchecked Sendable {
     /// Images per block (> 1 only when whole small images are batched) and position rows per block.
     let imagesPerBlock: Int, rowsPerBlock: Int
     let cols: Scratch?, result: Scratch?
+    var scratchBytes: Int { Scratch.bytes(cols, result) }
 
     typealias Setup = ConvolutionOps.Setup
 
@@ -336,6 +340,7 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     /// Per group, the weight rearranged at load time (when it is constant): for channels-last,
     /// (Cin/g × k·Cout/g) with columns in (tap, channel) order; for planes, w_gᵀ (Cout/g·k × Cin/g).
     let packed: Scratch?
+    var scratchBytes: Int { Scratch.bytes(cols, gathered, packed) }
 
     typealias Setup = ConvolutionOps.Setup
 

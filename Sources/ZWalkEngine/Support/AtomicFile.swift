@@ -32,35 +32,95 @@ public enum AtomicFile {
         let temp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { unlink(temp) }
         try produce(temp)
-        if overwrite {
-            guard rename(temp, path) == 0 else { throw FileWriteError.failed(path: path, reason: String(cString: strerror(errno))) }
-        } else {
-            guard link(temp, path) == 0 else {
-                if errno == EEXIST { throw FileWriteError.exists(path) }
-                throw FileWriteError.failed(path: path, reason: String(cString: strerror(errno)))
+        try name(temp, as: path, overwrite: overwrite)
+    }
+
+    /// `data` to `path`, through a `Writer`.
+    public static func write(_ data: Data, to path: String, overwrite: Bool) throws {
+        let w = try Writer(path: path, overwrite: overwrite)
+        try data.withUnsafeBytes { try w.write($0) }
+        try w.commit()
+    }
+
+    /// A file written piece by piece that gets its name only when complete (`commit`). On Linux
+    /// the bytes go to an unnamed file (O_TMPFILE) in the target's folder, linked into place at
+    /// the end (linkat), so a process killed mid-write leaves nothing behind; where the file
+    /// system has no O_TMPFILE, to a named temporary file that is removed unless committed.
+    public final class Writer {
+        public let path: String
+        let overwrite: Bool
+        private let fd: Int32
+        /// The named temporary file, when O_TMPFILE was not available.
+        private let temp: String?
+        private var committed = false
+
+        public init(path: String, overwrite: Bool) throws {
+            self.path = path
+            self.overwrite = overwrite
+            let url = URL(fileURLWithPath: path)
+            let dir = url.deletingLastPathComponent().path
+            #if os(Linux)
+            let unnamed = open(dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
+            if unnamed >= 0 { fd = unnamed; temp = nil; return }
+            // EOPNOTSUPP/EISDIR/EINVAL: no O_TMPFILE here; anything else the named path reports too.
+            #endif
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw FileWriteError.failed(path: path, reason: "directory \(dir) does not exist")
             }
+            if !overwrite && FileManager.default.fileExists(atPath: path) { throw FileWriteError.exists(path) }
+            let name = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let named = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard named >= 0 else { throw FileWriteError.failed(path: path, reason: AtomicFile.reason(errno)) }
+            fd = named; temp = name
+        }
+
+        deinit {
+            close(fd)
+            if let t = temp, !committed { unlink(t) }
+        }
+
+        /// Appends bytes.
+        public func write(_ bytes: UnsafeRawBufferPointer) throws {
+            var done = 0
+            while done < bytes.count {
+                #if os(Linux)
+                let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                #else
+                let n = Darwin.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                #endif
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw FileWriteError.failed(path: path, reason: AtomicFile.reason(errno)) }
+                done += n
+            }
+        }
+
+        /// Gives the file its name: fails if the name exists, unless overwriting. Once only.
+        public func commit() throws {
+            precondition(!committed, "an atomic file is committed once")
+            if let t = temp {
+                try AtomicFile.name(t, as: path, overwrite: overwrite)
+            } else {
+                #if os(Linux)
+                try AtomicFile.name(fd: fd, as: path, overwrite: overwrite)
+                #endif
+            }
+            committed = true
         }
     }
 
-    /// `data` to `path`. On Linux the bytes go to an unnamed file (O_TMPFILE) in the target's
-    /// folder that gets its name only when complete (linkat), so a process killed mid-write leaves
-    /// nothing behind; where the file system has no O_TMPFILE, through a named temporary file.
-    public static func write(_ data: Data, to path: String, overwrite: Bool) throws {
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        #if os(Linux)
-        let fd = open(dir, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
-        if fd >= 0 {
-            defer { close(fd) }
-            try writeAll(data, to: fd, path: path)
-            try name(fd: fd, as: path, overwrite: overwrite)
-            return
-        }
-        // EOPNOTSUPP/EISDIR/EINVAL: no O_TMPFILE here; anything else the named path reports too.
-        #endif
-        try write(to: path, overwrite: overwrite) { temp in
-            do { try data.write(to: URL(fileURLWithPath: temp)) } catch {
-                throw FileWriteError.failed(path: path, reason: error.localizedDescription)
+    static func reason(_ code: Int32) -> String { errnoReason(code) }
+
+    /// Links or renames a complete named temporary file to `path`.
+    private static func name(_ temp: String, as path: String, overwrite: Bool) throws {
+        if overwrite {
+            guard rename(temp, path) == 0 else { throw FileWriteError.failed(path: path, reason: reason(errno)) }
+        } else {
+            guard link(temp, path) == 0 else {
+                if errno == EEXIST { throw FileWriteError.exists(path) }
+                throw FileWriteError.failed(path: path, reason: reason(errno))
             }
+            unlink(temp)
         }
     }
 
@@ -68,21 +128,9 @@ public enum AtomicFile {
     /// O_TMPFILE as Linux defines it (__O_TMPFILE | O_DIRECTORY); Glibc's macro does not import.
     private static let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
 
-    private static func writeAll(_ data: Data, to fd: Int32, path: String) throws {
-        try data.withUnsafeBytes { (buf: UnsafeRawBufferPointer) in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw FileWriteError.failed(path: path, reason: String(cString: strerror(errno))) }
-                done += n
-            }
-        }
-    }
-
     /// Gives the unnamed file its name: linkat fails if the name exists (no overwrite); to
     /// replace, it is linked to a temporary name first and renamed over the target.
-    private static func name(fd: Int32, as path: String, overwrite: Bool) throws {
+    fileprivate static func name(fd: Int32, as path: String, overwrite: Bool) throws {
         let source = "/proc/self/fd/\(fd)"
         func fail() -> FileWriteError {
             errno == EEXIST ? .exists(path) : .failed(path: path, reason: String(cString: strerror(errno)))
