@@ -36,7 +36,8 @@ import ZWalkFormats
     }
 
     /// 3000 latents (36 MB of decoded outputs) under --max-memory 40M: the .npy streams out in
-    /// batches, peak resident memory stays within the budget plus the program's own ~25 MB, and the
+    /// batches, peak resident memory stays within the budget plus the program's own ~40 MB (`zwalk info`
+    /// peaks at 38 MB: the Swift runtime, OpenBLAS, the model as parsed), and the
     /// file holds what a decode without a budget gives (to 1e-6: batches of another size sum in
     /// another order inside OpenBLAS).
     @Test func manyLatentsDecodeWithinASmallBudget() throws {
@@ -47,7 +48,7 @@ import ZWalkFormats
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("decoded 3000 latents in") && r.stderr.contains("within a budget of 40 MB; peak resident memory"), "\(r.stderr)")
         let measured = try #require(peak, "no /usr/bin/time to measure the peak resident memory with")
-        #expect(measured < (40 + 32) << 20, "peak resident memory \(measured >> 20) MB under --max-memory 40M")
+        #expect(measured < (40 + 48) << 20, "peak resident memory \(measured >> 20) MB under --max-memory 40M")
         let (whole, _) = try runMeasured(["decode", "--latents", "z.npy", "--out", "whole.npy"], cwd: dir)
         #expect(whole.status == 0, "\(whole.stderr)")
         let small = try NPY.read(path: dir + "/small.npy"), all = try NPY.read(path: dir + "/whole.npy")
