@@ -13,7 +13,10 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
 
-        .target(name: "ZWalkEngine", dependencies: ["COpenBLAS"]),
+        // Hand-written kernels (Winograd transforms, activations), portable and AVX2/FMA variants
+        // chosen at load from cpuid; the Swift targets build for baseline x86-64.
+        .target(name: "CZWalkKernels"),
+        .target(name: "ZWalkEngine", dependencies: ["COpenBLAS", "CZWalkKernels"]),
         .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine"]),
         .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats"]),
         // libpng's classic API (needed for tEXt chunks) reports errors by longjmp, which Swift cannot

@@ -21,6 +21,8 @@ enum ConvolutionOps {
     /// columns right after im2col writes them. Measured on DCGAN-sized 3×3 convs (64–128 channels,
     /// 16–64 px, batch 8, one core): 2 MB gives 164–187 GFLOP/s, 8 MB 136–180.
     static let convScratchBudget = 1 << 19
+    /// Floats of V and M scratch a Winograd convolution may hold (8 MB).
+    static let winogradScratchBudget = 1 << 21
     /// Below this many columns per sgemm OpenBLAS loses efficiency, so small images are batched.
     static let targetColumns = 1024
 
@@ -121,7 +123,15 @@ enum ConvolutionOps {
 
     static let conv: OpFactory = { ctx in
         let s = try convSetup(ctx)
-        let kernel: Kernel = FewOutputsConvKernel.applies(to: s) ? FewOutputsConvKernel(s) : ConvKernel(s)
+        let weight = ctx.inputs[1]?.constant
+        let kernel: Kernel
+        if FewOutputsConvKernel.applies(to: s) {
+            kernel = FewOutputsConvKernel(s)
+        } else if WinogradConvKernel.applies(to: s, weight: weight) {
+            kernel = WinogradConvKernel(s, weight: weight!)
+        } else {
+            kernel = ConvKernel(s)
+        }
         return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)], kernel: kernel)
     }
 

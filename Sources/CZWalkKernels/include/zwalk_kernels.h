@@ -1,0 +1,36 @@
+// zwalk's hand-written CPU kernels: loops Swift compiles for baseline x86-64 (SSE) that gain from
+// AVX2/FMA. Each kernel is built twice, portable and with target("avx2,fma"); the variant is
+// chosen once at load from cpuid (`__builtin_cpu_supports`) and can be forced back to portable
+// (tests do, so both paths stay tested).
+#ifndef ZWALK_KERNELS_H
+#define ZWALK_KERNELS_H
+
+#include <stddef.h>
+
+/// 1 when the AVX2/FMA variants are in use.
+int zk_avx2_active(void);
+/// 1 when the AVX-512 variants (the small sgemm only) are in use.
+int zk_avx512_active(void);
+/// Forces the portable variants (portable != 0) or goes back to what the CPU supports (0).
+void zk_force_portable(int portable);
+
+/// Activations a kernel applies in its output pass (fused epilogue).
+enum {
+    ZK_ACT_NONE = 0,
+    ZK_ACT_RELU = 1,
+};
+
+/// Winograd F(4×4, 3×3) input transform of one row of tiles of one channel plane.
+/// plane: (h × w) floats; tile t of the row covers input rows 4·tileRow − padTop … +5 and columns
+/// 4·t − padLeft … +5 (outside the plane reads 0). Writes V[ξ·xiStride + t] = (Bᵀ d B)[ξ] for
+/// ξ < 36, t < tiles.
+void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
+                         ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
+
+/// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
+/// M[ξ·xiStride + t] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
+/// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
+void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
+                          float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
+
+#endif

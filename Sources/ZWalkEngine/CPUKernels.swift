@@ -1,0 +1,33 @@
+import CZWalkKernels
+
+/// The one place the hand-written C kernels (Sources/CZWalkKernels) are called from. Each has a
+/// portable and an AVX2/FMA variant, chosen at load from cpuid.
+public enum CPUKernels {
+    /// True when the AVX2/FMA variants run.
+    public static var avx2: Bool { zk_avx2_active() != 0 }
+
+    /// Forces the portable variants (tests use it so that both paths stay tested), or with false
+    /// returns to what the CPU supports.
+    public static func forcePortable(_ portable: Bool) { zk_force_portable(portable ? 1 : 0) }
+
+    /// Activations the kernels can apply in their output pass.
+    enum Activation: Int32 {
+        case none = 0, relu = 1
+    }
+
+    /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of one (h × w) channel plane:
+    /// v[ξ·xiStride + t] = (Bᵀ d B)[ξ] for ξ < 36 and the `tiles` tiles of the row.
+    @inline(__always)
+    static func winogradInput(_ plane: UnsafePointer<Float>, h: Int, w: Int, tileRow: Int, padTop: Int, padLeft: Int,
+                              tiles: Int, into v: UnsafeMutablePointer<Float>, xiStride: Int) {
+        zk_winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
+    }
+
+    /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias, through `activation`,
+    /// of tile row `tileRow` into the (oh × ow) plane `out`.
+    @inline(__always)
+    static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tiles: Int, bias: Float, activation: Activation,
+                               into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int, tileRow: Int) {
+        zk_winograd43_output(m, xiStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+    }
+}
