@@ -12,7 +12,7 @@ public enum CPUKernels {
 
     /// Activations the kernels can apply in their output pass.
     enum Activation: Int32 {
-        case none = 0, relu = 1
+        case none = 0, relu = 1, leakyRelu = 2
     }
 
     /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of one (h × w) channel plane:
@@ -29,5 +29,28 @@ public enum CPUKernels {
     static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tiles: Int, bias: Float, activation: Activation,
                                into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int, tileRow: Int) {
         zk_winograd43_output(m, xiStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+    }
+}
+
+extension CPUKernels {
+    /// True when the small sgemm runs its AVX-512 variant.
+    public static var avx512: Bool { zk_avx512_active() != 0 }
+
+    /// Floats of a packed B of a (k × n) product.
+    static func packedSize(k: Int, n: Int) -> Int { zk_sgemm_packed_size(k, n) }
+
+    /// Packs op(B) (k × n; B stored (n × k) when `transB`) into 32-column panels.
+    static func packB(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool, k: Int, n: Int,
+                      into packed: UnsafeMutablePointer<Float>) {
+        zk_sgemm_pack_b(b, ldb, transB ? 1 : 0, k, n, packed)
+    }
+
+    /// C (m × n) = activation(A (m × k) · B + bias), single-threaded, B packed by `packB`
+    /// (`packed` points at the first panel of these columns). `alpha`: LeakyRelu's slope.
+    @inline(__always)
+    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, activation: Activation, alpha: Float,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        zk_sgemm_packed(m, n, k, a, lda, packed, bias, activation.rawValue, alpha, c, ldc)
     }
 }

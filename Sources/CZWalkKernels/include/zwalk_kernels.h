@@ -18,6 +18,7 @@ void zk_force_portable(int portable);
 enum {
     ZK_ACT_NONE = 0,
     ZK_ACT_RELU = 1,
+    ZK_ACT_LEAKY_RELU = 2,
 };
 
 /// Winograd F(4×4, 3×3) input transform of one row of tiles of one channel plane.
@@ -32,5 +33,14 @@ void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t
 /// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
 void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
+
+/// Floats of a packed B for zk_sgemm_packed (K × N rounded up to panels of 32 columns).
+size_t zk_sgemm_packed_size(ptrdiff_t k, ptrdiff_t n);
+/// Packs op(B) (K × N; B is (N × K) when transB) for zk_sgemm_packed.
+void zk_sgemm_pack_b(const float *b, ptrdiff_t ldb, int transB, ptrdiff_t k, ptrdiff_t n, float *packed);
+/// C (m × n) = act(A (m × k) · B + bias), B packed by zk_sgemm_pack_b, bias (n) or NULL; `alpha` is
+/// LeakyRelu's slope. Single-threaded: callers split rows or 32-column panels across threads.
+void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
+                     const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
 
 #endif
