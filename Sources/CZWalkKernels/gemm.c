@@ -47,7 +47,7 @@ void zk_sgemm_pack_b(const float *b, ptrdiff_t ldb, int transB, ptrdiff_t k, ptr
 }
 
 // rows (≤ MR) × cols (≤ 32) of C from A's rows and one packed panel.
-ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, const float *a, ptrdiff_t lda,
+ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                           const float *panel, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
     zk_v16 acc[8][2];
     for (int i = 0; i < MR; i++) { acc[i][0] = zk_splat16(0); acc[i][1] = zk_splat16(0); }
@@ -55,7 +55,7 @@ ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_
         for (ptrdiff_t kk = 0; kk < k; kk++) {
             const zk_v16 b0 = zk_load16(panel + kk * ZK_PANEL), b1 = zk_load16(panel + kk * ZK_PANEL + 16);
             for (int i = 0; i < MR; i++) {
-                const zk_v16 av = zk_splat16(a[i * lda + kk]);
+                const zk_v16 av = zk_splat16(a[i * rs + kk * cs]);
                 acc[i][0] += av * b0;
                 acc[i][1] += av * b1;
             }
@@ -65,7 +65,7 @@ ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_
             const zk_v16 b0 = zk_load16(panel + kk * ZK_PANEL), b1 = zk_load16(panel + kk * ZK_PANEL + 16);
             for (int i = 0; i < MR; i++) {
                 if (i < rows) {
-                    const zk_v16 av = zk_splat16(a[i * lda + kk]);
+                    const zk_v16 av = zk_splat16(a[i * rs + kk * cs]);
                     acc[i][0] += av * b0;
                     acc[i][1] += av * b1;
                 }
@@ -90,41 +90,47 @@ ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_
     }
 }
 
-ZK_INLINE void sgemm_packed(const int MR, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                            const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
+ZK_INLINE void sgemm_packed(const int MR, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs,
+                            ptrdiff_t cs, const float *packed, const float *bias, int act, float alpha, float *c,
+                            ptrdiff_t ldc) {
     for (ptrdiff_t p0 = 0; p0 < n; p0 += ZK_PANEL) {
         const ptrdiff_t cols = n - p0 < ZK_PANEL ? n - p0 : ZK_PANEL;
         const float *panel = packed + p0 * k;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += MR) {
             const ptrdiff_t rows = m - i0 < MR ? m - i0 : MR;
-            gemm_block(MR, rows, cols, k, a + i0 * lda, lda, panel, bias ? bias + p0 : 0, act, alpha,
+            gemm_block(MR, rows, cols, k, a + i0 * rs, rs, cs, panel, bias ? bias + p0 : 0, act, alpha,
                        c + i0 * ldc + p0, ldc);
         }
     }
 }
 
-static void sgemm_packed_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+static void sgemm_packed_portable(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                                   const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
-    sgemm_packed(4, m, n, k, a, lda, packed, bias, act, alpha, c, ldc);
+    sgemm_packed(4, m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
 }
 #if ZK_HAS_AVX2_VARIANT
-ZK_AVX2_TARGET static void sgemm_packed_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                             const float *packed, const float *bias, int act, float alpha, float *c,
-                                             ptrdiff_t ldc) {
-    sgemm_packed(4, m, n, k, a, lda, packed, bias, act, alpha, c, ldc);
+ZK_AVX2_TARGET static void sgemm_packed_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs,
+                                             ptrdiff_t cs, const float *packed, const float *bias, int act, float alpha,
+                                             float *c, ptrdiff_t ldc) {
+    sgemm_packed(4, m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma")))
-static void sgemm_packed_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+static void sgemm_packed_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                                 const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
-    sgemm_packed(8, m, n, k, a, lda, packed, bias, act, alpha, c, ldc);
+    sgemm_packed(8, m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
 }
 #endif
 
+void zk_sgemm_packed_strided(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+                             const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
+#if ZK_HAS_AVX2_VARIANT
+    if (zk_avx512_selected) { sgemm_packed_avx512(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
+    if (zk_avx2_selected) { sgemm_packed_avx2(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
+#endif
+    sgemm_packed_portable(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
+}
+
 void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
                      const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
-#if ZK_HAS_AVX2_VARIANT
-    if (zk_avx512_selected) { sgemm_packed_avx512(m, n, k, a, lda, packed, bias, act, alpha, c, ldc); return; }
-    if (zk_avx2_selected) { sgemm_packed_avx2(m, n, k, a, lda, packed, bias, act, alpha, c, ldc); return; }
-#endif
-    sgemm_packed_portable(m, n, k, a, lda, packed, bias, act, alpha, c, ldc);
+    zk_sgemm_packed_strided(m, n, k, a, lda, 1, packed, bias, act, alpha, c, ldc);
 }

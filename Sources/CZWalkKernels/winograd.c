@@ -84,7 +84,7 @@ ZK_INLINE void zk_at6(zk_v8 m0, zk_v8 m1, zk_v8 m2, zk_v8 m3, zk_v8 m4, zk_v8 m5
     o[3] = d12 + zk_splat8(8) * d34 + m5;
 }
 
-ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
+ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                                  float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
     const ptrdiff_t y0 = 4 * tileRow;
     const ptrdiff_t rows = oh - y0 < 4 ? oh - y0 : 4;
@@ -94,12 +94,12 @@ ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t t
         for (int j = 0; j < 6; j++) {
             zk_v8 c[6];
             for (int i = 0; i < 6; i++) {
-                const float *src = m + (i * 6 + j) * xiStride + t0;
-                if (lanes == 8) {
+                const float *src = m + (i * 6 + j) * xiStride + t0 * tileStride;
+                if (lanes == 8 && tileStride == 1) {
                     c[i] = zk_load8(src);
                 } else {
                     float tmp[8] = {0};
-                    memcpy(tmp, src, (size_t)lanes * sizeof(float));
+                    for (ptrdiff_t l = 0; l < lanes; l++) tmp[l] = src[l * tileStride];
                     c[i] = zk_load8(tmp);
                 }
             }
@@ -131,9 +131,9 @@ static void winograd43_input_portable(const float *plane, ptrdiff_t h, ptrdiff_t
                                       ptrdiff_t xiStride) {
     winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
-static void winograd43_output_portable(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
+static void winograd43_output_portable(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                                        float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
-    winograd43_output(m, xiStride, tiles, bias, act, out, oh, ow, tileRow);
+    winograd43_output(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
 }
 #if ZK_HAS_AVX2_VARIANT
 ZK_AVX2_TARGET static void winograd43_input_avx2(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow,
@@ -141,9 +141,9 @@ ZK_AVX2_TARGET static void winograd43_input_avx2(const float *plane, ptrdiff_t h
                                                  ptrdiff_t xiStride) {
     winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
-ZK_AVX2_TARGET static void winograd43_output_avx2(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias,
+ZK_AVX2_TARGET static void winograd43_output_avx2(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
                                                   int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
-    winograd43_output(m, xiStride, tiles, bias, act, out, oh, ow, tileRow);
+    winograd43_output(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
 }
 #endif
 
@@ -155,10 +155,10 @@ void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t
     winograd43_input_portable(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
 
-void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
+void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx2_selected) { winograd43_output_avx2(m, xiStride, tiles, bias, act, out, oh, ow, tileRow); return; }
+    if (zk_avx2_selected) { winograd43_output_avx2(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow); return; }
 #endif
-    winograd43_output_portable(m, xiStride, tiles, bias, act, out, oh, ow, tileRow);
+    winograd43_output_portable(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
 }

@@ -24,11 +24,13 @@ public enum CPUKernels {
     }
 
     /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias, through `activation`,
-    /// of tile row `tileRow` into the (oh × ow) plane `out`.
+    /// of tile row `tileRow` into the (oh × ow) plane `out`; tile t's ξ-th value is at
+    /// m[ξ·xiStride + t·tileStride].
     @inline(__always)
-    static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tiles: Int, bias: Float, activation: Activation,
-                               into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int, tileRow: Int) {
-        zk_winograd43_output(m, xiStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+    static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
+                               activation: Activation, into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int,
+                               tileRow: Int) {
+        zk_winograd43_output(m, xiStride, tileStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
     }
 }
 
@@ -52,5 +54,13 @@ extension CPUKernels {
                             bias: UnsafePointer<Float>?, activation: Activation, alpha: Float,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
         zk_sgemm_packed(m, n, k, a, lda, packed, bias, activation.rawValue, alpha, c, ldc)
+    }
+
+    /// The same with A's element (i, p) at a[i·rowStride + p·columnStride].
+    @inline(__always)
+    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
+                            packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation,
+                            alpha: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        zk_sgemm_packed_strided(m, n, k, a, rowStride, columnStride, packed, bias, activation.rawValue, alpha, c, ldc)
     }
 }

@@ -24,16 +24,16 @@ import TestSupport
         Case(name: "tall image, batch 4", x: [4, 32, 40, 8], k: 48),
     ]
 
-    /// Runs the Winograd kernel (scratch `budget` floats) and the naive reference; returns the
+    /// Runs the Winograd kernel (blocks of about `tilesPerBlock` tiles) and the naive reference; returns the
     /// comparison and the largest error relative to the output's largest magnitude.
-    static func check(_ c: Case, budget: Int = ConvolutionOps.winogradScratchBudget) throws -> (Comparison, Double) {
+    static func check(_ c: Case, tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock) throws -> (Comparison, Double) {
         let w = [c.k, c.x[1], 3, 3]
         let attrs: [String: AttributeValue] = ["pads": .ints(c.pads)]
         let ctx = convOpContext("Conv", attrs, shapes: [c.x, w] + (c.bias ? [[c.k]] : []))
         let s = try ConvolutionOps.convSetup(ctx)
         let x = convRandom(c.x, seed: 21), wt = convRandom(w, seed: 22), b = convRandom([c.k], seed: 23)
         let y = Tensor(shape: s.outputShape)
-        try WinogradConvKernel(s, weight: wt, budget: budget).run(inputs: [x, wt] + (c.bias ? [b] : []), outputs: [y])
+        try WinogradConvKernel(s, weight: wt, tilesPerBlock: tilesPerBlock).run(inputs: [x, wt] + (c.bias ? [b] : []), outputs: [y])
         let want = ConvolutionNaive.conv(x: x.floatArray, batch: c.x[0], inChannels: c.x[1], weight: wt.floatArray,
                                          outChannels: c.k, bias: c.bias ? b.floatArray : nil, groups: 1, window: s.window)
         let scale = want.map { abs(Double($0)) }.max() ?? 1
@@ -52,11 +52,12 @@ import TestSupport
         #expect(relative < 2e-5, "\(c.name): max error \(relative) of the output's scale")
     }
 
-    /// Several blocks of tile rows (the scratch forced small) give the same result.
-    @Test func smallScratchBlocks() throws {
+    /// Any blocking (one tile row per block, or every row in one) gives the same result.
+    @Test(arguments: [1, 1 << 20])
+    func blocking(tilesPerBlock: Int) throws {
         for c in Self.cases {
-            let (cmp, _) = try Self.check(c, budget: 1)
-            #expect(cmp.ok, "\(c.name), one tile row per block: \(cmp)")
+            let (cmp, _) = try Self.check(c, tilesPerBlock: tilesPerBlock)
+            #expect(cmp.ok, "\(c.name), \(tilesPerBlock) tiles per block: \(cmp)")
         }
     }
 
@@ -81,6 +82,7 @@ import TestSupport
         }
         #expect(try applies([1, 64, 32, 32], [64, 64, 3, 3]))
         #expect(try applies([64, 64, 8, 8], [64, 64, 3, 3]))
+        #expect(try applies([1, 64, 16, 16], [64, 64, 3, 3]))
         #expect(try !applies([1, 64, 8, 8], [64, 64, 3, 3]))   // 4 tiles
         #expect(try !applies([1, 8, 32, 32], [64, 8, 3, 3]))   // few input channels
         #expect(try !applies([1, 64, 32, 32], [64, 64, 3, 3], constant: false))

@@ -29,9 +29,9 @@ void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t
                          ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
 
 /// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
-/// M[ξ·xiStride + t] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
+/// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
 /// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
-void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tiles, float bias, int act,
+void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
 
 /// Floats of a packed B for zk_sgemm_packed (K × N rounded up to panels of 32 columns).
@@ -42,5 +42,8 @@ void zk_sgemm_pack_b(const float *b, ptrdiff_t ldb, int transB, ptrdiff_t k, ptr
 /// LeakyRelu's slope. Single-threaded: callers split rows or 32-column panels across threads.
 void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
                      const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
+/// The same with A's element (i, p) at a[i·rs + p·cs] (a transposed A: rs 1, cs its row length).
+void zk_sgemm_packed_strided(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+                             const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
 
 #endif

@@ -21,8 +21,6 @@ enum ConvolutionOps {
     /// columns right after im2col writes them. Measured on DCGAN-sized 3×3 convs (64–128 channels,
     /// 16–64 px, batch 8, one core): 2 MB gives 164–187 GFLOP/s, 8 MB 136–180.
     static let convScratchBudget = 1 << 19
-    /// Floats of V and M scratch a Winograd convolution may hold (8 MB).
-    static let winogradScratchBudget = 1 << 21
     /// Below this many columns per sgemm OpenBLAS loses efficiency, so small images are batched.
     static let targetColumns = 1024
 
