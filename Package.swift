@@ -15,7 +15,10 @@ let package = Package(
         // zlib (libpng's own dependency): inflating deflated entries of PyTorch's zip checkpoints.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        .target(name: "ZWalkEngine", dependencies: ["COpenBLAS"]),
+        // Hand-written kernels (Winograd transforms, activations), portable and AVX2/FMA variants
+        // chosen at load from cpuid; the Swift targets build for baseline x86-64.
+        .target(name: "CZWalkKernels"),
+        .target(name: "ZWalkEngine", dependencies: ["COpenBLAS", "CZWalkKernels"]),
         .target(name: "ZWalkFormats", dependencies: ["ZWalkEngine", "CZlib"]),
         .target(name: "ZWalkLatent", dependencies: ["ZWalkEngine", "ZWalkFormats"]),
         // libpng's classic API (needed for tEXt chunks) reports errors by longjmp, which Swift cannot

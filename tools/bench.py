@@ -115,15 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     for path in paths:
         name = os.path.splitext(os.path.basename(path))[0]
         zw: dict[int, float] = {}
+        batches = bench_models.batches_for(name, args.batch)
         if zwalk_note is None:
             try:
-                zw = run_zwalk(args.zwalk, path, args.batch, args.threads, args.runs)
+                zw = run_zwalk(args.zwalk, path, batches, args.threads, args.runs)
             except ZwalkUnavailable as e:
                 zwalk_note = f"{e}; showing onnxruntime alone."
             except RuntimeError as e:
                 failures.append(f"{name}: {e}")
-        ort = {r["batch"]: r["median_ms"] for r in time_onnxruntime_isolated(path, args.batch, args.threads, args.runs)}
-        for b in args.batch:
+        ort = {r["batch"]: r["median_ms"] for r in time_onnxruntime_isolated(path, batches, args.threads, args.runs)}
+        for b in batches:
             z, o = zw.get(b), ort.get(b)
             rows.append({"model": name, "batch": b, "zwalk_ms": z, "onnxruntime_ms": o,
                          "ratio": (z / o) if z is not None and o else None})

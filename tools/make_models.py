@@ -44,7 +44,7 @@ PRODUCER = "zwalk tools/make_models.py"
 FIXTURE_BATCH = 4
 LATENT_SEED = 7
 # Models whose .onnx is small enough to keep in git beside the fixtures.
-FIXTURE_MODELS = ("mlp_vae_decoder", "resconv_decoder")
+FIXTURE_MODELS = ("mlp_vae_decoder", "resconv_decoder", "mlp_gan")
 
 
 class GraphBuilder:
@@ -294,6 +294,72 @@ def build_resconv_decoder(seed: int = 3, channels: int = 64, groups: int = 8,
 
 
 # ---------------------------------------------------------------------------------------------
+# 4. TAESD-style decoder: z (N, 4, 16, 16) → 64-channel 3×3 convs with ReLU in residual blocks,
+#    three 2× nearest upsamples → RGB 3×3 output conv → (N, 3, 128, 128). The shape of
+#    madebyollin's tiny autoencoder decoder (one block per resolution instead of three).
+
+def build_taesd_decoder(seed: int = 4, channels: int = 64) -> onnx.ModelProto:
+    b = GraphBuilder(np.random.RandomState(seed))
+    C = channels
+
+    def conv(scope: str, x: str, cin: int, cout: int, gain: float = 2.0, bias: bool = True) -> str:
+        p = scope.strip("/").replace("/", ".")
+        inputs = [x, b.weight(f"{p}.weight", b.normal((cout, cin, 3, 3), np.sqrt(gain / (cin * 9))))]
+        if bias:
+            inputs.append(b.weight(f"{p}.bias", b.normal((cout,), 0.02)))
+        return b.node("Conv", scope, inputs, dilations=[1, 1], group=1, kernel_shape=[3, 3],
+                      pads=[1, 1, 1, 1], strides=[1, 1])
+
+    def block(scope: str, x: str) -> str:
+        # TAESD's Block: conv-ReLU-conv-ReLU-conv, plus the input, then ReLU.
+        h = b.node("Relu", f"{scope}/conv/conv.1", [conv(f"{scope}/conv/conv.0", x, C, C)])
+        h = b.node("Relu", f"{scope}/conv/conv.3", [conv(f"{scope}/conv/conv.2", h, C, C)])
+        h = conv(f"{scope}/conv/conv.4", h, C, C, gain=0.5)
+        return b.node("Relu", f"{scope}/fuse", [b.node("Add", scope, [h, x])])
+
+    def upsample(scope: str, x: str) -> str:
+        scales = b.constant(scope, np.array([1, 1, 2, 2], dtype=np.float32))
+        return b.node("Resize", scope, [x, "", scales], coordinate_transformation_mode="asymmetric",
+                      cubic_coeff_a=-0.75, mode="nearest", nearest_mode="floor")
+
+    x = b.node("Relu", "/decoder/decoder.1", [conv("/decoder/decoder.0", "z", 4, C)])
+    x = block("/decoder/decoder.2", x)
+    for i, idx in enumerate((3, 6, 9)):
+        x = upsample(f"/decoder/decoder.{idx}", x)
+        x = conv(f"/decoder/decoder.{idx + 1}", x, C, C, gain=1.0, bias=False)
+        x = block(f"/decoder/decoder.{idx + 2}", x)
+    x = conv("/decoder/decoder.12", x, C, 3, gain=0.3)
+    rename_output(b, x, "image")
+    return b.model("taesd_decoder", [latent_input((4, 16, 16))], [image_output((3, 128, 128))], 17,
+                   metadata((4, 16, 16), "-1,1", "TAESD-style decoder (64-channel residual blocks, 16×16 latent "
+                                                 "to 128×128 RGB): seeded random weights."))
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. MLP GAN generator: z (N, 64) → 256 → 256 → 784, LeakyReLU(0.2), Tanh → (N, 1, 28, 28)
+
+def build_mlp_gan(seed: int = 5) -> onnx.ModelProto:
+    b = GraphBuilder(np.random.RandomState(seed))
+    x = "z"
+    sizes = [64, 256, 256, 784]
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        last = i == len(sizes) - 2
+        w = b.weight(f"main.{2 * i}.weight", b.normal((fan_out, fan_in), np.sqrt((1.0 if last else 2.0) / fan_in)))
+        bias = b.weight(f"main.{2 * i}.bias", b.normal((fan_out,), 0.05))
+        x = b.node("Gemm", f"/main/main.{2 * i}", [x, w, bias], alpha=1.0, beta=1.0, transB=1)
+        if last:
+            x = b.node("Tanh", f"/main/main.{2 * i + 1}", [x])
+        else:
+            x = b.node("LeakyRelu", f"/main/main.{2 * i + 1}", [x], alpha=0.2)
+    shape = b.constant("", np.array([-1, 1, 28, 28], dtype=np.int64))
+    x = b.node("Reshape", "", [x, shape], allowzero=0)
+    rename_output(b, x, "image")
+    return b.model("mlp_gan", [latent_input((64,))], [image_output((1, 28, 28))], 17,
+                   metadata((64,), "-1,1", "MLP GAN generator (64 → 256 → 256 → 784, LeakyReLU, Tanh): "
+                                           "seeded random weights."))
+
+
+# ---------------------------------------------------------------------------------------------
 
 # name → (builder, latent shape)
 MODELS = {
@@ -302,6 +368,8 @@ MODELS = {
     "resconv_decoder": (build_resconv_decoder, (4, 8, 8)),
     "resconv_decoder_groupnorm18": (lambda: build_resconv_decoder(group_norm="groupnorm18"), (4, 8, 8)),
     "resconv_decoder_groupnorm21": (lambda: build_resconv_decoder(group_norm="groupnorm21"), (4, 8, 8)),
+    "taesd_decoder": (build_taesd_decoder, (4, 16, 16)),
+    "mlp_gan": (build_mlp_gan, (64,)),
 }
 
 

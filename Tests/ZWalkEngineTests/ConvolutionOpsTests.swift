@@ -149,7 +149,12 @@ struct ConvCase: CustomStringConvertible, Sendable {
         ConvCase(name: "batched small inputs", x: [7, 6, 3, 3], w: [6, 5, 4, 4], attrs: ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]),
         ConvCase(name: "runtime weight", x: [2, 3, 4, 4], w: [3, 2, 4, 4],
                  attrs: ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])], constantWeight: false),
-        // channels-last col2im: ≥ 16 output channels per group, ≥ 128 positions per sgemm
+        // channels-last col2im: ≥ 16 output channels per group; ≤ 256 positions per product go
+        // through the packed kernel, more through sgemm
+        ConvCase(name: "wide, many positions (sgemm)", x: [1, 4, 20, 20], w: [4, 16, 3, 3],
+                 attrs: ["pads": .ints([1, 1, 1, 1])]),
+        ConvCase(name: "batch-1 DCGAN layer (packed kernel), odd channels", x: [1, 33, 4, 4], w: [33, 19, 4, 4],
+                 attrs: ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]),
         ConvCase(name: "wide DCGAN layer, batched", x: [3, 8, 8, 8], w: [8, 16, 4, 4],
                  attrs: ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]),
         ConvCase(name: "wide, groups 2, no bias", x: [2, 8, 8, 8], w: [8, 16, 3, 3],

@@ -121,7 +121,15 @@ enum ConvolutionOps {
 
     static let conv: OpFactory = { ctx in
         let s = try convSetup(ctx)
-        let kernel: Kernel = FewOutputsConvKernel.applies(to: s) ? FewOutputsConvKernel(s) : ConvKernel(s)
+        let weight = ctx.inputs[1]?.constant
+        let kernel: Kernel
+        if FewOutputsConvKernel.applies(to: s) {
+            kernel = FewOutputsConvKernel(s)
+        } else if WinogradConvKernel.applies(to: s, weight: weight) {
+            kernel = WinogradConvKernel(s, weight: weight!)
+        } else {
+            kernel = ConvKernel(s)
+        }
         return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)], kernel: kernel)
     }
 
@@ -341,6 +349,10 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     /// (Cin/g × k·Cout/g) with columns in (tap, channel) order; for planes, w_gᵀ (Cout/g·k × Cin/g).
     let packed: Scratch?
     var scratchBytes: Int { Scratch.bytes(cols, gathered, packed) }
+    /// Channels-last with few positions per block (a batch-1 DCGAN layer: 16–256): per group the
+    /// (tap, channel) weight packed for CZWalkKernels' small sgemm, which there beats OpenBLAS's
+    /// per-call packing and thread wake-up.
+    let panels: Scratch?
 
     typealias Setup = ConvolutionOps.Setup
 
@@ -365,7 +377,9 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
         }
         if s.groups == 1 && w.positionCount == 1 && w.image == w.kernel && w.padBegin.allSatisfy({ $0 == 0 }) {
             layout = .direct
-        } else if weight != nil && coutG >= 16 && tile == coutG && images * positions >= 128 {
+        } else if weight != nil && coutG >= 16 && tile == coutG
+                    && (images * positions >= 128 || images * positions <= PackedGemmKernel.maxRows) {
+            // (≥ 128 positions for sgemm; fewer go through the packed kernel, which does not mind.)
             layout = .channelsLast
         } else {
             layout = .planes
@@ -393,6 +407,30 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
             packed = t
         } else {
             packed = nil
+        }
+        if let packed, layout == .channelsLast && imagesPerBlock * positions <= PackedGemmKernel.maxRows {
+            let width = kk * coutG, size = CPUKernels.packedSize(k: cinG, n: width)
+            let p = Scratch(s.groups * size)
+            for g in 0..<s.groups {
+                CPUKernels.packB(packed.pointer + g * cinG * width, ldb: width, transB: false, k: cinG, n: width,
+                                 into: p.pointer + g * size)
+            }
+            panels = p
+        } else {
+            panels = nil
+        }
+    }
+
+    /// colsᵀ (n × width) = bᵀ · w_g for b (cin × n) through the packed kernel, the threads
+    /// splitting the 32-column panels.
+    static func packedProduct(n: Int, width: Int, cin: Int, b: UnsafePointer<Float>, panels: UnsafePointer<Float>,
+                              group g: Int, into cols: UnsafeMutablePointer<Float>) {
+        let pg = panels + g * CPUKernels.packedSize(k: cin, n: width)
+        let count = (width + 31) / 32, perPanel = n * cin * 32
+        Parallel.forEach(count, grain: max(1, (PackedGemmKernel.minChunk + perPanel - 1) / perPanel)) { r in
+            let c0 = r.lowerBound * 32, c1 = min(width, r.upperBound * 32)
+            CPUKernels.sgemmPacked(m: n, n: c1 - c0, k: cin, a: b, rowStride: 1, columnStride: n, packed: pg + c0 * cin,
+                                   bias: nil, activation: .none, alpha: 0, c: cols + c0, ldc: width)
         }
     }
 
@@ -439,8 +477,13 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
                 let bg = bias.map { $0 + g * coutG }
                 if layout == .channelsLast {
                     // colsᵀ (n × k·Cout/g) = bᵀ · w_g(tap, channel)
-                    BLAS.sgemm(transA: true, m: n, n: kk * coutG, k: cinG, a: b, lda: n, b: pg!, ldb: kk * coutG,
-                               beta: 0, c: colsPtr, ldc: kk * coutG)
+                    if let panels {
+                        ConvTransposeKernel.packedProduct(n: n, width: kk * coutG, cin: cinG, b: b,
+                                                          panels: UnsafePointer(panels.pointer), group: g, into: colsPtr)
+                    } else {
+                        BLAS.sgemm(transA: true, m: n, n: kk * coutG, k: cinG, a: b, lda: n, b: pg!, ldb: kk * coutG,
+                                   beta: 0, c: colsPtr, ldc: kk * coutG)
+                    }
                     t.col2imChannelsLast(colsPtr, images: images, channels: coutG, bias: bg, into: yg,
                                          imageStride: cout * plane)
                     continue

@@ -35,6 +35,14 @@ enum LinearOps {
         let (cRows, cCols) = cExtent
         _ = try ctx.checkedCount([m, n])
         let lda = a.shape[1], ldb = b.shape[1]
+        // A constant weight and a constant (or no) C on few rows: the packed kernel, no OpenBLAS.
+        let cInput = ctx.optionalInput(2)
+        if cInput == nil || cInput?.constant != nil,
+           PackedGemmKernel.applies(m: m, n: n, k: k, alpha: alpha, b: b.constant, cRows: cRows) {
+            return KernelPlan(outputs: [OutputSpec(shape: [m, n])],
+                              kernel: PackedGemmKernel(m: m, n: n, k: k, transA: transA, b: b.constant!, transB: transB,
+                                                       c: cInput?.constant, cCols: cCols, beta: beta))
+        }
         return KernelPlan(outputs: [OutputSpec(shape: [m, n])], kernel: ClosureKernel { ins, outs in
             let y = outs[0].floats.baseAddress!
             let useC = cRows > 0 && beta != 0 && ins.count > 2 && ins[2] != nil

@@ -1,0 +1,49 @@
+// zwalk's hand-written CPU kernels: loops Swift compiles for baseline x86-64 (SSE) that gain from
+// AVX2/FMA. Each kernel is built twice, portable and with target("avx2,fma"); the variant is
+// chosen once at load from cpuid (`__builtin_cpu_supports`) and can be forced back to portable
+// (tests do, so both paths stay tested).
+#ifndef ZWALK_KERNELS_H
+#define ZWALK_KERNELS_H
+
+#include <stddef.h>
+
+/// 1 when the AVX2/FMA variants are in use.
+int zk_avx2_active(void);
+/// 1 when the AVX-512 variants (the small sgemm only) are in use.
+int zk_avx512_active(void);
+/// Forces the portable variants (portable != 0) or goes back to what the CPU supports (0).
+void zk_force_portable(int portable);
+
+/// Activations a kernel applies in its output pass (fused epilogue).
+enum {
+    ZK_ACT_NONE = 0,
+    ZK_ACT_RELU = 1,
+    ZK_ACT_LEAKY_RELU = 2,
+};
+
+/// Winograd F(4×4, 3×3) input transform of one row of tiles of one channel plane.
+/// plane: (h × w) floats; tile t of the row covers input rows 4·tileRow − padTop … +5 and columns
+/// 4·t − padLeft … +5 (outside the plane reads 0). Writes V[ξ·xiStride + t] = (Bᵀ d B)[ξ] for
+/// ξ < 36, t < tiles.
+void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
+                         ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
+
+/// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
+/// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
+/// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
+void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
+                          float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
+
+/// Floats of a packed B for zk_sgemm_packed (K × N rounded up to panels of 32 columns).
+size_t zk_sgemm_packed_size(ptrdiff_t k, ptrdiff_t n);
+/// Packs op(B) (K × N; B is (N × K) when transB) for zk_sgemm_packed.
+void zk_sgemm_pack_b(const float *b, ptrdiff_t ldb, int transB, ptrdiff_t k, ptrdiff_t n, float *packed);
+/// C (m × n) = act(A (m × k) · B + bias), B packed by zk_sgemm_pack_b, bias (n) or NULL; `alpha` is
+/// LeakyRelu's slope. Single-threaded: callers split rows or 32-column panels across threads.
+void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
+                     const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
+/// The same with A's element (i, p) at a[i·rs + p·cs] (a transposed A: rs 1, cs its row length).
+void zk_sgemm_packed_strided(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+                             const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
+
+#endif

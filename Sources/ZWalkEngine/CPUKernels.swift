@@ -1,0 +1,66 @@
+import CZWalkKernels
+
+/// The one place the hand-written C kernels (Sources/CZWalkKernels) are called from. Each has a
+/// portable and an AVX2/FMA variant, chosen at load from cpuid.
+public enum CPUKernels {
+    /// True when the AVX2/FMA variants run.
+    public static var avx2: Bool { zk_avx2_active() != 0 }
+
+    /// Forces the portable variants (tests use it so that both paths stay tested), or with false
+    /// returns to what the CPU supports.
+    public static func forcePortable(_ portable: Bool) { zk_force_portable(portable ? 1 : 0) }
+
+    /// Activations the kernels can apply in their output pass.
+    enum Activation: Int32 {
+        case none = 0, relu = 1, leakyRelu = 2
+    }
+
+    /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of one (h × w) channel plane:
+    /// v[ξ·xiStride + t] = (Bᵀ d B)[ξ] for ξ < 36 and the `tiles` tiles of the row.
+    @inline(__always)
+    static func winogradInput(_ plane: UnsafePointer<Float>, h: Int, w: Int, tileRow: Int, padTop: Int, padLeft: Int,
+                              tiles: Int, into v: UnsafeMutablePointer<Float>, xiStride: Int) {
+        zk_winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
+    }
+
+    /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias, through `activation`,
+    /// of tile row `tileRow` into the (oh × ow) plane `out`; tile t's ξ-th value is at
+    /// m[ξ·xiStride + t·tileStride].
+    @inline(__always)
+    static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
+                               activation: Activation, into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int,
+                               tileRow: Int) {
+        zk_winograd43_output(m, xiStride, tileStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+    }
+}
+
+extension CPUKernels {
+    /// True when the small sgemm runs its AVX-512 variant.
+    public static var avx512: Bool { zk_avx512_active() != 0 }
+
+    /// Floats of a packed B of a (k × n) product.
+    static func packedSize(k: Int, n: Int) -> Int { zk_sgemm_packed_size(k, n) }
+
+    /// Packs op(B) (k × n; B stored (n × k) when `transB`) into 32-column panels.
+    static func packB(_ b: UnsafePointer<Float>, ldb: Int, transB: Bool, k: Int, n: Int,
+                      into packed: UnsafeMutablePointer<Float>) {
+        zk_sgemm_pack_b(b, ldb, transB ? 1 : 0, k, n, packed)
+    }
+
+    /// C (m × n) = activation(A (m × k) · B + bias), single-threaded, B packed by `packB`
+    /// (`packed` points at the first panel of these columns). `alpha`: LeakyRelu's slope.
+    @inline(__always)
+    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, activation: Activation, alpha: Float,
+                            c: UnsafeMutablePointer<Float>, ldc: Int) {
+        zk_sgemm_packed(m, n, k, a, lda, packed, bias, activation.rawValue, alpha, c, ldc)
+    }
+
+    /// The same with A's element (i, p) at a[i·rowStride + p·columnStride].
+    @inline(__always)
+    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
+                            packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation,
+                            alpha: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        zk_sgemm_packed_strided(m, n, k, a, rowStride, columnStride, packed, bias, activation.rawValue, alpha, c, ldc)
+    }
+}

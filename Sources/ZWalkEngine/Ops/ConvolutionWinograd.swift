@@ -1,0 +1,150 @@
+import Dispatch
+
+/// Winograd F(4×4, 3×3) for 3×3, stride-1, dilation-1, ungrouped 2-D convolutions with enough
+/// channels (a tiny-autoencoder decoder's 64-channel layers): 36 multiplies per 4×4 output block
+/// and channel pair instead of 144, so 4× fewer than im2col + sgemm.
+///
+/// Each output block is Y = Aᵀ [ U ⊙ (Bᵀ d B) ] A with U = G g Gᵀ per (output, input) channel
+/// pair and d the 6×6 input tile around it. Summed over input channels, the 36 elementwise
+/// products are 36 matrix products, one per tile position ξ:
+///   M[ξ] (T × K) = V[ξ]ᵀ (T × C) · U[ξ]ᵀ (C × K)
+/// with K output channels, C input channels and T tiles. U is transformed once here at load time
+/// (in double precision) and packed for CZWalkKernels' register-blocked sgemm (AVX-512 or
+/// AVX2/FMA when the CPU has them); the input transform V = Bᵀ d B and the output transform
+/// Aᵀ M A + bias (with a fused ReLU when asked) run there too, eight tiles per vector.
+///
+/// Work is split into blocks of whole tile rows (one image, 4 output rows each; several images
+/// when they are small), about `tilesPerBlock` tiles. Each thread takes whole blocks and runs the
+/// three steps on its own V and M, which stay in its L2 cache (1.2 MB at 64 channels): no OpenBLAS
+/// call, no synchronisation between the steps. A first version ran the 36 products through
+/// OpenBLAS on blocks shared by both threads; this one does not depend on OpenBLAS's core
+/// detection (which on this VM falls back to SSE3 kernels without `OPENBLAS_CORETYPE`).
+///
+/// Error: the transforms scale values by up to 8² (Aᵀ) and 5² (Bᵀ), so the result carries a
+/// rounding error a few times that of a direct sum — measured against the double-precision naive
+/// reference in WinogradTests.
+final class WinogradConvKernel: Kernel, @unchecked Sendable {
+    /// Fewer channels than this on either side: the transforms cost more than the products save.
+    static let minChannels = 16
+    /// Fewer tiles per run than this (a 16×16 output): im2col + one sgemm is as fast.
+    static let minTiles = 16
+    /// Tiles per block: V and M of a block at 64 channels fill about half of a core's L2.
+    static let tilesPerBlock = 64
+
+    let s: ConvolutionOps.Setup
+    let tilesX: Int, tilesY: Int
+    /// Tile rows per block.
+    let rowsPerBlock: Int
+    /// Per ξ, U[ξ]ᵀ (C × K) packed for the sgemm kernel, `packedStride` floats apart.
+    let u: Scratch
+    let packedStride: Int
+    /// The activation applied in the output pass.
+    let activation: CPUKernels.Activation
+
+    static func applies(to s: ConvolutionOps.Setup, weight: Tensor?) -> Bool {
+        let w = s.window
+        guard weight != nil, s.groups == 1, s.inChannels >= minChannels, s.outChannels >= minChannels,
+              w.image[0] == 1, w.kernel == [1, 3, 3], w.stride.allSatisfy({ $0 == 1 }),
+              w.dilation.allSatisfy({ $0 == 1 }), w.padBegin[0] == 0, w.positions[0] == 1 else { return false }
+        let tiles = s.batch * ((w.positions[1] + 3) / 4) * ((w.positions[2] + 3) / 4)
+        return tiles >= minTiles
+    }
+
+    /// `weight`: (K, C, 3, 3), constant. `tilesPerBlock`: tests lower it to force many blocks.
+    init(_ s: ConvolutionOps.Setup, weight: Tensor, activation: CPUKernels.Activation = .none,
+         tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock) {
+        self.s = s
+        self.activation = activation
+        let win = s.window
+        tilesY = (win.positions[1] + 3) / 4
+        tilesX = (win.positions[2] + 3) / 4
+        let c = s.inChannels, k = s.outChannels
+        rowsPerBlock = max(1, min(s.batch * tilesY, tilesPerBlock / tilesX))
+        let transformed = Scratch(36 * k * c)
+        Self.transformFilters(weight.floats.baseAddress!, outChannels: k, inChannels: c, into: transformed.pointer)
+        packedStride = CPUKernels.packedSize(k: c, n: k)
+        u = Scratch(36 * packedStride)
+        for xi in 0..<36 {
+            // U[ξ] is stored (K × C): as B = U[ξ]ᵀ (C × K) it is a transposed B.
+            CPUKernels.packB(transformed.pointer + xi * k * c, ldb: c, transB: true, k: c, n: k,
+                             into: u.pointer + xi * packedStride)
+        }
+    }
+
+    /// U[ξ = 6i + j][k][c] = (G g Gᵀ)[i][j] for each 3×3 filter g = w[k][c].
+    static func transformFilters(_ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+                                 into u: UnsafeMutablePointer<Float>) {
+        let g: [[Double]] = [
+            [1.0 / 4, 0, 0],
+            [-1.0 / 6, -1.0 / 6, -1.0 / 6],
+            [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+            [1.0 / 24, 1.0 / 12, 1.0 / 6],
+            [1.0 / 24, -1.0 / 12, 1.0 / 6],
+            [0, 0, 1],
+        ]
+        for ko in 0..<k {
+            for ci in 0..<c {
+                let f = w + (ko * c + ci) * 9
+                // gf = G f (6 × 3), then gf Gᵀ (6 × 6)
+                var gf = [Double](repeating: 0, count: 18)
+                for i in 0..<6 { for j in 0..<3 {
+                    gf[i * 3 + j] = g[i][0] * Double(f[j]) + g[i][1] * Double(f[3 + j]) + g[i][2] * Double(f[6 + j])
+                } }
+                for i in 0..<6 { for j in 0..<6 {
+                    let val = gf[i * 3] * g[j][0] + gf[i * 3 + 1] * g[j][1] + gf[i * 3 + 2] * g[j][2]
+                    u[((i * 6 + j) * k + ko) * c + ci] = Float(val)
+                } }
+            }
+        }
+    }
+
+    func run(inputs: [Tensor?], outputs: [Tensor]) throws {
+        let (x, _, bias, y) = ConvolutionOps.buffers(inputs, outputs)
+        let totalRows = s.batch * tilesY
+        let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
+        let workers = max(1, min(Parallel.threads, blocks))
+        let blockFloats = 36 * (s.inChannels + s.outChannels) * rowsPerBlock * tilesX
+        ScratchPool.shared.withBuffers(count: workers, floats: blockFloats) { buffers in
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                for b in stride(from: w, to: blocks, by: workers) {
+                    runBlock(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock),
+                             x: x, bias: bias, y: y, scratch: buffers[w])
+                }
+            }
+        }
+    }
+
+    /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), on one
+    /// thread. scratch: V (36 × C × T, ξ-major, tiles contiguous) then M (36 × T × K).
+    private func runBlock(firstRow r0: Int, rows: Int, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                          y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        let win = s.window
+        let h = win.image[1], wd = win.image[2], oh = win.positions[1], ow = win.positions[2]
+        let c = s.inChannels, k = s.outChannels, plane = h * wd, outPlane = oh * ow
+        let t = rows * tilesX
+        let v = scratch, m = scratch + 36 * c * t
+        for rr in 0..<rows {
+            let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
+            for ci in 0..<c {
+                CPUKernels.winogradInput(x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
+                                         padLeft: win.padBegin[2], tiles: tilesX, into: v + ci * t + rr * tilesX,
+                                         xiStride: c * t)
+            }
+        }
+        let packed = UnsafePointer(u.pointer)
+        for xi in 0..<36 {
+            // M[ξ] (T × K) = V[ξ]ᵀ · U[ξ]ᵀ; V[ξ] is (C × T), so A's element (t, c) is at t + c·T.
+            CPUKernels.sgemmPacked(m: t, n: k, k: c, a: v + xi * c * t, rowStride: 1, columnStride: t,
+                                   packed: packed + xi * packedStride, bias: nil, activation: .none, alpha: 0,
+                                   c: m + xi * t * k, ldc: k)
+        }
+        for rr in 0..<rows {
+            let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
+            for ko in 0..<k {
+                CPUKernels.winogradOutput(m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
+                                          bias: bias?[ko] ?? 0, activation: activation,
+                                          into: y + (n * k + ko) * outPlane, oh: oh, ow: ow, tileRow: ty)
+            }
+        }
+    }
+}
