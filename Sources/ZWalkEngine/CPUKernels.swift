@@ -64,3 +64,15 @@ extension CPUKernels {
         zk_sgemm_packed_strided(m, n, k, a, rowStride, columnStride, packed, bias, activation.rawValue, alpha, c, ldc)
     }
 }
+
+extension CPUKernels {
+    /// y = tanh(x) over n floats, the arithmetic of VectorMath.tanh (its reference) with AVX2/FMA.
+    @Sendable public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        zk_tanh(x, y, n)
+    }
+
+    /// y = 1 / (1 + e^-x) over n floats, the arithmetic of VectorMath.sigmoid with AVX2/FMA.
+    @Sendable public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        zk_sigmoid(x, y, n)
+    }
+}

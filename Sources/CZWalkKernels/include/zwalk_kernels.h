@@ -34,6 +34,10 @@ void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t
 void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
 
+/// y = tanh(x) and y = 1 / (1 + e^-x) over n floats (x and y may be the same buffer).
+void zk_tanh(const float *x, float *y, ptrdiff_t n);
+void zk_sigmoid(const float *x, float *y, ptrdiff_t n);
+
 /// Floats of a packed B for zk_sgemm_packed (K × N rounded up to panels of 32 columns).
 size_t zk_sgemm_packed_size(ptrdiff_t k, ptrdiff_t n);
 /// Packs op(B) (K × N; B is (N × K) when transB) for zk_sgemm_packed.
