@@ -16,7 +16,7 @@ SWIFTC=${SWIFTC:-swiftc}
 BLAS_INC=$(pkg-config --cflags-only-I openblas 2>/dev/null || echo -I/usr/include/x86_64-linux-gnu/openblas-pthread)
 PNG_INC=$(pkg-config --cflags-only-I libpng16 2>/dev/null || echo -I/usr/include/libpng16)
 # Every module map on every command line: a module's importers need its C modules too.
-FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 5 -I "$OUT" -I "$OUT/CPNGText"
+FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 5 -I "$OUT" -I "$OUT/CPNGText" -I "$OUT/CZWalkKernels"
        -I Sources/COpenBLAS -I Sources/CNcursesw -I Sources/CPNG -I Sources/CZlib -Xcc $BLAS_INC -Xcc $PNG_INC)
 
 module() { # name, modules it imports: Sources/<name>/**/*.swift → $OUT/<name>.o + .swiftmodule
@@ -35,10 +35,19 @@ module() { # name, modules it imports: Sources/<name>/**/*.swift → $OUT/<name>
 build() {
     mkdir -p "$OUT/CPNGText"
     printf 'module CPNGText {\n  header "%s/Sources/CPNGText/include/png_text.h"\n  export *\n}\n' "$PWD" > "$OUT/CPNGText/module.modulemap"
+    # The engine's C kernels (portable and AVX2/FMA variants, chosen at run time), instrumented too.
+    mkdir -p "$OUT/CZWalkKernels"
+    printf 'module CZWalkKernels {\n  header "%s/Sources/CZWalkKernels/include/zwalk_kernels.h"\n  export *\n}\n' "$PWD" > "$OUT/CZWalkKernels/module.modulemap"
+    for c in Sources/CZWalkKernels/*.c; do
+        local o=$OUT/czk_$(basename "$c" .c).o
+        if [[ ! -f $o || $c -nt $o || Sources/CZWalkKernels/dispatch.h -nt $o ]]; then
+            nice clang -O2 -fsanitize=fuzzer-no-link,address -I Sources/CZWalkKernels/include -I Sources/CZWalkKernels -c "$c" -o "$o"
+        fi
+    done
     if [[ ! -f $OUT/png_text.o || Sources/CPNGText/png_text.c -nt $OUT/png_text.o ]]; then
         nice clang -O2 -fsanitize=fuzzer-no-link,address $PNG_INC -I Sources/CPNGText/include -c Sources/CPNGText/png_text.c -o "$OUT/png_text.o"
     fi
-    module ZWalkEngine
+    module ZWalkEngine czk_dispatch
     module ZWalkFormats ZWalkEngine
     module ZWalkLatent ZWalkEngine ZWalkFormats
     module ZWalkImage ZWalkEngine
@@ -47,7 +56,7 @@ build() {
         local src=Tests/Fuzz/$t/$t.swift
         if [[ -x $OUT/fuzz-$t && $OUT/fuzz-$t -nt $src && $OUT/fuzz-$t -nt $OUT/ZWalkTUI.o && $OUT/fuzz-$t -nt $OUT/png_text.o ]]; then continue; fi
         echo "fuzz: linking fuzz-$t"
-        nice "$SWIFTC" "${FLAGS[@]}" "$src" "$OUT"/ZWalk{Engine,Formats,Latent,Image,TUI}.o "$OUT/png_text.o" \
+        nice "$SWIFTC" "${FLAGS[@]}" "$src" "$OUT"/ZWalk{Engine,Formats,Latent,Image,TUI}.o "$OUT/png_text.o" "$OUT"/czk_*.o \
             -lopenblas -lpng16 -lncursesw -lz -o "$OUT/fuzz-$t" 2> >(grep -v "Cannot export local symbol" >&2)
     done
 }
