@@ -278,9 +278,7 @@ private func isAbsolute(_ p: String) -> Bool { p.hasPrefix("/") || p.hasPrefix("
 /// A relative path is taken from the export directory; `~/` is the home directory; `.png` is
 /// added when the name ends in neither .png nor .gif (an animation may be a GIF).
 func resolveExportPath(_ path: String, directory: String) -> String {
-    var q = path
-    if q.hasPrefix("~/"), let h = ProcessInfo.processInfo.environment["HOME"] { q = h + q.dropFirst() }
-    if !q.hasPrefix("/") { q = (directory.hasSuffix("/") ? directory : directory + "/") + q }
+    var q = resolveUserPath(path, directory: directory)
     if !q.lowercased().hasSuffix(".png") && !q.lowercased().hasSuffix(".gif") { q += ".png" }
     return q
 }

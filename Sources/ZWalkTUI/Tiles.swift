@@ -160,8 +160,8 @@ func enterGallery(_ s: inout ExplorerState, _ fx: inout [Effect], file: LatentRo
         ?? "gallery from seed \(origin.seed): Enter explores, n/N pages, e exports the page as zwalk grid, Esc walks")
 }
 
-/// Fills a gallery page from `view.first` at the size the screen takes now.
-private func buildGalleryPage(_ s: inout ExplorerState, _ fx: inout [Effect], _ view: inout TileView) {
+/// Fills a gallery page from `view.first` at the size the screen takes now (also after a resize).
+func buildGalleryPage(_ s: inout ExplorerState, _ fx: inout [Effect], _ view: inout TileView) {
     let shape = galleryShape(screen: s.screen, imageAspect: imageAspect(s))
     view.cols = shape.cols
     view.rows = shape.rows
@@ -204,11 +204,6 @@ func previewDirection(_ s: ExplorerState) -> Int? {
 func mapDirections(_ s: ExplorerState) -> (x: Int, y: Int)? {
     if case .map(let x, let y)? = s.tiles?.kind { return (x, y) }
     return nil
-}
-
-/// The gallery again at the screen's new size, from the same first tile.
-func rebuildGallery(_ s: inout ExplorerState, _ fx: inout [Effect], _ v: inout TileView) {
-    buildGalleryPage(&s, &fx, &v)
 }
 
 func enterPreview(_ s: inout ExplorerState, _ fx: inout [Effect], direction: Int? = nil, range: Float? = nil) {

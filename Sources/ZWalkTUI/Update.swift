@@ -219,7 +219,7 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         // A gallery page fills the screen: a new size makes a new page from the same first tile.
         if var v = s.tiles, v.kind == .gallery, old != size {
             let shape = galleryShape(screen: size, imageAspect: imageAspect(s))
-            if shape.cols != v.cols || shape.rows != v.rows { rebuildGallery(&s, &fx, &v) }
+            if shape.cols != v.cols || shape.rows != v.rows { buildGalleryPage(&s, &fx, &v) }
         }
 
     case .tick(let now):
