@@ -88,16 +88,16 @@ ZK_AVX2_TARGET static void tanh_avx2(const float *x, float *y, ptrdiff_t n) { ta
 ZK_AVX2_TARGET static void sigmoid_avx2(const float *x, float *y, ptrdiff_t n) { sigmoid_body(x, y, n); }
 #endif
 
-void zk_tanh(const float *x, float *y, ptrdiff_t n) {
+void zk_tanh(int variant, const float *x, float *y, ptrdiff_t n) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx2_selected) { tanh_avx2(x, y, n); return; }
+    if (variant >= ZK_AVX2) { tanh_avx2(x, y, n); return; }
 #endif
     tanh_portable(x, y, n);
 }
 
-void zk_sigmoid(const float *x, float *y, ptrdiff_t n) {
+void zk_sigmoid(int variant, const float *x, float *y, ptrdiff_t n) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx2_selected) { sigmoid_avx2(x, y, n); return; }
+    if (variant >= ZK_AVX2) { sigmoid_avx2(x, y, n); return; }
 #endif
     sigmoid_portable(x, y, n);
 }

@@ -1,9 +1,6 @@
 #include "zwalk_kernels.h"
 #include "dispatch.h"
 
-int zk_avx2_selected = 0;
-int zk_avx512_selected = 0;
-
 static int cpu_has_avx2(void) {
 #if ZK_HAS_AVX2_VARIANT
     __builtin_cpu_init();
@@ -22,14 +19,6 @@ static int cpu_has_avx512(void) {
 #endif
 }
 
-static void zk_select_for(int portable) {
-    zk_avx2_selected = portable ? 0 : cpu_has_avx2();
-    zk_avx512_selected = portable ? 0 : cpu_has_avx512();
+int zk_best_variant(void) {
+    return cpu_has_avx512() ? ZK_AVX512 : cpu_has_avx2() ? ZK_AVX2 : ZK_PORTABLE;
 }
-
-__attribute__((constructor)) static void zk_select(void) { zk_select_for(0); }
-
-int zk_avx2_active(void) { return zk_avx2_selected; }
-int zk_avx512_active(void) { return zk_avx512_selected; }
-
-void zk_force_portable(int portable) { zk_select_for(portable); }

@@ -29,8 +29,4 @@ ZK_INLINE zk_v8 zk_splat8(float x) { return (zk_v8){x, x, x, x, x, x, x, x}; }
 /// max(x, 0), keeping NaN (as Swift's max(x, 0) and the engine's Relu do).
 ZK_INLINE zk_v8 zk_relu8(zk_v8 x) { return (zk_v8)((zk_i8)x & ~(x < zk_splat8(0))); }
 
-/// Set at load from cpuid; tests may clear it.
-extern int zk_avx2_selected;
-extern int zk_avx512_selected;
-
 #endif

@@ -121,16 +121,16 @@ static void sgemm_packed_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const flo
 }
 #endif
 
-void zk_sgemm_packed_strided(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+void zk_sgemm_packed_strided(int variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                              const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx512_selected) { sgemm_packed_avx512(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
-    if (zk_avx2_selected) { sgemm_packed_avx2(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
+    if (variant == ZK_AVX512) { sgemm_packed_avx512(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
+    if (variant >= ZK_AVX2) { sgemm_packed_avx2(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc); return; }
 #endif
     sgemm_packed_portable(m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
 }
 
-void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
+void zk_sgemm_packed(int variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
                      const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
-    zk_sgemm_packed_strided(m, n, k, a, lda, 1, packed, bias, act, alpha, c, ldc);
+    zk_sgemm_packed_strided(variant, m, n, k, a, lda, 1, packed, bias, act, alpha, c, ldc);
 }

@@ -147,18 +147,18 @@ ZK_AVX2_TARGET static void winograd43_output_avx2(const float *m, ptrdiff_t xiSt
 }
 #endif
 
-void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
+void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
                          ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx2_selected) { winograd43_input_avx2(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride); return; }
+    if (variant >= ZK_AVX2) { winograd43_input_avx2(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride); return; }
 #endif
     winograd43_input_portable(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
 
-void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
+void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
 #if ZK_HAS_AVX2_VARIANT
-    if (zk_avx2_selected) { winograd43_output_avx2(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow); return; }
+    if (variant >= ZK_AVX2) { winograd43_output_avx2(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow); return; }
 #endif
     winograd43_output_portable(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
 }

@@ -1,14 +1,22 @@
 import CZWalkKernels
 
 /// The one place the hand-written C kernels (Sources/CZWalkKernels) are called from. Each has a
-/// portable and an AVX2/FMA variant, chosen at load from cpuid.
+/// portable and an AVX2/FMA variant (the small sgemm also an AVX-512 one). Every call names the
+/// variant it runs: the engine's kernels hold `Variant.best`, read once from cpuid; tests build
+/// kernels with each of `Variant.available`. Nothing process-wide changes which variant runs, so
+/// a test of the portable path cannot change the numbers of a decode running beside it.
 public enum CPUKernels {
-    /// True when the AVX2/FMA variants run.
-    public static var avx2: Bool { zk_avx2_active() != 0 }
+    public enum Variant: Int32, Comparable, Sendable, CustomStringConvertible {
+        case portable = 0, avx2 = 1, avx512 = 2
 
-    /// Forces the portable variants (tests use it so that both paths stay tested), or with false
-    /// returns to what the CPU supports.
-    public static func forcePortable(_ portable: Bool) { zk_force_portable(portable ? 1 : 0) }
+        /// The fastest variant this CPU runs.
+        public static let best = Variant(rawValue: zk_best_variant()) ?? .portable
+        /// Every variant this CPU runs, portable first.
+        public static var available: [Variant] { [.portable, .avx2, .avx512].filter { $0 <= best } }
+
+        public static func < (a: Variant, b: Variant) -> Bool { a.rawValue < b.rawValue }
+        public var description: String { ["portable", "AVX2/FMA", "AVX-512"][Int(rawValue)] }
+    }
 
     /// Activations the kernels can apply in their output pass.
     enum Activation: Int32 {
@@ -18,26 +26,23 @@ public enum CPUKernels {
     /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of one (h × w) channel plane:
     /// v[ξ·xiStride + t] = (Bᵀ d B)[ξ] for ξ < 36 and the `tiles` tiles of the row.
     @inline(__always)
-    static func winogradInput(_ plane: UnsafePointer<Float>, h: Int, w: Int, tileRow: Int, padTop: Int, padLeft: Int,
+    static func winogradInput(_ variant: Variant, _ plane: UnsafePointer<Float>, h: Int, w: Int, tileRow: Int, padTop: Int, padLeft: Int,
                               tiles: Int, into v: UnsafeMutablePointer<Float>, xiStride: Int) {
-        zk_winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
+        zk_winograd43_input(variant.rawValue, plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
     }
 
     /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias, through `activation`,
     /// of tile row `tileRow` into the (oh × ow) plane `out`; tile t's ξ-th value is at
     /// m[ξ·xiStride + t·tileStride].
     @inline(__always)
-    static func winogradOutput(_ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
+    static func winogradOutput(_ variant: Variant, _ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
                                activation: Activation, into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int,
                                tileRow: Int) {
-        zk_winograd43_output(m, xiStride, tileStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+        zk_winograd43_output(variant.rawValue, m, xiStride, tileStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
     }
 }
 
 extension CPUKernels {
-    /// True when the small sgemm runs its AVX-512 variant.
-    public static var avx512: Bool { zk_avx512_active() != 0 }
-
     /// Floats of a packed B of a (k × n) product.
     static func packedSize(k: Int, n: Int) -> Int { zk_sgemm_packed_size(k, n) }
 
@@ -50,29 +55,31 @@ extension CPUKernels {
     /// C (m × n) = activation(A (m × k) · B + bias), single-threaded, B packed by `packB`
     /// (`packed` points at the first panel of these columns). `alpha`: LeakyRelu's slope.
     @inline(__always)
-    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+    static func sgemmPacked(_ variant: Variant, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>?, activation: Activation, alpha: Float,
                             c: UnsafeMutablePointer<Float>, ldc: Int) {
-        zk_sgemm_packed(m, n, k, a, lda, packed, bias, activation.rawValue, alpha, c, ldc)
+        zk_sgemm_packed(variant.rawValue, m, n, k, a, lda, packed, bias, activation.rawValue, alpha, c, ldc)
     }
 
     /// The same with A's element (i, p) at a[i·rowStride + p·columnStride].
     @inline(__always)
-    static func sgemmPacked(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
+    static func sgemmPacked(_ variant: Variant, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, columnStride: Int,
                             packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?, activation: Activation,
                             alpha: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        zk_sgemm_packed_strided(m, n, k, a, rowStride, columnStride, packed, bias, activation.rawValue, alpha, c, ldc)
+        zk_sgemm_packed_strided(variant.rawValue, m, n, k, a, rowStride, columnStride, packed, bias, activation.rawValue, alpha, c, ldc)
     }
 }
 
 extension CPUKernels {
     /// y = tanh(x) over n floats, the arithmetic of VectorMath.tanh (its reference) with AVX2/FMA.
-    @Sendable public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        zk_tanh(x, y, n)
+    @Sendable public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                                      variant: Variant = .best) {
+        zk_tanh(variant.rawValue, x, y, n)
     }
 
     /// y = 1 / (1 + e^-x) over n floats, the arithmetic of VectorMath.sigmoid with AVX2/FMA.
-    @Sendable public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        zk_sigmoid(x, y, n)
+    @Sendable public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                                         variant: Variant = .best) {
+        zk_sigmoid(variant.rawValue, x, y, n)
     }
 }

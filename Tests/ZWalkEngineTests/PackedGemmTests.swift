@@ -3,8 +3,8 @@ import Testing
 import TestSupport
 
 /// The small-matrix Gemm kernel (LinearPacked.swift) against the double-precision naive Gemm, with
-/// the AVX-512/AVX2 variants the CPU selects and with the portable one forced.
-@Suite(.serialized) struct PackedGemmTests {
+/// every variant this CPU runs (AVX-512, AVX2/FMA, portable).
+@Suite struct PackedGemmTests {
     static let cases: [GemmCase] = [
         GemmCase(m: 64, n: 784, k: 256, transB: true, c: [784]),     // an MLP generator's last layer
         GemmCase(m: 13, n: 70, k: 33, c: [1, 70]),                    // partial row blocks and panels
@@ -13,14 +13,15 @@ import TestSupport
         GemmCase(m: 256, n: 64, k: 64, transB: true, c: [64]),
     ]
 
-    static func run(_ c: GemmCase, activation: CPUKernels.Activation = .none, slope: Float = 0) -> Comparison {
+    static func run(_ c: GemmCase, activation: CPUKernels.Activation = .none, slope: Float = 0,
+                    variant: CPUKernels.Variant = .best) -> Comparison {
         let aShape = c.transA ? [c.k, c.m] : [c.m, c.k], bShape = c.transB ? [c.n, c.k] : [c.k, c.n]
         let a = convRandom(aShape, seed: 51), b = convRandom(bShape, seed: 52)
         let cTensor = c.c.map { convRandom($0, seed: 53) }
         let padded = c.c.map { [Int](repeating: 1, count: 2 - $0.count) + $0 } ?? [1, 1]
         #expect(PackedGemmKernel.applies(m: c.m, n: c.n, k: c.k, alpha: c.alpha, b: b, cRows: c.c == nil ? 0 : padded[0]))
         let kernel = PackedGemmKernel(m: c.m, n: c.n, k: c.k, transA: c.transA, b: b, transB: c.transB, c: cTensor,
-                                      cCols: padded[1], beta: c.beta)
+                                      cCols: padded[1], beta: c.beta, variant: variant)
         kernel.activation = activation
         kernel.alpha = slope
         let y = Tensor(shape: [c.m, c.n])
@@ -49,13 +50,11 @@ import TestSupport
         }
     }
 
-    @Test func portableKernel() {
-        CPUKernels.forcePortable(true)
-        defer { CPUKernels.forcePortable(false) }
-        #expect(!CPUKernels.avx512 && !CPUKernels.avx2)
+    @Test(arguments: CPUKernels.Variant.available)
+    func everyVariant(variant: CPUKernels.Variant) {
         for c in Self.cases {
-            let cmp = Self.run(c, activation: .leakyRelu, slope: 0.2)
-            #expect(cmp.ok, "\(c), portable: \(cmp)")
+            let cmp = Self.run(c, activation: .leakyRelu, slope: 0.2, variant: variant)
+            #expect(cmp.ok, "\(c), \(variant): \(cmp)")
         }
     }
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Winograd F(4×4, 3×3) against the double-precision naive convolution, on the shapes it is picked
 /// for and on awkward ones (odd sizes, every padding, partial tiles, several blocks).
-@Suite(.serialized) struct WinogradTests {
+@Suite struct WinogradTests {
     struct Case: CustomStringConvertible, Sendable {
         var name: String
         var x: [Int]
@@ -26,14 +26,15 @@ import TestSupport
 
     /// Runs the Winograd kernel (blocks of about `tilesPerBlock` tiles) and the naive reference; returns the
     /// comparison and the largest error relative to the output's largest magnitude.
-    static func check(_ c: Case, tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock) throws -> (Comparison, Double) {
+    static func check(_ c: Case, tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock,
+                      variant: CPUKernels.Variant = .best) throws -> (Comparison, Double) {
         let w = [c.k, c.x[1], 3, 3]
         let attrs: [String: AttributeValue] = ["pads": .ints(c.pads)]
         let ctx = convOpContext("Conv", attrs, shapes: [c.x, w] + (c.bias ? [[c.k]] : []))
         let s = try ConvolutionOps.convSetup(ctx)
         let x = convRandom(c.x, seed: 21), wt = convRandom(w, seed: 22), b = convRandom([c.k], seed: 23)
         let y = Tensor(shape: s.outputShape)
-        try WinogradConvKernel(s, weight: wt, tilesPerBlock: tilesPerBlock).run(inputs: [x, wt] + (c.bias ? [b] : []), outputs: [y])
+        try WinogradConvKernel(s, weight: wt, tilesPerBlock: tilesPerBlock, variant: variant).run(inputs: [x, wt] + (c.bias ? [b] : []), outputs: [y])
         let want = ConvolutionNaive.conv(x: x.floatArray, batch: c.x[0], inChannels: c.x[1], weight: wt.floatArray,
                                          outChannels: c.k, bias: c.bias ? b.floatArray : nil, groups: 1, window: s.window)
         let scale = want.map { abs(Double($0)) }.max() ?? 1
@@ -61,14 +62,12 @@ import TestSupport
         }
     }
 
-    /// The portable (non-AVX2) transforms, forced, give the same result.
-    @Test func portableTransforms() throws {
-        CPUKernels.forcePortable(true)
-        defer { CPUKernels.forcePortable(false) }
-        #expect(!CPUKernels.avx2)
+    /// Every build of the transforms and the product this CPU runs (portable included) is as exact.
+    @Test(arguments: CPUKernels.Variant.available)
+    func variants(variant: CPUKernels.Variant) throws {
         for c in Self.cases {
-            let (cmp, relative) = try Self.check(c)
-            #expect(cmp.ok && relative < 2e-5, "\(c.name), portable: \(cmp)")
+            let (cmp, relative) = try Self.check(c, variant: variant)
+            #expect(cmp.ok && relative < 2e-5, "\(c.name), \(variant): \(cmp)")
         }
     }
 

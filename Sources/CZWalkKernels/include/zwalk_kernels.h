@@ -1,18 +1,22 @@
 // zwalk's hand-written CPU kernels: loops Swift compiles for baseline x86-64 (SSE) that gain from
-// AVX2/FMA. Each kernel is built twice, portable and with target("avx2,fma"); the variant is
-// chosen once at load from cpuid (`__builtin_cpu_supports`) and can be forced back to portable
-// (tests do, so both paths stay tested).
+// AVX2/FMA. Each kernel is built twice, portable and with target("avx2,fma") (the small sgemm a
+// third time for AVX-512). Every call names its variant: the engine passes the best the CPU has
+// (zk_best_variant, from cpuid), tests also pass ZK_PORTABLE. There is no process-wide switch, so
+// one caller's choice never changes another's numbers.
 #ifndef ZWALK_KERNELS_H
 #define ZWALK_KERNELS_H
 
 #include <stddef.h>
 
-/// 1 when the AVX2/FMA variants are in use.
-int zk_avx2_active(void);
-/// 1 when the AVX-512 variants (the small sgemm only) are in use.
-int zk_avx512_active(void);
-/// Forces the portable variants (portable != 0) or goes back to what the CPU supports (0).
-void zk_force_portable(int portable);
+/// Kernel variants. A kernel without an AVX-512 build runs its AVX2 one for ZK_AVX512.
+enum {
+    ZK_PORTABLE = 0,
+    ZK_AVX2 = 1,
+    ZK_AVX512 = 2,
+};
+
+/// The best variant this CPU runs (cpuid).
+int zk_best_variant(void);
 
 /// Activations a kernel applies in its output pass (fused epilogue).
 enum {
@@ -25,18 +29,18 @@ enum {
 /// plane: (h × w) floats; tile t of the row covers input rows 4·tileRow − padTop … +5 and columns
 /// 4·t − padLeft … +5 (outside the plane reads 0). Writes V[ξ·xiStride + t] = (Bᵀ d B)[ξ] for
 /// ξ < 36, t < tiles.
-void zk_winograd43_input(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
+void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
                          ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
 
 /// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
 /// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
 /// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
-void zk_winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
+void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
 
 /// y = tanh(x) and y = 1 / (1 + e^-x) over n floats (x and y may be the same buffer).
-void zk_tanh(const float *x, float *y, ptrdiff_t n);
-void zk_sigmoid(const float *x, float *y, ptrdiff_t n);
+void zk_tanh(int variant, const float *x, float *y, ptrdiff_t n);
+void zk_sigmoid(int variant, const float *x, float *y, ptrdiff_t n);
 
 /// Floats of a packed B for zk_sgemm_packed (K × N rounded up to panels of 32 columns).
 size_t zk_sgemm_packed_size(ptrdiff_t k, ptrdiff_t n);
@@ -44,10 +48,10 @@ size_t zk_sgemm_packed_size(ptrdiff_t k, ptrdiff_t n);
 void zk_sgemm_pack_b(const float *b, ptrdiff_t ldb, int transB, ptrdiff_t k, ptrdiff_t n, float *packed);
 /// C (m × n) = act(A (m × k) · B + bias), B packed by zk_sgemm_pack_b, bias (n) or NULL; `alpha` is
 /// LeakyRelu's slope. Single-threaded: callers split rows or 32-column panels across threads.
-void zk_sgemm_packed(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
+void zk_sgemm_packed(int variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda, const float *packed,
                      const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
 /// The same with A's element (i, p) at a[i·rs + p·cs] (a transposed A: rs 1, cs its row length).
-void zk_sgemm_packed_strided(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
+void zk_sgemm_packed_strided(int variant, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                              const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc);
 
 #endif

@@ -353,13 +353,16 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     /// (tap, channel) weight packed for CZWalkKernels' small sgemm, which there beats OpenBLAS's
     /// per-call packing and thread wake-up.
     let panels: Scratch?
+    /// Which build of the packed kernel runs (tests pass each the CPU has).
+    let variant: CPUKernels.Variant
 
     typealias Setup = ConvolutionOps.Setup
 
     /// `weight`: the weight when it is a load-time constant (it is then rearranged once).
     /// `budget`: floats of scratch the blocking may use (tests lower it to exercise every path).
-    init(_ s: Setup, weight: Tensor?, budget: Int = ConvolutionOps.scratchBudget) {
+    init(_ s: Setup, weight: Tensor?, budget: Int = ConvolutionOps.scratchBudget, variant: CPUKernels.Variant = .best) {
         self.s = s
+        self.variant = variant
         let w = s.window
         tables = WindowTables(w)
         let cinG = s.inChannels / s.groups, coutG = s.outChannels / s.groups, kk = w.kernelCount
@@ -423,13 +426,13 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
 
     /// colsᵀ (n × width) = bᵀ · w_g for b (cin × n) through the packed kernel, the threads
     /// splitting the 32-column panels.
-    static func packedProduct(n: Int, width: Int, cin: Int, b: UnsafePointer<Float>, panels: UnsafePointer<Float>,
+    static func packedProduct(_ variant: CPUKernels.Variant, n: Int, width: Int, cin: Int, b: UnsafePointer<Float>, panels: UnsafePointer<Float>,
                               group g: Int, into cols: UnsafeMutablePointer<Float>) {
         let pg = panels + g * CPUKernels.packedSize(k: cin, n: width)
         let count = (width + 31) / 32, perPanel = n * cin * 32
         Parallel.forEach(count, grain: max(1, (PackedGemmKernel.minChunk + perPanel - 1) / perPanel)) { r in
             let c0 = r.lowerBound * 32, c1 = min(width, r.upperBound * 32)
-            CPUKernels.sgemmPacked(m: n, n: c1 - c0, k: cin, a: b, rowStride: 1, columnStride: n, packed: pg + c0 * cin,
+            CPUKernels.sgemmPacked(variant, m: n, n: c1 - c0, k: cin, a: b, rowStride: 1, columnStride: n, packed: pg + c0 * cin,
                                    bias: nil, activation: .none, alpha: 0, c: cols + c0, ldc: width)
         }
     }
@@ -478,7 +481,7 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
                 if layout == .channelsLast {
                     // colsᵀ (n × k·Cout/g) = bᵀ · w_g(tap, channel)
                     if let panels {
-                        ConvTransposeKernel.packedProduct(n: n, width: kk * coutG, cin: cinG, b: b,
+                        ConvTransposeKernel.packedProduct(variant, n: n, width: kk * coutG, cin: cinG, b: b,
                                                           panels: UnsafePointer(panels.pointer), group: g, into: colsPtr)
                     } else {
                         BLAS.sgemm(transA: true, m: n, n: kk * coutG, k: cinG, a: b, lda: n, b: pg!, ldb: kk * coutG,

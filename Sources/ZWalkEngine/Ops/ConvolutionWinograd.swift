@@ -40,6 +40,8 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
     let packedStride: Int
     /// The activation applied in the output pass.
     let activation: CPUKernels.Activation
+    /// Which build of the C kernels runs (tests pass each the CPU has).
+    let variant: CPUKernels.Variant
 
     static func applies(to s: ConvolutionOps.Setup, weight: Tensor?) -> Bool {
         let w = s.window
@@ -52,9 +54,10 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
 
     /// `weight`: (K, C, 3, 3), constant. `tilesPerBlock`: tests lower it to force many blocks.
     init(_ s: ConvolutionOps.Setup, weight: Tensor, activation: CPUKernels.Activation = .none,
-         tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock) {
+         tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock, variant: CPUKernels.Variant = .best) {
         self.s = s
         self.activation = activation
+        self.variant = variant
         let win = s.window
         tilesY = (win.positions[1] + 3) / 4
         tilesX = (win.positions[2] + 3) / 4
@@ -126,7 +129,7 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
         for rr in 0..<rows {
             let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
             for ci in 0..<c {
-                CPUKernels.winogradInput(x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
+                CPUKernels.winogradInput(variant, x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
                                          padLeft: win.padBegin[2], tiles: tilesX, into: v + ci * t + rr * tilesX,
                                          xiStride: c * t)
             }
@@ -134,14 +137,14 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
         let packed = UnsafePointer(u.pointer)
         for xi in 0..<36 {
             // M[ξ] (T × K) = V[ξ]ᵀ · U[ξ]ᵀ; V[ξ] is (C × T), so A's element (t, c) is at t + c·T.
-            CPUKernels.sgemmPacked(m: t, n: k, k: c, a: v + xi * c * t, rowStride: 1, columnStride: t,
+            CPUKernels.sgemmPacked(variant, m: t, n: k, k: c, a: v + xi * c * t, rowStride: 1, columnStride: t,
                                    packed: packed + xi * packedStride, bias: nil, activation: .none, alpha: 0,
                                    c: m + xi * t * k, ldc: k)
         }
         for rr in 0..<rows {
             let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
             for ko in 0..<k {
-                CPUKernels.winogradOutput(m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
+                CPUKernels.winogradOutput(variant, m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
                                           bias: bias?[ko] ?? 0, activation: activation,
                                           into: y + (n * k + ko) * outPlane, oh: oh, ow: ow, tileRow: ty)
             }

@@ -19,8 +19,8 @@ enum ElementwiseOps {
         "Cos": unary { _ in { cosf($0) } },
         // activations
         "Relu": vectorUnary(VectorMath.relu),
-        "Sigmoid": vectorUnary(CPUKernels.sigmoid),
-        "Tanh": vectorUnary(CPUKernels.tanh),
+        "Sigmoid": vectorUnary { CPUKernels.sigmoid($0, $1, $2) },
+        "Tanh": vectorUnary { CPUKernels.tanh($0, $1, $2) },
         "Softplus": unary { _ in { softplus($0) } },
         "Softsign": unary { _ in { $0 / (1 + abs($0)) } },
         "Mish": unary { _ in { x in x * tanhf(softplus(x)) } },

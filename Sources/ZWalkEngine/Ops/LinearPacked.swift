@@ -23,6 +23,8 @@ final class PackedGemmKernel: Kernel, @unchecked Sendable {
     let bias: [Float]?
     var activation: CPUKernels.Activation = .none
     var alpha: Float = 0
+    /// Which build of the C kernel runs (tests pass each the CPU has).
+    let variant: CPUKernels.Variant
 
     /// The plan when this kernel takes the product: alpha 1, B constant, C absent or a constant
     /// broadcast along rows (scalar, [N] or [1, N]), few rows and a weight small enough.
@@ -34,8 +36,10 @@ final class PackedGemmKernel: Kernel, @unchecked Sendable {
 
     /// `b`: B as stored ((K × N), or (N × K) when `transB`); `c`: C as stored, broadcast from
     /// (1, cCols) with cCols 1 or N.
-    init(m: Int, n: Int, k: Int, transA: Bool, b: Tensor, transB: Bool, c: Tensor?, cCols: Int, beta: Float) {
+    init(m: Int, n: Int, k: Int, transA: Bool, b: Tensor, transB: Bool, c: Tensor?, cCols: Int, beta: Float,
+         variant: CPUKernels.Variant = .best) {
         (self.m, self.n, self.k, self.transA) = (m, n, k, transA)
+        self.variant = variant
         packed = Scratch(CPUKernels.packedSize(k: k, n: n))
         CPUKernels.packB(b.floats.baseAddress!, ldb: transB ? k : n, transB: transB, k: k, n: n, into: packed.pointer)
         if let c, beta != 0 {
@@ -63,7 +67,7 @@ final class PackedGemmKernel: Kernel, @unchecked Sendable {
             bias.withUnsafeBufferPointerIfPresent { bias in
                 Parallel.forEach(panels, grain: max(1, (Self.minChunk + perPanel - 1) / perPanel)) { r in
                     let c0 = r.lowerBound * 32, c1 = min(n, r.upperBound * 32)
-                    CPUKernels.sgemmPacked(m: m, n: c1 - c0, k: k, a: a, lda: k, packed: pp + c0 * k,
+                    CPUKernels.sgemmPacked(variant, m: m, n: c1 - c0, k: k, a: a, lda: k, packed: pp + c0 * k,
                                            bias: bias.map { $0 + c0 }, activation: act, alpha: alpha,
                                            c: y + c0, ldc: n)
                 }
