@@ -25,10 +25,13 @@ let package = Package(
         // catch: a few lines of C turn it into return codes.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
         .target(name: "ZWalkImage", dependencies: ["CPNGText", "ZWalkEngine"]),
+        // Decoders served by an inference server over the Open Inference Protocol (HTTP/REST,
+        // binary tensors), through Foundation's URLSession.
+        .target(name: "ZWalkRemote", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent"]),
         // A model opened for exploring: what the commands and the explorer share.
-        .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage"]),
+        .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkRemote"]),
         .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
-        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI"]),
+        .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI", "ZWalkRemote"]),
 
         .target(name: "TestSupport", dependencies: ["ZWalkEngine", "ZWalkFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ZWalkEngineTests", dependencies: ["ZWalkEngine", "TestSupport"]),

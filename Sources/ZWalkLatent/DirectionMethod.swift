@@ -20,15 +20,16 @@ public enum DirectionMethod: String, CaseIterable, Sendable {
 
     /// Latents of up to this many values get their axes ranked by `auto`; bigger ones get SeFa.
     public static let autoAxisLimit = 64
-    public static let autoRule = "axis for latents of up to \(autoAxisLimit) values, sefa above"
+    public static let autoRule = "axis for latents of up to \(autoAxisLimit) values, sefa above (local for a served model)"
 
     /// `auto` made concrete: the latent axes ranked by how much each changes the output (any
     /// decoder has axes, and a VAE trained for disentanglement has its factors there) for small
     /// latents; SeFa for big ones, where ranking the axes costs samples·(n + 1) decodes and SeFa
-    /// none (GAN generators have the linear first layer it needs).
-    public func resolved(latentCount: Int) -> DirectionMethod {
+    /// none (GAN generators have the linear first layer it needs). A served model shows no
+    /// weights: there, the Jacobian at the latent (2n decodes) instead of SeFa.
+    public func resolved(latentCount: Int, weightsReadable: Bool = true) -> DirectionMethod {
         guard self == .auto else { return self }
-        return latentCount <= DirectionMethod.autoAxisLimit ? .axis : .sefa
+        return latentCount <= DirectionMethod.autoAxisLimit ? .axis : weightsReadable ? .sefa : .local
     }
 
     /// The methods computed from the model alone (attribute needs labelled latents).

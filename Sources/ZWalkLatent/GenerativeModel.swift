@@ -50,14 +50,24 @@ extension ModelDescription {
         if plan.inputNames.count > 1 {
             throw ModelError("\(source): the model takes \(plan.inputNames.count) inputs (\(plan.inputNames.joined(separator: ", "))); zwalk drives decoders with one latent input")
         }
-        latentInput = input
-        latentShape = try Prior.latentShape(of: model)
+        let latentShape = try Prior.latentShape(of: model)
         guard latentShape.reduce(1, *) == plan.inputShapes[0].dropFirst().reduce(1, *) else {
             throw ModelError("\(source): latent shape \(latentShape) does not match input '\(input)' of shape \(Array(plan.inputShapes[0].dropFirst()))")
         }
         guard let out = plan.outputNames.first else { throw ModelError("\(source): the model has no output") }
-        outputName = out
-        outputShape = Array(plan.outputShapes[0].dropFirst())
+        try self.init(source: source, metadata: md, latentInput: input, latentShape: latentShape, outputName: out,
+                      outputShape: Array(plan.outputShapes[0].dropFirst()),
+                      unstatedRange: ModelDescription.guessRange(model: model, output: out))
+    }
+
+    /// The description of any decoder (a file's graph, a server's metadata): its `zwalk.*`
+    /// metadata read here, once; `unstatedRange` when no `zwalk.output_range` says it.
+    public init(source: String, metadata md: [String: String], latentInput: String, latentShape: [Int], outputName: String,
+                outputShape: [Int], unstatedRange: ((Float, Float), String)) throws {
+        self.latentInput = latentInput
+        self.latentShape = latentShape
+        self.outputName = outputName
+        self.outputShape = outputShape
         prior = md["zwalk.prior"] ?? "normal"
         guard ["normal", "uniform"].contains(prior) else {
             throw ModelError("\(source): metadata zwalk.prior='\(prior)' is not one of normal, uniform")
@@ -70,7 +80,7 @@ extension ModelDescription {
             outputRange = (parts[0], parts[1])
             outputRangeSource = "metadata"
         } else {
-            (outputRange, outputRangeSource) = ModelDescription.guessRange(model: model, output: out)
+            (outputRange, outputRangeSource) = unstatedRange
         }
         dimNames = ModelDescription.parseDimNames(md["zwalk.dim_names"] ?? "")
         summary = md["zwalk.description"]
@@ -128,15 +138,15 @@ public final class GenerativeModel: @unchecked Sendable {
     public let model: Model
     public let decoder: LatentDecoder
     public let description: ModelDescription
+    public let session: InferenceSession
 
     public init(model: Model, maxBatch: Int = 64) throws {
         self.model = model
-        let session = try InferenceSession(model: model)
+        session = try InferenceSession(model: model)
         description = try ModelDescription(model: model, plan: try session.plan(batch: 1))
         decoder = try LatentDecoder(session: session, latentShape: description.latentShape, maxBatch: maxBatch)
     }
 
-    public var session: InferenceSession { decoder.session }
     public var path: String { model.source }
 
     /// Decodes latents of shape (N, latentShape…) or (N, latentCount) into (N, outputShape…).

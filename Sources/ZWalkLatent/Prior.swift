@@ -66,26 +66,34 @@ public struct Prior: Equatable, Sendable, CustomStringConvertible {
         guard let first = inputs.first else {
             throw LatentError.unsupportedModel("\(model.source): the model has no runtime input to feed a latent to")
         }
+        let dims = first.dims?.map { d -> Int? in if case .fixed(let n) = d, n > 0 { return n } else { return nil } }
+        return try latentShape(source: model.source, input: first.name, dims: dims,
+                               shown: first.dims.map { "(" + $0.map(\.description).joined(separator: ", ") + ")" },
+                               metadata: model.metadata["zwalk.latent_shape"])
+    }
+
+    /// The same rule for any decoder (a file's graph, a server's metadata): `metadata` ("4,8,8")
+    /// checked against the input's dims (batch first, nil where unknown), or those dims alone.
+    public static func latentShape(source: String, input: String, dims: [Int?]?, shown: String?,
+                                   metadata text: String?) throws -> [Int] {
         var declared: [Int]? = nil
-        if let dims = first.dims, dims.count >= 2 {
-            var fixed: [Int] = []
-            for d in dims.dropFirst() { if case .fixed(let n) = d, n > 0 { fixed.append(n) } }
+        if let dims, dims.count >= 2 {
+            let fixed = dims.dropFirst().compactMap { $0 }
             if fixed.count == dims.count - 1 { declared = fixed }
         }
-        if let text = model.metadata["zwalk.latent_shape"], !text.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let text, !text.trimmingCharacters(in: .whitespaces).isEmpty {
             let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let dims = parts.compactMap { Int($0) }
             guard dims.count == parts.count, !dims.isEmpty, dims.allSatisfy({ $0 > 0 }) else {
-                throw LatentError.unsupportedModel("\(model.source): metadata zwalk.latent_shape = '\(text)' is not a comma-separated list of positive integers")
+                throw LatentError.unsupportedModel("\(source): metadata zwalk.latent_shape = '\(text)' is not a comma-separated list of positive integers")
             }
             if let d = declared, d != dims {
-                throw LatentError.unsupportedModel("\(model.source): metadata zwalk.latent_shape = \(dims) contradicts input '\(first.name)' declared as (batch, \(d.map(String.init).joined(separator: ", ")))")
+                throw LatentError.unsupportedModel("\(source): metadata zwalk.latent_shape = \(dims) contradicts input '\(input)' declared as (batch, \(d.map(String.init).joined(separator: ", ")))")
             }
             return dims
         }
         guard let d = declared else {
-            let shown = first.dims.map { "(" + $0.map(\.description).joined(separator: ", ") + ")" } ?? "no shape"
-            throw LatentError.unsupportedModel("\(model.source): cannot tell the latent shape: input '\(first.name)' has \(shown) and there is no zwalk.latent_shape metadata to say it (set it when exporting, see the README)")
+            throw LatentError.unsupportedModel("\(source): cannot tell the latent shape: input '\(input)' has \(shown ?? "no shape") and there is no zwalk.latent_shape metadata to say it (set it when exporting, see the README)")
         }
         return d
     }

@@ -38,7 +38,7 @@ extension ModelSession {
             return try DirectionSet.load(npyPath: path, expectingModel: try fingerprint(), latentShape: latentShape,
                                          force: request.trustFile)
         case .method(let method):
-            return try compute(method.resolved(latentCount: latentCount), at: point, request)
+            return try compute(method.resolved(latentCount: latentCount, weightsReadable: remote == nil), at: point, request)
         }
     }
 
@@ -54,12 +54,14 @@ extension ModelSession {
                                              seed: r.seed, axisNames: axisNames)
             return try r.count.map { try set.top($0) } ?? set
         case .sefa:
-            return try Directions.sefa(session: generative.session, latentShape: latentShape, modelSHA256: sha,
+            let local = try localModel(for: "SeFa reads the first layer's weights")
+            return try Directions.sefa(session: local.session, latentShape: latentShape, modelSHA256: sha,
                                        count: r.count, normalizeOutputUnits: r.sefaNormalize, prior: try prior())
         case .pca:
             guard (2...1_000_000).contains(samples) else { throw SessionError.invalidOption("PCA takes 2…1000000 samples, got \(samples)") }
             if samples > 4096 { log?("PCA over \(samples) samples") }
-            return try Directions.pca(session: generative.session, latentShape: latentShape, prior: try prior(),
+            let local = try localModel(for: "PCA reads the activations of an inner layer")
+            return try Directions.pca(session: local.session, latentShape: latentShape, prior: try prior(),
                                       modelSHA256: sha, layer: r.node, samples: samples, seed: r.seed, count: r.count)
         case .local:
             return try Directions.local(decoder: decoder, at: point, prior: try prior(), modelSHA256: sha, count: r.count)

@@ -2,6 +2,7 @@ import Foundation
 import ZWalkEngine
 import ZWalkImage
 import ZWalkLatent
+import ZWalkRemote
 
 /// Where a zwalk PNG or GIF came from, read back from its metadata: the model (and weights) that
 /// made it and the direction set it walked, so `zwalk exported.png` opens the explorer on that
@@ -10,6 +11,11 @@ import ZWalkLatent
 public struct ExportOrigin: Sendable {
     public let model: String
     public let weights: String?
+    /// The served model that made it (`--server … --model …` in its command), which `open`
+    /// reaches and checks against the recorded fingerprint; `model` is then its address.
+    public let remote: RemoteAddress?
+    /// The fingerprint the picture records.
+    public let fingerprint: String
     /// How the directions were asked for (`zwalk.direction`'s source: "sefa", "auto", a file…).
     public let directions: String?
 
@@ -24,6 +30,19 @@ public struct ExportOrigin: Sendable {
             throw SessionError.invalidOption("\(path) was not written by zwalk (no \(PNGMetadata.Key.modelSHA256)): open a model and give it with --latent")
         }
         let words = ExportOrigin.shellWords(text[PNGMetadata.Key.command] ?? "")
+        fingerprint = sha
+        func value(_ option: String) -> String? {
+            words.firstIndex(of: "--" + option).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+        }
+        if let server = value("server"), let name = value("model") {
+            remote = RemoteAddress(server: server, model: name, version: value("model-version"),
+                                   timeout: value("timeout").flatMap(Double.init) ?? 60)
+            model = server + InferenceServer.modelPath(name, version: value("model-version"))
+            weights = nil
+            directions = ExportOrigin.directionSource(text)
+            return
+        }
+        remote = nil
         // zwalk COMMAND MODEL …: the model is the third word when it is not an option.
         let named = words.count >= 3 && words[0] == "zwalk" && !words[2].hasPrefix("-") ? words[2] : nil
         let weights = words.firstIndex(of: "--weights").flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
@@ -53,8 +72,25 @@ public struct ExportOrigin: Sendable {
         }
         self.model = model
         self.weights = resolvedWeights
+        directions = ExportOrigin.directionSource(text)
+    }
+
+    static func directionSource(_ text: [String: String]) -> String? {
         let direction = text[PNGMetadata.Key.direction].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        directions = direction?["source"] as? String
+        return direction?["source"] as? String
+    }
+
+    /// The session the picture came from: its file, or its served model checked against the
+    /// fingerprint it records (a server now serving another model is refused).
+    public func open(options: SessionOptions) throws -> ModelSession {
+        guard let remote else { return try ModelSession(path: model, options: options) }
+        let session = try ModelSession(server: remote, options: options)
+        let now = try session.fingerprint()
+        guard now == fingerprint else {
+            throw SessionError.invalidOption("the picture was made by model '\(remote.model)' on \(remote.server) with fingerprint \(fingerprint.prefix(12))…; "
+                + "it now serves one with fingerprint \(now.prefix(12))… (other metadata or version): open it with --server and give the picture with --latent")
+        }
+        return session
     }
 
     /// The words of a command line that `shellQuote` wrote (plain words, '…' with '\'' inside).

@@ -40,8 +40,7 @@ extension ModelSession {
     /// `zwalk COMMAND MODEL [model options] [--psi ψ] ARGS…`, quoted for a shell: what the explorer
     /// records in a figure it exports, so the command line makes it again.
     public func figureCommand(_ command: String, psi: Double, _ arguments: [String]) -> String {
-        var words = ["zwalk", command, path]
-        if let w = options.weights { words += ["--weights", w] }
+        var words = ["zwalk", command] + modelArguments
         if let p = options.prior { words += ["--prior", p.rawValue] }
         if psi != 1 { words += ["--psi", JSON.number(psi)] }
         if let r = options.outputRange { words += ["--output-range", "\(r.0),\(r.1)"] }

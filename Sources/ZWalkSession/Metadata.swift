@@ -45,8 +45,7 @@ extension ModelSession {
 
     /// The command that decodes `latentsFile` (a PNG zwalk wrote) with this very model and weights.
     public func decodeCommand(latents latentsFile: String) -> String {
-        (["zwalk", "decode", path] + (options.weights.map { ["--weights", $0] } ?? [])
-            + ["--latents", latentsFile, "--out", "image.png"]).map(shellQuote).joined(separator: " ")
+        (["zwalk", "decode"] + modelArguments + ["--latents", latentsFile, "--out", "image.png"]).map(shellQuote).joined(separator: " ")
     }
 }
 

@@ -3,6 +3,7 @@ import ZWalkEngine
 import ZWalkFormats
 import ZWalkImage
 import ZWalkLatent
+import ZWalkRemote
 
 /// What a user chooses about a model beyond its file: weights bound onto the graph, how latents are
 /// drawn and how outputs become pixels. The command line's and the explorer's flags fill the same
@@ -30,17 +31,23 @@ public struct SessionOptions: Sendable {
     }
 }
 
-/// One model opened for exploring: the graph with its weights, a decoder over one inference
-/// session, the fingerprint that every PNG and direction set records, the prior that seeds map
-/// through, and the output range that maps outputs to pixels. Every front end (the commands, the
-/// explorer) works through this object.
+/// One model opened for exploring: the graph with its weights (or a model on an inference
+/// server), a decoder over it, the fingerprint that every PNG and direction set records, the prior
+/// that seeds map through, and the output range that maps outputs to pixels. Every front end (the
+/// commands, the explorer) works through this object.
 ///
 /// Not reentrant: one thread decodes at a time. A second thread (the explorer's directions) takes
 /// a `sibling()`: the same weights and fingerprint, plans and buffers of its own.
 public final class ModelSession: @unchecked Sendable {
+    /// The model file, or for a served model its address (server/v2/models/NAME[/versions/V]).
     public let path: String
     public let options: SessionOptions
-    public let generative: GenerativeModel
+    /// The graph and its engine session; nil for a served model.
+    private let local: GenerativeModel?
+    /// The served model, when the decoding runs on an inference server.
+    public let remote: RemoteDecoder?
+    public let decoder: LatentDecoder
+    public let description: ModelDescription
     /// "bound 12 tensors from w.safetensors" when weights were given, for the front end to show.
     public let weightsReport: String?
     /// What binding the weights did, initializer by initializer (`zwalk info --weights`).
@@ -58,6 +65,41 @@ public final class ModelSession: @unchecked Sendable {
         if let w = options.weights {
             (model, report) = try WeightBinder.bind(WeightFile.open(w), onto: model)
         }
+        try Self.check(options)
+        self.path = path
+        self.options = options
+        let generative = try GenerativeModel(model: model)
+        local = generative
+        remote = nil
+        decoder = generative.decoder
+        description = generative.description
+        bindReport = report
+        weightsReport = report.map { "bound \($0)" }
+        fingerprints = Fingerprints(model: path, weights: options.weights)
+        try limitDecoder(holding: [])
+    }
+
+    /// A model served by an inference server (Open Inference Protocol): its decodes go there,
+    /// in batches no larger than the server takes. Weights cannot be bound onto it.
+    public init(server address: RemoteAddress, options: SessionOptions = SessionOptions()) throws {
+        if options.weights != nil {
+            throw SessionError.invalidOption("--weights binds a file onto a local model's graph; a served model's weights are the server's")
+        }
+        try Self.check(options)
+        let served = try RemoteDecoder(address)
+        path = served.server.address + InferenceServer.modelPath(address.model, version: address.version)
+        self.options = options
+        local = nil
+        remote = served
+        decoder = try LatentDecoder(runner: served, latentShape: served.description.latentShape)
+        description = served.description
+        bindReport = nil
+        weightsReport = nil
+        fingerprints = Fingerprints(served: served.fingerprint)
+        try limitDecoder(holding: [])
+    }
+
+    private static func check(_ options: SessionOptions) throws {
         if let r = options.outputRange, !(r.0 < r.1 && r.0.isFinite && r.1.isFinite) {
             throw SessionError.invalidOption("the output range must be LO,HI with LO < HI, got \(r.0),\(r.1)")
         }
@@ -67,19 +109,22 @@ public final class ModelSession: @unchecked Sendable {
         if let b = options.memoryBudget, b <= 0 {
             throw SessionError.invalidOption("the memory budget must be more than 0 bytes, got \(b)")
         }
-        self.path = path
-        self.options = options
-        generative = try GenerativeModel(model: model)
-        bindReport = report
-        weightsReport = report.map { "bound \($0)" }
-        fingerprints = Fingerprints(model: path, weights: options.weights)
-        try limitDecoder(holding: [])
     }
 
     private init(sharing other: ModelSession) throws {
         path = other.path
         options = other.options
-        generative = try GenerativeModel(model: other.generative.model)
+        if let g = other.local {
+            let generative = try GenerativeModel(model: g.model)
+            local = generative
+            decoder = generative.decoder
+        } else {
+            // The server's client is shared: URLSession is safe across threads.
+            local = nil
+            decoder = try LatentDecoder(runner: other.decoder.runner, latentShape: other.latentShape)
+        }
+        remote = other.remote
+        description = other.description
         weightsReport = other.weightsReport
         bindReport = other.bindReport
         fingerprints = other.fingerprints
@@ -91,11 +136,39 @@ public final class ModelSession: @unchecked Sendable {
 
     // MARK: What the model is
 
-    public var description: ModelDescription { generative.description }
     public var latentShape: [Int] { description.latentShape }
     public var latentCount: Int { description.latentCount }
-    public var decoder: LatentDecoder { generative.decoder }
-    public var name: String { URL(fileURLWithPath: path).lastPathComponent }
+    /// The file's name, or the served model's.
+    public var name: String { remote?.address.model ?? URL(fileURLWithPath: path).lastPathComponent }
+
+    /// The words that name this model on a zwalk command line: the file and its weights, or the
+    /// server, the model and its version (recorded commands run again on the same model).
+    public var modelArguments: [String] {
+        if let r = remote {
+            return ["--server", r.server.address, "--model", r.address.model]
+                + (r.address.version.map { ["--model-version", $0] } ?? [])
+                + (r.address.timeout != 60 ? ["--timeout", JSON.number(r.address.timeout)] : [])
+        }
+        return [path] + (options.weights.map { ["--weights", $0] } ?? [])
+    }
+
+    /// What the explorer's status line calls the model: the file's name, or NAME@host:port.
+    public var displayName: String {
+        guard let r = remote else { return name }
+        let u = r.server.base
+        return "\(name)@\(u.host ?? "")" + (u.port.map { ":\($0)" } ?? "")
+    }
+
+    /// The graph and its engine session, for the work that reads them (SeFa's first layer, PCA's
+    /// activations, `zwalk info`'s operators); a served model shows neither, which `what` (e.g.
+    /// "SeFa reads the first layer's weights") says.
+    public func localModel(for what: String) throws -> GenerativeModel {
+        guard let local else {
+            throw SessionError.needsLocalModel("\(what), and \(name) is served by \(remote?.server.address ?? path), "
+                + "which shows only its inputs and outputs; use a method that only decodes (axis, local), or open the model file")
+        }
+        return local
+    }
 
     /// The range of outputs shown as black…white: the option, else the model's.
     public var outputRange: (Float, Float) { options.outputRange ?? description.outputRange }
@@ -129,7 +202,8 @@ public final class ModelSession: @unchecked Sendable {
 
     /// The prior latents are drawn from, with the session's kind and ψ (or another ψ).
     public func prior(psi: Double? = nil) throws -> Prior {
-        try Prior(model: generative.model, kind: options.prior, latentShape: latentShape, psi: psi ?? options.psi)
+        try Prior(kind: options.prior ?? PriorKind(rawValue: description.prior) ?? .normal, latentShape: latentShape,
+                  psi: psi ?? options.psi)
     }
 
     /// numpy.random.RandomState(seed).standard_normal(latent shape)·ψ (or uniform), flat.
@@ -145,9 +219,10 @@ public final class ModelSession: @unchecked Sendable {
     /// Bytes decoding may hold at once (the option, else a quarter of physical memory).
     public var memoryBudget: Int { options.memoryBudget ?? Memory.defaultBudget }
 
-    /// Bytes of the model's weights (every initializer), resident whatever is decoded.
+    /// Bytes of the model's weights (every initializer), resident whatever is decoded; 0 for a
+    /// served model, whose weights live on the server.
     public var weightBytes: Int {
-        generative.model.graph.initializers.values.reduce(0) { $0 + $1.count * $1.dtype.byteSize }
+        local?.model.graph.initializers.values.reduce(0) { $0 + $1.count * $1.dtype.byteSize } ?? 0
     }
 
     /// Sizes the decoder's batches so that the weights, its plans and what the caller holds
@@ -156,12 +231,12 @@ public final class ModelSession: @unchecked Sendable {
     func limitDecoder(holding: [(String, Int)], what: String? = nil) throws {
         let fixed = [("weights", weightBytes)] + holding
         let rest = memoryBudget - fixed.reduce(0) { $0 + $1.1 }
-        let one = try generative.session.planner.memory(batch: 1).total
+        let one = try decoder.runner.workingBytes(batch: 1)
         guard one <= rest else {
             throw MemoryBudgetError(what: what ?? "decoding with \(name)", parts: fixed + [("activations of one sample", one)],
                                     budget: memoryBudget)
         }
-        try generative.decoder.limitMemory(to: rest)
+        try decoder.limitMemory(to: rest)
     }
 
     /// Checks latent rows against the model's latent size.
@@ -244,6 +319,9 @@ private final class Fingerprints: @unchecked Sendable {
     private let lock = NSLock()
 
     init(model: String, weights: String?) { self.model = model; self.weights = weights }
+
+    /// A served model's identity, known from its metadata (`RemoteDecoder.fingerprint`).
+    init(served: String) { model = ""; weights = nil; cached = (served, nil) }
 
     func hashes() throws -> (model: String, weights: String?) {
         lock.lock(); defer { lock.unlock() }

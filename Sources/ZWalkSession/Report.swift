@@ -1,6 +1,7 @@
 import Foundation
 import ZWalkFormats
 import ZWalkEngine
+import ZWalkRemote
 
 // What `zwalk info` says about a model, as text and as JSON: its inputs, outputs, latent, output
 // range (and where it came from), operators, size, cost and metadata.
@@ -8,8 +9,9 @@ import ZWalkEngine
 extension ModelSession {
     /// The model described, one `key  value` line each, for people.
     public func report() throws -> String {
+        if let remote { return remoteReport(remote) }
         let r = try Report(self)
-        let d = description, model = generative.model, g = model.graph
+        let d = description, model = try localModel(for: "info").model, g = model.graph
         var lines = ["model        \(path)"]
         if !model.producer.isEmpty { lines.append("producer     \(model.producer)") }
         lines.append("opset        " + model.opsets.sorted { $0.key < $1.key }.map { "\($0.key.isEmpty ? "ai.onnx" : $0.key) \($0.value)" }.joined(separator: ", "))
@@ -50,8 +52,9 @@ extension ModelSession {
 
     /// The same as one JSON object, keys sorted, for scripts.
     public func reportJSON() throws -> String {
+        if let remote { return try remoteReportJSON(remote) }
         let r = try Report(self)
-        let d = description, model = generative.model, g = model.graph
+        let d = description, model = try localModel(for: "info").model, g = model.graph
         var obj: [String: Any] = [
             "model": path,
             "inputs": g.runtimeInputs.map { ["name": $0.name, "shape": Report.dims($0)] },
@@ -74,6 +77,49 @@ extension ModelSession {
     }
 }
 
+extension ModelSession {
+    /// What the server says of a served model, and what zwalk made of it.
+    func remoteReport(_ r: RemoteDecoder) -> String {
+        let d = description, m = r.metadata
+        var lines = ["model        \(m.name.isEmpty ? r.address.model : m.name) on \(r.server.address) (Open Inference Protocol)"]
+        if let v = r.address.version { lines.append("version      \(v)") }
+        if !m.versions.isEmpty { lines.append("versions     \(m.versions.joined(separator: ", "))") }
+        if !m.platform.isEmpty { lines.append("platform     \(m.platform)") }
+        for t in m.inputs { lines.append("input        \(t.name) \(t.shape) \(t.datatype)") }
+        for t in m.outputs { lines.append("output       \(t.name) \(t.shape) \(t.datatype)") }
+        lines.append("batch        " + (m.maxBatchSize.map { "at most \($0) per request (max_batch_size)" } ?? "\(decoder.maxBatch) per request (the server states no limit)"))
+        lines.append("latent       \(d.latentShape) (\(d.latentCount) values), prior \(d.prior)")
+        let image = d.imageShape.map { "\($0.channels)×\($0.height)×\($0.width) image" } ?? "not an image"
+        lines.append("sample       \(d.outputShape) — \(image)")
+        lines.append("range        \(outputRange.0)…\(outputRange.1) (\(options.outputRange != nil ? "--output-range" : d.outputRangeSource))")
+        if let t = r.lastRoundTrip { lines.append("round trip   \(String(format: "%.1f", t * 1000)) ms for one latent") }
+        if !d.dimNames.isEmpty {
+            lines.append("named dims   " + d.dimNames.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        }
+        if !m.parameters.isEmpty {
+            lines.append("parameters")
+            for (k, v) in m.parameters.sorted(by: { $0.key < $1.key }) { lines.append("  \(k) = \(v)") }
+        }
+        lines.append("fingerprint  \(r.fingerprint)")
+        return lines.joined(separator: "\n")
+    }
+
+    func remoteReportJSON(_ r: RemoteDecoder) throws -> String {
+        let d = description, m = r.metadata
+        func tensors(_ list: [TensorMetadata]) -> [[String: Any]] { list.map { ["name": $0.name, "shape": $0.shape, "datatype": $0.datatype] } }
+        var obj: [String: Any] = [
+            "model": path, "server": r.server.address, "name": r.address.model, "protocol": "open-inference-v2",
+            "inputs": tensors(m.inputs), "outputs": tensors(m.outputs),
+            "latent_shape": d.latentShape, "output_shape": d.outputShape,
+            "output_range": [outputRange.0, outputRange.1],
+            "output_range_source": options.outputRange != nil ? "--output-range" : d.outputRangeSource,
+            "prior": d.prior, "metadata": m.parameters, "fingerprint": r.fingerprint, "max_batch": decoder.maxBatch,
+        ]
+        if let v = r.address.version { obj["version"] = v }
+        return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self)
+    }
+}
+
 /// The counts both reports share.
 private struct Report {
     let operators: [String: Int]
@@ -81,10 +127,11 @@ private struct Report {
     let flops: Double
 
     init(_ s: ModelSession) throws {
-        let g = s.generative.model.graph
+        let local = try s.localModel(for: "info")
+        let g = local.model.graph
         operators = g.nodes.reduce(into: [:]) { $0[$1.opType, default: 0] += 1 }
         parameters = g.initializers.values.filter { $0.dtype == .float32 }.reduce(0) { $0 + $1.count }
-        flops = try s.generative.session.plan(batch: 1).flops
+        flops = try local.session.plan(batch: 1).flops
     }
 
     static func dims(_ v: ValueInfo) -> String { v.dims.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" } ?? "[?]" }

@@ -17,10 +17,13 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
     case noShippedModel(searched: [String])
     /// The model names no encoder and none was given.
     case noEncoder(String)
+    /// Work that reads the graph or weights asked of a served model.
+    case needsLocalModel(String)
 
     public var description: String {
         switch self {
-        case .invalidOption(let s), .shapeMismatch(let s), .unusableLatents(let s), .notAnImageModel(let s), .noEncoder(let s):
+        case .invalidOption(let s), .shapeMismatch(let s), .unusableLatents(let s), .notAnImageModel(let s), .noEncoder(let s),
+             .needsLocalModel(let s):
             return s
         case .unknownOutputKind(let path, let known):
             return "\(path): unknown kind of output; the name must end in \(known.joined(separator: ", "))"

@@ -184,6 +184,10 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             }
         }
         if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
+        if let t = state.retryDecodeAt, now >= t, !state.pending {
+            state.retryDecodeAt = now + ExplorerState.retrySeconds
+            dispatch(.retryDecode)
+        }
     }
     saveWorkbench()
     return exitCode

@@ -153,7 +153,10 @@ public enum Action: Equatable, Sendable {
     case stepIndex(Int, by: Int)
     case command(Command)
     case frameDecoded(DecodeResult, at: Double)
-    case decodeFailed(seq: Int, message: String)
+    /// `retryAt`: when the failure may pass by itself (a server away), the time to ask again.
+    case decodeFailed(seq: Int, message: String, retryAt: Double?)
+    /// The time a failed decode asked to be tried again has come.
+    case retryDecode
     /// origin: the latent the directions were computed at (the walk continues from it).
     case directionsLoaded(WalkDirections, origin: [Float]?)
     case directionsFailed(String)

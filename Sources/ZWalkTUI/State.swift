@@ -349,6 +349,11 @@ public struct ExplorerState: Equatable, Sendable {
     public var requestSeq: Int = 0
     public var shown: DecodeResult?
     public var shownSeq: Int = 0
+    /// When to ask again for a frame whose decode failed for a reason that may pass (a served
+    /// model's server away); nil otherwise.
+    public var retryDecodeAt: Double?
+    /// Seconds between such tries.
+    public static let retrySeconds = 2.0
     /// When recent frames arrived (seconds), for the frame rate.
     public var frameTimes: [Double] = []
 

@@ -281,16 +281,25 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
     case .frameDecoded(let r, let now):
         // A slower, older request finishing late must not replace a newer picture.
         guard r.request.seq > s.shownSeq || s.shown == nil else { break }
+        if s.retryDecodeAt != nil {
+            s.retryDecodeAt = nil
+            s.message = StatusMessage(text: "decoding again", isWarning: false)
+        }
         s.shown = r
         s.shownSeq = max(s.shownSeq, r.request.seq)
         s.frameTimes.append(now)
         s.frameTimes.removeAll { now - $0 > 2 }
         adoptDeferredDirections(&s, &fx)
 
-    case .decodeFailed(let seq, let message):
+    case .decodeFailed(let seq, let message, let retryAt):
         s.shownSeq = max(s.shownSeq, seq)
-        warn(&s, "decode failed: \(message)")
+        s.retryDecodeAt = retryAt
+        warn(&s, "decode failed: \(message)" + (retryAt == nil ? "" : "; trying again every \(Int(ExplorerState.retrySeconds)) s"))
         adoptDeferredDirections(&s, &fx)
+
+    case .retryDecode:
+        // Only when nothing newer was asked meanwhile: a key press already asked again.
+        if s.retryDecodeAt != nil && !s.pending { requestDecode(&s, &fx) }
 
     case .directionsLoaded(let d, _):
         if let problem = d.mismatch(latentCount: s.latentCount) { s.loadingDirections = nil; warn(&s, problem); break }
@@ -330,7 +339,7 @@ extension Action {
         switch self {
         case .start, .frameDecoded, .decodeFailed, .directionsLoaded, .directionsFailed, .exported, .exportFailed, .themeLoaded, .themeFailed,
              .tick, .geodesicComputed, .geodesicFailed, .tilesDecoded, .tilesFailed, .latentRowsLoaded, .latentRowsFailed, .resized,
-             .attributeBuilt, .attributeFailed, .workbenchFailed, .modelSwitched, .modelOpenFailed:
+             .attributeBuilt, .attributeFailed, .workbenchFailed, .modelSwitched, .modelOpenFailed, .retryDecode:
             return false
         default:
             return true

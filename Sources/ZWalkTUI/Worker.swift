@@ -7,7 +7,7 @@ import ZWalkLatent
 
 enum WorkerResult {
     case decoded(DecodeResult)
-    case decodeFailed(seq: Int, message: String)
+    case decodeFailed(seq: Int, message: String, transient: Bool)
     case directions(WalkDirections, origin: [Float]?)
     case directionsFailed(String)
     case exported(String)
@@ -27,7 +27,7 @@ enum WorkerResult {
     func action(at now: Double) -> Action? {
         switch self {
         case .decoded(let r): return .frameDecoded(r, at: now)
-        case .decodeFailed(let seq, let m): return .decodeFailed(seq: seq, message: m)
+        case .decodeFailed(let seq, let m, let t): return .decodeFailed(seq: seq, message: m, retryAt: t ? now + ExplorerState.retrySeconds : nil)
         case .directions(let d, let o): return .directionsLoaded(d, origin: o)
         case .directionsFailed(let m): return .directionsFailed(m)
         case .exported(let p): return .exported(path: p)
@@ -263,7 +263,7 @@ final class BackendWorker {
             let frame = try decoder.decode(z, checkpoint: r.checkpoint)
             return .decoded(DecodeResult(request: r, latent: z, frame: frame, milliseconds: (monotonicSeconds() - t0) * 1000))
         } catch {
-            return .decodeFailed(seq: r.seq, message: "\(error)")
+            return .decodeFailed(seq: r.seq, message: "\(error)", transient: (error as? TransientError)?.isTransient == true)
         }
     }
 

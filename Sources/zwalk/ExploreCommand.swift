@@ -3,6 +3,7 @@ import ZWalkFormats
 import ZWalkImage
 import ZWalkLatent
 import ZWalkSession
+import ZWalkRemote
 import ZWalkTUI
 
 // `zwalk [MODEL]`: the terminal explorer, and `zwalk bench-ui`. The explorer's core knows nothing
@@ -44,7 +45,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         return s
     }
 
-    var modelName: String { session.name }
+    var modelName: String { session.displayName }
     var latentShape: [Int] { session.latentShape }
 
     func decode(_ z: [Float]) throws -> Image { try session.image(z) }
@@ -73,7 +74,7 @@ final class ExplorerBackend: ExplorerDecoder, ExplorerSampler, DirectionProvider
         let set = try s.directions(source, at: latent)
         switch source {
         case .file(let p): return WalkDirections(set, method: URL(fileURLWithPath: p).lastPathComponent)
-        case .method(let m): return WalkDirections(set, method: m.resolved(latentCount: s.latentCount).title)
+        case .method(let m): return WalkDirections(set, method: m.resolved(latentCount: s.latentCount, weightsReadable: s.remote == nil).title)
         }
     }
 
@@ -210,22 +211,30 @@ final class WorkbenchFile: WorkbenchStore {
 final class ExplorerOpener: ModelOpener {
     private let options: SessionOptions
     private var path: String
+    /// The served model being explored, until `:open` opens a file.
+    private var remote: RemoteAddress?
     private let workbench: Bool
 
-    init(options: SessionOptions, path: String, workbench: Bool) {
-        self.options = options; self.path = path; self.workbench = workbench
+    init(options: SessionOptions, path: String, remote: RemoteAddress?, workbench: Bool) {
+        self.options = options; self.path = path; self.remote = remote; self.workbench = workbench
     }
 
     func open(path newPath: String?, weights: String?) throws -> ExplorerModel {
         var o = newPath == nil ? options : SessionOptions()
         o.weights = weights
-        let session = try ModelSession(path: newPath ?? path, options: o)
+        let session: ModelSession
+        if newPath == nil, let remote {
+            session = try ModelSession(server: remote, options: o)
+        } else {
+            session = try ModelSession(path: newPath ?? path, options: o)
+            remote = nil
+        }
         let backend = try ExplorerBackend(session)
         let store = workbench ? try WorkbenchFile(session) : nil
         // A workbench that cannot be read is set aside; the screen is the explorer's, so no note.
         let saved = store?.load(latentCount: session.latentCount) { _ in }
         if let p = newPath { path = p }
-        let name = session.name + (weights.map { " + " + URL(fileURLWithPath: $0).lastPathComponent } ?? "")
+        let name = session.displayName + (weights.map { " + " + URL(fileURLWithPath: $0).lastPathComponent } ?? "")
         return ExplorerModel(name: name, latentShape: session.latentShape, decoder: backend, sampler: backend, directions: backend,
                              exporter: backend, store: store, workbench: saved)
     }
@@ -298,7 +307,8 @@ let exploreCommand = Command(
             config.initialLatentLabel = "last session"
         }
     }
-    let opener = ExplorerOpener(options: session.options, path: session.path, workbench: !inv.flag("no-workbench"))
+    let opener = ExplorerOpener(options: session.options, path: session.path, remote: session.remote?.address,
+                                workbench: !inv.flag("no-workbench"))
     return try runExplorer(config: config, decoder: backend, sampler: backend, directions: backend, exporter: backend, store: store,
                            opener: opener)
 }
@@ -306,7 +316,7 @@ let exploreCommand = Command(
 let benchUICommand = Command(
     name: "bench-ui", summary: "Time the explorer without a terminal: key-to-frame time and bytes per frame, per size and colour mode.",
     positionals: "[MODEL]",
-    options: [weightsOption,
+    options: serverOptions + [weightsOption,
         .value("frames", "N", "key presses per configuration", default: "60"),
         .value("blocks", "STYLES", "comma-separated block styles to time", default: "half"),
     ],

@@ -2,6 +2,7 @@ import Foundation
 import ZWalkEngine
 import ZWalkLatent
 import ZWalkSession
+import ZWalkRemote
 
 // The option groups the commands share, and how each becomes a value of the core: flags in,
 // `ModelSession`, `FigureStyle`, `BaseLatent`, `DirectionSource` out. Nothing else happens here.
@@ -15,7 +16,15 @@ func usageError(_ inv: Invocation, _ message: String) -> UsageError {
 let weightsOption = Option.value("weights", "FILE|DIR|'GLOB'",
     "bind these weights onto the model's initializers by name: safetensors or a PyTorch checkpoint (.pt .pth .ckpt .bin); a folder or a quoted glob is a training run, its checkpoints in natural order (grid: one row each; the explorer: < and > move between them)")
 
-let modelOptions: [Option] = [
+/// A model on an inference server instead of a file: every command that decodes takes these.
+let serverOptions: [Option] = [
+    .value("server", "URL", "decode on an inference server speaking the Open Inference Protocol (KServe v2: Triton, KServe, MLServer, Seldon), e.g. http://gpu-box:8000; MODEL is then not given"),
+    .value("model", "NAME", "with --server: the served model's name"),
+    .value("model-version", "V", "with --server: the model's version", default: "the server's choice"),
+    .value("timeout", "SECONDS", "with --server: how long one request may take before it counts as failed", default: "60"),
+]
+
+let modelOptions: [Option] = serverOptions + [
     weightsOption,
     .value("prior", "normal|uniform", "the distribution latents are drawn from", default: "the model's zwalk.prior, else normal"),
     .value("psi", "ψ", "truncation: every latent is scaled by ψ toward the mean 0 (StyleGAN's ψ)", default: "1"),
@@ -68,13 +77,39 @@ func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
     return o
 }
 
-/// MODEL (positional 0, default the shipped model) opened with the flags, its progress drawn on
-/// stderr and its notes printed there.
+/// --server, --model, --model-version and --timeout as a served model's address; nil without
+/// --server.
+func remoteAddress(_ inv: Invocation) throws -> RemoteAddress? {
+    guard let server = inv.string("server") else {
+        for o in ["model", "model-version", "timeout"] where inv.string(o) != nil {
+            throw usageError(inv, "--\(o) goes with --server URL (a model on an inference server); a model file is given as MODEL")
+        }
+        return nil
+    }
+    guard let name = inv.string("model"), !name.isEmpty else {
+        throw usageError(inv, "--server needs --model NAME: the name the server serves the decoder under (its /v2/models/NAME)")
+    }
+    if let extra = inv.positionals.first {
+        throw usageError(inv, "give a model file or --server URL --model NAME, not both (got '\(extra)')")
+    }
+    let timeout = try inv.double("timeout", default: 60)
+    guard timeout.isFinite, timeout > 0 else { throw usageError(inv, "--timeout must be more than 0 seconds, got \(timeout)") }
+    return RemoteAddress(server: server, model: name, version: inv.string("model-version"), timeout: timeout)
+}
+
+/// MODEL (positional 0, default the shipped model) or --server's model, opened with the flags,
+/// its progress drawn on stderr and its notes printed there.
 func openSession(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> ModelSession {
-    let path = try origin?.model ?? inv.positionals.first ?? ShippedModel.locate()
     var options = try sessionOptions(inv)
-    if options.weights == nil { options.weights = origin?.weights }
-    let session = try ModelSession(path: path, options: options)
+    let session: ModelSession
+    if let address = try remoteAddress(inv) {
+        session = try ModelSession(server: address, options: options)
+    } else if let origin {
+        if options.weights == nil { options.weights = origin.weights }
+        session = try origin.open(options: options)
+    } else {
+        session = try ModelSession(path: inv.positionals.first ?? ShippedModel.locate(), options: options)
+    }
     if let r = session.weightsReport { note(r) }
     let bar = ProgressBar()
     session.progress = { bar.report($0, $1, $2) }

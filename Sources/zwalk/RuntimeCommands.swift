@@ -6,7 +6,7 @@ import ZWalkSession
 
 let infoCommand = Command(
     name: "info", summary: "Describe a model: inputs, outputs, latent, output range, operators, size, cost, metadata.",
-    positionals: "[MODEL]", options: [weightsOption, .flag("json", "print one JSON object instead of text")]
+    positionals: "[MODEL]", options: serverOptions + [weightsOption, .flag("json", "print one JSON object instead of text")]
 ) { inv in
     let session = try openSession(inv)
     print(try inv.flag("json") ? session.reportJSON() : session.report())
@@ -40,7 +40,7 @@ let benchCommand = Command(
     let seconds = try inv.double("seconds", default: 2)
     let session = try openSession(inv)
     let path = session.path
-    let planner = try Planner(model: session.generative.model)
+    let planner = try Planner(model: session.localModel(for: "the plan is made by the engine on this machine").model)
     let peak = measureSgemmPeak()
     var results: [BenchResult] = []
     var profiles: [PlanProfile] = []

@@ -18,7 +18,7 @@ import ZWalkImage
         let latents = try (0..<150).map { try roomy.sample(seed: UInt32($0)) }
         let whole = try roomy.decode(latents)
         #expect(roomy.lastDecode?.batch == 64)
-        let one = try roomy.generative.session.planner.memory(batch: 1).total
+        let one = try roomy.localModel(for: "test").session.planner.memory(batch: 1).total
         let budget = roomy.weightBytes + ModelSession.bytes(of: latents) + whole.count * 4 + 4 * one
         let tight = try ModelSession(path: shippedModel, options: SessionOptions(memoryBudget: budget))
         let chunked = try tight.decode(latents)
@@ -60,7 +60,7 @@ import ZWalkImage
     /// opened, with the estimate and its parts.
     @Test func anImpossibleBudgetIsRefusedWithTheEstimate() throws {
         let probe = try ModelSession(path: shippedModel)
-        let one = try probe.generative.session.planner.memory(batch: 1).total
+        let one = try probe.localModel(for: "test").session.planner.memory(batch: 1).total
         let budget = probe.weightBytes + one / 2
         do {
             _ = try ModelSession(path: shippedModel, options: SessionOptions(memoryBudget: budget))
@@ -87,7 +87,7 @@ import ZWalkImage
             #expect(e.description.contains("the pictures 24 MB") && e.description.contains("the composed figure"))
             #expect(e.budget == 16 << 20)
         }
-        #expect(session.generative.decoder.decodedSamples == 0)
+        #expect(session.decoder.decodedSamples == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 

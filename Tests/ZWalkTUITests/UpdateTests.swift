@@ -154,7 +154,7 @@ func decodes(_ fx: [Effect]) -> [DecodeRequest] { fx.compactMap { if case .decod
 
     @Test func decodeFailureIsShownAndClearsPending() {
         let (a, fx) = update(startedState(), .step(1))
-        let (b, _) = update(a, .decodeFailed(seq: decodes(fx)[0].seq, message: "node 'conv1' (Conv): bad"))
+        let (b, _) = update(a, .decodeFailed(seq: decodes(fx)[0].seq, message: "node 'conv1' (Conv): bad", retryAt: nil))
         #expect(!b.pending && b.message?.isWarning == true && b.message?.text.contains("conv1") == true)
     }
 

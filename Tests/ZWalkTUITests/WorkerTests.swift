@@ -80,7 +80,7 @@ import ZWalkImage
         w.submit(.directions(.file("x.npy"), spec([0, 0, 0, 0])))
         let rs = collect(w) { $0.count >= 2 }
         let actions = rs.map { $0.action(at: 0) }
-        #expect(actions.contains(.decodeFailed(seq: 1, message: "node 'out' (Sigmoid): broken")))
+        #expect(actions.contains(.decodeFailed(seq: 1, message: "node 'out' (Sigmoid): broken", retryAt: nil)))
         #expect(actions.contains { if case .directionsFailed(let m) = $0 { return m.contains("x.npy") }; return false })
     }
 
@@ -90,7 +90,7 @@ import ZWalkImage
         w.start(); defer { w.stop() }
         w.submit(DecodeRequest(seq: 1, spec: spec([0, 0, 0, 0])))
         let rs = collect(w) { !$0.isEmpty }
-        if case .decodeFailed(_, let m)? = rs.first { #expect(m.contains("3 elements") && m.contains("4")) }
+        if case .decodeFailed(_, let m, _)? = rs.first { #expect(m.contains("3 elements") && m.contains("4")) }
         else { Issue.record("expected a failure, got \(rs)") }
     }
 
