@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["ZWalkFormats", "ZWalkEngine", "ZWalkImage", "ZWalkLatent", "TestSupport"]),
         .testTarget(name: "ZWalkSessionTests", dependencies: ["ZWalkSession", "ZWalkLatent", "ZWalkImage", "ZWalkFormats", "ZWalkEngine", "TestSupport"]),
         .testTarget(name: "ZWalkTUITests", dependencies: ["ZWalkTUI", "ZWalkImage"]),
+        .testTarget(name: "ZWalkRemoteTests", dependencies: ["ZWalkRemote"]),
     ],
     // Swift 5 mode: the engine shares raw buffers across DispatchQueue.concurrentPerform workers,
     // which strict Sendable checking cannot express without unsafe wrappers everywhere.
