@@ -27,8 +27,14 @@ public final class RemoteDecoder: DecoderRunner, @unchecked Sendable {
     public let description: ModelDescription
     public let outputShape: [Int]
     public var largestBatch: Int? { metadata.maxBatchSize }
-    /// The last request's round trip, in seconds (the explorer's status line shows it).
-    public private(set) var lastRoundTrip: Double?
+    /// The last request's round trip, in seconds. Sibling sessions (the explorer's directions
+    /// thread) share this decoder, so it is kept under a lock.
+    public var lastRoundTrip: Double? {
+        lock.lock(); defer { lock.unlock() }
+        return roundTrip
+    }
+    private var roundTrip: Double?
+    private let lock = NSLock()
     private let input: TensorMetadata
     private let output: TensorMetadata
 
@@ -65,8 +71,10 @@ public final class RemoteDecoder: DecoderRunner, @unchecked Sendable {
                                                 metadata: metadata.parameters["zwalk.latent_shape"])
         // One decode of the zero latent: the output's shape for certain, and a first check that
         // inference works before anything else is asked of it.
+        let t0 = Date()
         let probe = try Self.infer(server, address, input: input.name, output: output.name, latentShape: latentShape,
                                    latents: [Float](repeating: 0, count: latentShape.reduce(1, *)), count: 1)
+        roundTrip = Date().timeIntervalSince(t0)
         outputShape = Array(probe.shape.dropFirst())
         description = try ModelDescription(
             source: label, metadata: metadata.parameters, latentInput: input.name, latentShape: latentShape,
@@ -97,7 +105,7 @@ public final class RemoteDecoder: DecoderRunner, @unchecked Sendable {
         let start = Date()
         let r = try Self.infer(server, address, input: self.input.name, output: output.name,
                                latentShape: Array(input.shape.dropFirst()), latents: input.floatArray, count: n)
-        lastRoundTrip = Date().timeIntervalSince(start)
+        lock.lock(); roundTrip = Date().timeIntervalSince(start); lock.unlock()
         guard Array(r.shape.dropFirst()) == outputShape else {
             throw RemoteError.badReply(url: server.address, reason: "output '\(output.name)' came back with shape \(r.shape), not (\(n), \(outputShape.map(String.init).joined(separator: ", "))) as before")
         }
