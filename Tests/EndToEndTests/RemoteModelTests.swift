@@ -189,5 +189,12 @@ struct TestFailure: Error, CustomStringConvertible {
         let png = try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("zwalk-") && $0.hasSuffix(".png") }
         let text = try PNGCodec.read(path: dir + "/" + #require(png)).text
         #expect(text[PNGMetadata.Key.command]?.contains("--server \(server.url) --model sprites") == true, "\(text)")
+        // The command it records (zwalk decode over the same server) makes the same picture.
+        let command = try #require(text[PNGMetadata.Key.command])
+        let rerun = try #require(command.range(of: "--out image.png")).isEmpty ? command : command.replacingOccurrences(of: "--out image.png", with: "--out again.png")
+        let binDir = URL(fileURLWithPath: zwalkBinary).deletingLastPathComponent().path
+        let r = try runProcess("/bin/bash", ["-c", rerun], cwd: dir, environment: ["PATH": binDir + ":/usr/bin:/bin", "HOME": dir])
+        #expect(r.status == 0, "\(rerun): \(r.stderr)")
+        #expect(try pixels(dir + "/again.png") == pixels(dir + "/" + #require(png)), "\(rerun) made other pixels")
     }
 }
