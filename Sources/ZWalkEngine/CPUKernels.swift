@@ -71,6 +71,20 @@ extension CPUKernels {
 }
 
 extension CPUKernels {
+    /// Output rows `rows` of a direct convolution of one image to ≤ 4 channels (stride 1,
+    /// dilation 1, groups 1): x (cin × h × w), weight (cout × cin × kh × kw), y (cout × oh × ow);
+    /// `scratch`: zk_conv_few_outputs_scratch floats.
+    @inline(__always)
+    static func convFewOutputs(_ variant: Variant, x: UnsafePointer<Float>, inChannels: Int, h: Int, w: Int,
+                               weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outChannels: Int, kh: Int, kw: Int,
+                               padTop: Int, padLeft: Int, oh: Int, ow: Int, rows: Range<Int>,
+                               into y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        zk_conv_few_outputs(variant.rawValue, x, inChannels, h, w, weight, bias, outChannels, kh, kw, padTop, padLeft,
+                            oh, ow, rows.lowerBound, rows.upperBound, y, scratch)
+    }
+}
+
+extension CPUKernels {
     /// y = tanh(x) over n floats, the arithmetic of VectorMath.tanh (its reference) with AVX2/FMA.
     @Sendable public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                                       variant: Variant = .best) {

@@ -28,7 +28,7 @@ final class OIPServer {
         p.executableURL = URL(fileURLWithPath: TmuxSession.python)
         p.arguments = [repoRoot.appendingPathComponent("tools/oip_server.py").path, "--port", "\(port)", "--name", name]
             + (garbage ? ["--garbage"] : ["--onnx", repoRoot.appendingPathComponent("assets/vae_decoder.onnx").path])
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         out.seekToEndOfFile()
         p.standardOutput = out

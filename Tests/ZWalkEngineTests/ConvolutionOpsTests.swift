@@ -106,6 +106,27 @@ struct ConvCase: CustomStringConvertible, Sendable {
         ConvCase(name: "to RGB, large image in row blocks", x: [1, 16, 70, 67], w: [3, 16, 3, 3], attrs: ["pads": .ints([1, 1, 1, 1])]),
     ]
 
+    /// The few-outputs kernel in every build this CPU runs (portable included) against the
+    /// double-precision naive convolution, on the cases it takes.
+    @Test(arguments: CPUKernels.Variant.available)
+    func fewOutputsKernelInEveryVariant(variant: CPUKernels.Variant) throws {
+        var taken = 0
+        for c in Self.convCases {
+            let ctx = convOpContext("Conv", c.attrs, shapes: [c.x, c.w] + (c.bias ? [[c.w[0]]] : []))
+            let s = try ConvolutionOps.convSetup(ctx)
+            guard FewOutputsConvKernel.applies(to: s) else { continue }
+            taken += 1
+            let x = convRandom(c.x, seed: 31), w = convRandom(c.w, seed: 32), b = convRandom([c.w[0]], seed: 33)
+            let y = Tensor(shape: s.outputShape)
+            try FewOutputsConvKernel(s, variant: variant).run(inputs: [x, w] + (c.bias ? [b] : []), outputs: [y])
+            let want = ConvolutionNaive.conv(x: x.floatArray, batch: c.x[0], inChannels: c.x[1], weight: w.floatArray,
+                                             outChannels: c.w[0], bias: c.bias ? b.floatArray : nil, groups: 1, window: s.window)
+            let cmp = compare(y.doubleArray, want.map(Double.init), rtol: 1e-4, atol: 1e-5)
+            #expect(cmp.ok, "\(c.name), \(variant): \(cmp)")
+        }
+        #expect(taken >= 5, "only \(taken) cases went to the few-outputs kernel")
+    }
+
     /// Which convolutions the direct few-outputs kernel takes.
     @Test func fewOutputsKernelTakesStrideOneConvolutionsToFewChannels() throws {
         func setup(_ x: [Int], _ w: [Int], _ attrs: [String: AttributeValue] = [:]) throws -> ConvolutionOps.Setup {

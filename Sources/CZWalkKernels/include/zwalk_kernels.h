@@ -38,6 +38,15 @@ void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t
 void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
                           float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
 
+/// Direct convolution of one image to cout ≤ 4 output channels (groups 1, stride 1, dilation 1):
+/// x (cin × h × w), weight (cout × cin × kh × kw), bias (cout) or NULL; writes output rows
+/// row0 ..< row1 of y (cout × oh × ow), zero padding outside the input. `rows`: scratch of
+/// zk_conv_few_outputs_scratch(cin, row1 − row0, …) floats (the block's input rows, padded).
+void zk_conv_few_outputs(int variant, const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, const float *weight,
+                         const float *bias, ptrdiff_t cout, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t padTop, ptrdiff_t padLeft,
+                         ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1, float *y, float *rows);
+size_t zk_conv_few_outputs_scratch(ptrdiff_t cin, ptrdiff_t rows, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t ow);
+
 /// y = tanh(x) and y = 1 / (1 + e^-x) over n floats (x and y may be the same buffer).
 void zk_tanh(int variant, const float *x, float *y, ptrdiff_t n);
 void zk_sigmoid(int variant, const float *x, float *y, ptrdiff_t n);
