@@ -226,10 +226,21 @@ public final class Planner: @unchecked Sendable {
     }
 
     /// What a plan for `batch` would hold in memory, without allocating its activations: how large
-    /// a batch fits a budget is asked of the plan itself, not guessed.
+    /// a batch fits a budget is asked of the plan itself, not guessed. Remembered per batch:
+    /// compiling builds every kernel (Winograd's filters transformed, weights packed), and the
+    /// budget's bisection asks for several batches on every decode — the explorer's every frame.
     public func memory(batch: Int, dims: [String: Int] = [:]) throws -> PlanMemory {
-        try compile(batch: batch, dims: dims, keeping: []).memory
+        guard dims.isEmpty else { return try compile(batch: batch, dims: dims, keeping: []).memory }
+        memoryLock.lock()
+        let known = memoryByBatch[batch]
+        memoryLock.unlock()
+        if let known { return known }
+        let m = try compile(batch: batch, dims: dims, keeping: []).memory
+        memoryLock.lock(); memoryByBatch[batch] = m; memoryLock.unlock()
+        return m
     }
+    private var memoryByBatch: [Int: PlanMemory] = [:]
+    private let memoryLock = NSLock()
 
     /// A plan before its arena exists: steps, the slots known at load time (initializers, folded
     /// constants, inputs, views of those), and where every run-time value will live.
@@ -245,7 +256,11 @@ public final class Planner: @unchecked Sendable {
         var memory = PlanMemory()
     }
 
+    /// Plans compiled so far (tests check that a decode under a budget compiles none once warm).
+    public private(set) var compilations = 0
+
     private func compile(batch: Int, dims: [String: Int], keeping: Set<String>) throws -> Compiled {
+        memoryLock.lock(); compilations += 1; memoryLock.unlock()
         guard batch >= 1 else { throw EngineError.invalidInput("batch size must be at least 1, got \(batch)") }
         let g = model.graph
         var c = Compiled()

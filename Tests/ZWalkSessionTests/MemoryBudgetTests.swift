@@ -38,6 +38,18 @@ import ZWalkImage
         #expect(differing == 0, "\(differing) values differ between the streamed batches and the chunked decode")
     }
 
+    /// The explorer decodes one latent per key: once warm, sizing batches to the budget compiles
+    /// no plan (it did, a dozen per frame, and the shipped model's frame took 22 ms, not 1).
+    @Test func aWarmDecodeCompilesNoPlan() throws {
+        let session = try ModelSession(path: shippedModel)
+        let z = try session.sample(seed: 1)
+        _ = try session.image(z)
+        let planner = try session.localModel(for: "test").session.planner
+        let before = planner.compilations
+        for seed in 2..<12 { _ = try session.image(try session.sample(seed: UInt32(seed))) }
+        #expect(planner.compilations == before, "\(planner.compilations - before) plans compiled for 10 frames")
+    }
+
     /// The .npy a streamed decode writes has the bytes of NPY.encode of the decoded batch.
     @Test func streamedNPYIsTheWholeBatchEncoded() throws {
         let dir = try temporaryFolder()
