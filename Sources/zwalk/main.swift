@@ -19,6 +19,9 @@ func topLevelHelp() -> String {
 
     usage: zwalk [MODEL.onnx] [options]      open the explorer (default: the shipped model)
            zwalk COMMAND [args] [options]    run a command without a terminal
+           zwalk [COMMAND] --server URL --model NAME …
+                                             the same on a model an inference server runs
+                                             (Open Inference Protocol: Triton, KServe, MLServer)
 
     commands:
 
