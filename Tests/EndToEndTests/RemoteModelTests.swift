@@ -58,11 +58,16 @@ final class OIPServer {
 
     deinit { stop() }
 
-    /// The HTTP status of a GET, or 0 when nothing answers.
+    /// The HTTP status of a GET, or 0 when nothing answers (Python's urllib: nothing more to install).
     static func status(_ url: String) -> Int {
-        let r = try? runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", url],
-                                cwd: "/", environment: ["PATH": "/usr/bin:/bin"])
-        return Int(r?.stdout ?? "") ?? 0
+        let script = """
+            import sys, urllib.request, urllib.error
+            try: print(urllib.request.urlopen(sys.argv[1], timeout=2).status)
+            except urllib.error.HTTPError as e: print(e.code)
+            except Exception: print(0)
+            """
+        let r = try? runProcess(TmuxSession.python, ["-c", script, url], cwd: "/", environment: ["PATH": "/usr/bin:/bin"])
+        return Int(r?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
     }
 
     /// A port nothing listens on now: the kernel's choice for a socket bound to port 0.
