@@ -289,7 +289,7 @@ def main(argv=None):
                   f"eta {el / step * (args.steps - step) / 60:5.1f} min", flush=True)
             stats[:] = 0
         if step % 2000 == 0 and step < args.steps:   # snapshot for looking at progress
-            torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "step": step},
+            torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "step": step, "args": vars(args)},
                        os.path.join(OUT_DIR, f"{args.name}_snapshot.pt"))
 
     wall = time.time() - t_train
