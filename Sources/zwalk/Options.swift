@@ -15,8 +15,15 @@ func usageError(_ inv: Invocation, _ message: String) -> UsageError {
 let weightsOption = Option.value("weights", "FILE|DIR|'GLOB'",
     "bind these weights onto the model's initializers by name: safetensors or a PyTorch checkpoint (.pt .pth .ckpt .bin); a folder or a quoted glob is a training run, its checkpoints in natural order (grid: one row each; the explorer: < and > move between them)")
 
-let modelOptions: [Option] = [
-    weightsOption,
+/// `--model NAME`: a shipped model instead of a MODEL file.
+let shippedModelOption = Option.value("model", ShippedModel.allCases.map(\.rawValue).joined(separator: "|"),
+    "open a shipped model by name instead of a MODEL file (zwalk looks for it as for the default; see zwalk --help)",
+    default: "\(ShippedModel.standard.rawValue) when no MODEL is given")
+
+/// Which model and weights: every command that opens a model takes these.
+let modelFileOptions: [Option] = [shippedModelOption, weightsOption]
+
+let modelOptions: [Option] = modelFileOptions + [
     .value("prior", "normal|uniform", "the distribution latents are drawn from", default: "the model's zwalk.prior, else normal"),
     .value("psi", "ψ", "truncation: every latent is scaled by ψ toward the mean 0 (StyleGAN's ψ)", default: "1"),
     .value("output-range", "LO,HI", "the model output values shown as black…white", default: "the model's range (zwalk info)"),
@@ -68,10 +75,21 @@ func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
     return o
 }
 
+/// The model file to open: the picture's model, MODEL (positional 0), the shipped model --model
+/// names, or the default shipped model.
+func modelPath(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> String {
+    var shipped = ShippedModel.standard
+    if let name = inv.string("model") {
+        if let p = inv.positionals.first { throw usageError(inv, "give MODEL or --model, not both (got '\(p)' and --model \(name))") }
+        do { shipped = try ShippedModel.named(name) } catch let e as SessionError { throw usageError(inv, "--model: \(e)") }
+    }
+    return try origin?.model ?? inv.positionals.first ?? ShippedModel.locate(shipped)
+}
+
 /// MODEL (positional 0, default the shipped model) opened with the flags, its progress drawn on
 /// stderr and its notes printed there.
 func openSession(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> ModelSession {
-    let path = try origin?.model ?? inv.positionals.first ?? ShippedModel.locate()
+    let path = try modelPath(inv, origin: origin)
     var options = try sessionOptions(inv)
     if options.weights == nil { options.weights = origin?.weights }
     let session = try ModelSession(path: path, options: options)

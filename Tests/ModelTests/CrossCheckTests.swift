@@ -28,18 +28,21 @@ let crossCheckCases: [CrossCheckCase] = {
         let model = FileManager.default.fileExists(atPath: local) ? local : "\(built)/\(stem).onnx"
         cases.append(CrossCheckCase(model: model, input: "\(dir)/\(stem).z.npy", expected: "\(dir)/\(stem).expected.npy"))
     }
-    let vae = fixtures.appendingPathComponent("vae").path
-    cases.append(CrossCheckCase(model: repoRoot.appendingPathComponent("assets/vae_decoder.onnx").path,
-                                input: "\(vae)/z.npy", expected: "\(vae)/decoded.npy"))
-    cases.append(CrossCheckCase(model: repoRoot.appendingPathComponent("assets/vae_encoder.onnx").path,
-                                input: "\(vae)/images.npy", expected: "\(vae)/encoded_mu.npy"))
+    // The shipped models (tools/fixtures_vae.py --dataset sprites|faces): fixtures folder, file stem.
+    for (folder, stem) in [("vae", "vae"), ("faces", "faces")] {
+        let f = fixtures.appendingPathComponent(folder).path
+        cases.append(CrossCheckCase(model: repoRoot.appendingPathComponent("assets/\(stem)_decoder.onnx").path,
+                                    input: "\(f)/z.npy", expected: "\(f)/decoded.npy"))
+        cases.append(CrossCheckCase(model: repoRoot.appendingPathComponent("assets/\(stem)_encoder.onnx").path,
+                                    input: "\(f)/images.npy", expected: "\(f)/encoded_mu.npy"))
+    }
     return cases
 }()
 
 @Suite struct CrossCheckTests {
     @Test func fixturesArePresent() {
         // Guards against the table below silently shrinking to nothing.
-        #expect(crossCheckCases.count >= 7, "expected the five onnx-helper models and the shipped VAE's decoder and encoder")
+        #expect(crossCheckCases.count >= 9, "expected the five onnx-helper models and the decoder and encoder of both shipped VAEs")
     }
 
     @Test(arguments: crossCheckCases)
