@@ -273,10 +273,28 @@ def factor_matrix(factors: dict) -> np.ndarray:
     return np.stack([np.asarray(factors[k], dtype=np.float64) for k in FACTOR_NAMES], axis=1)
 
 
+def factor_effects(n: int = 200, seed: int = 5) -> dict:
+    """How much each factor changes a picture: the mean summed squared difference over n faces
+    between each face and the same face with that one factor redrawn. A VAE pays for the factors
+    with large effects first (see assets/README.md, the faces model's weaknesses)."""
+    f = sample_factors(n, seed)
+    base = render(f)
+    out = {}
+    for k, (lo, hi) in RANGES.items():
+        g = {a: v.copy() for a, v in f.items()}
+        g[k] = np.random.RandomState(seed + 1).uniform(lo, hi, n)
+        out[k] = float(((render(g) - base) ** 2).sum((1, 2, 3)).mean())
+    return out
+
+
 if __name__ == "__main__":
     import sys
     import time
 
+    if sys.argv[1:] == ["--effects"]:            # python tools/faces.py --effects
+        for k, v in sorted(factor_effects().items(), key=lambda kv: -kv[1]):
+            print(f"{k:12s} {v:8.1f}")
+        sys.exit(0)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 64
     t = time.time()
     imgs, f = generate(n, TRAIN_SEED)
