@@ -27,7 +27,7 @@ func topLevelHelp() -> String {
         s += "  " + m.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + m.summary
             + (m == ShippedModel.standard ? ", the default" : "") + "\n"
     }
-    s += "\ncommands:\n\n"
+    s += "\ncommands:\n"
     let width = commands.map(\.name.count).max() ?? 8
     for c in commands { s += "  " + c.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + c.summary + "\n" }
     s += "\n'zwalk COMMAND --help' shows a command's options."
