@@ -22,7 +22,7 @@ public enum ShippedModel: String, CaseIterable, Sendable {
     /// One line for help texts.
     public var summary: String {
         switch self {
-        case .faces: return "procedural cartoon faces, 16-d: smile, head turn, hair, skin, eyes, brows (faces_decoder.onnx)"
+        case .faces: return "procedural cartoon faces, 16-d: head turn, hair colour and length, skin, face width, eye size, background (faces_decoder.onnx)"
         case .sprites: return "one coloured blob on a grey field, 10-d: x, y, size, hue, background (vae_decoder.onnx)"
         }
     }
