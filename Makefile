@@ -21,7 +21,10 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 BINDIR      = $(DESTDIR)$(PREFIX)/bin
 SHAREDIR    = $(DESTDIR)$(PREFIX)/share/zwalk
-MODEL_FILES := assets/vae_decoder.onnx assets/vae_encoder.onnx
+# The shipped models (zwalk --model sprites|faces): decoder and encoder of each.
+MODEL_FILES := assets/faces_decoder.onnx assets/faces_encoder.onnx assets/vae_decoder.onnx assets/vae_encoder.onnx
+# `make model` retrains these (tools/datasets.py); MODEL_DATASETS=faces retrains one.
+MODEL_DATASETS ?= sprites faces
 THEMES     := $(wildcard themes/*.theme)
 
 # `make fuzz`: every libFuzzer target (Tests/Fuzz) for FUZZ_SECONDS each; `make test` runs them for
@@ -37,7 +40,8 @@ help:
 	@echo "make conformance  only the ONNX backend test cases"
 	@echo "make bench        zwalk and onnxruntime side by side on the benchmark models"
 	@echo "make fuzz         build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)"
-	@echo "make model        retrain and re-export the shipped model (PyTorch; slow, not run by CI)"
+	@echo "make model        retrain and re-export the shipped models (PyTorch; slow, not run by CI;"
+	@echo "                  MODEL_DATASETS=faces for one of them)"
 	@echo "make checkpoint-fixtures  rewrite Tests/Fixtures/checkpoints with torch.save (PyTorch; not run by CI)"
 	@echo "make install      build, then install zwalk to PREFIX/bin and its model and themes to PREFIX/share/zwalk"
 	@echo "                  (PREFIX=$(PREFIX); DESTDIR stages; e.g. make install PREFIX=~/.local)"
@@ -104,9 +108,11 @@ $(MODEL_VENV)/.installed: tools/requirements-model.txt
 	touch $@
 
 model: deps $(MODEL_VENV)/.installed venv
-	nice $(MODEL_VENV)/bin/python tools/train_vae.py
-	$(MODEL_VENV)/bin/python tools/eval_vae.py
-	$(PY) tools/fixtures_vae.py
+	set -e; for d in $(MODEL_DATASETS); do \
+	  nice $(MODEL_VENV)/bin/python tools/train_vae.py --dataset $$d; \
+	  $(MODEL_VENV)/bin/python tools/eval_vae.py --dataset $$d; \
+	  $(PY) tools/fixtures_vae.py --dataset $$d; \
+	done
 
 # The PyTorch checkpoints the tests bind (torch.save's own files) and onnxruntime's decodes of them.
 checkpoint-fixtures: deps $(MODEL_VENV)/.installed

@@ -1,13 +1,16 @@
-"""Evaluate the shipped VAE (assets/vae_{encoder,decoder}.onnx) on held-out sprites.
+"""Evaluate a shipped VAE on held-out images of its data set (--dataset sprites, the default:
+assets/vae_{encoder,decoder}.onnx; --dataset faces: assets/faces_{encoder,decoder}.onnx).
 
-    .venv-model/bin/python tools/eval_vae.py                 # shipped ONNX files: writes
-                                                             # assets/eval.json, PNGs in tools/out/
-                                                             # and zwalk.dim_names in both files
+    .venv-model/bin/python tools/eval_vae.py [--dataset faces]
+                                                             # shipped ONNX files: writes
+                                                             # assets/eval.json (faces_eval.json),
+                                                             # PNGs in tools/out/ and
+                                                             # zwalk.dim_names in both files
     .venv-model/bin/python tools/eval_vae.py --ckpt tools/out/pilot.pt --tag pilot
                                                              # a checkpoint via PyTorch; writes only
                                                              # tools/out/<tag>_* (for pilot runs)
 
-Figures, on 1,000 held-out images (seed sprites.HELDOUT_SEED, not the training seed):
+Figures, on 1,000 held-out images (seed HELDOUT_SEED of the generator, not the training seed):
   * reconstruction (decoder(mu)) mean per-pixel absolute error and MSE, over all 3x64x64 values;
   * for each factor the latent dimension (of mu) with the largest |Pearson correlation|;
     hue is sampled on [0, 0.75] (red..blue, the wrap-around through magenta is left out)
@@ -17,11 +20,11 @@ Figures, on 1,000 held-out images (seed sprites.HELDOUT_SEED, not the training s
   * the Mutual Information Gap (Chen et al. 2018): histogram MI between each mu dimension
     (equal-width bins) and each factor (shape: its 5 classes; continuous factors:
     equal-width bins), the gap between the two most informative dims divided by the
-    factor's entropy, averaged over the 7 factors.  10 bins on 1,000 images (histogram
+    factor's entropy, averaged over the factors (7 for sprites, 10 for faces).  10 bins on 1,000 images (histogram
     MI is biased upward by ~(bins-1)^2 / (2 n) nats, so few bins for few samples); the
     same with 20 bins on 10,000 held-out images is reported as a check.
 A dimension is given a name when it is the best dim of a continuous factor with
-|corr| >= NAME_CORR, or (for shape) when its normalised MI with shape is >= NAME_SHAPE_MI
+|corr| >= the data set's name_corr (sprites 0.75, faces 0.9; tools/datasets.py), or (for shape) when its normalised MI with shape is >= NAME_SHAPE_MI
 and leads the next dim by >= NAME_SHAPE_GAP; each dim gets at most one name (strongest wins).
 """
 from __future__ import annotations
@@ -36,28 +39,15 @@ from PIL import Image, ImageDraw
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import sprites  # noqa: E402
+import datasets  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
-ASSETS = os.path.join(ROOT, "assets")
 OUT_DIR = os.path.join(HERE, "out")
-LATENT = 10
 
 N_HELDOUT = 1000
 N_HELDOUT_BIG = 10000
-NAME_CORR = 0.75
 NAME_SHAPE_MI = 0.25
 NAME_SHAPE_GAP = 0.10
-
-FACTOR_LABELS = {
-    "shape": "shape",
-    "x": "x position",
-    "y": "y position",
-    "scale": "scale",
-    "rotation": "rotation",
-    "hue": "hue",
-    "background": "background brightness",
-}
 
 
 # --------------------------------------------------------------------------
@@ -132,19 +122,19 @@ def mutual_info(a, b):
 
 
 def factor_mask(name, f):
-    """Which samples a factor is measured on (rotation: not on circles)."""
-    if name == "rotation":
+    """Which samples a factor is measured on (sprites' rotation: not on circles)."""
+    if name == "rotation" and "shape" in f:
         return f["shape"] != 0
-    return np.ones(len(f["shape"]), bool)
+    return np.ones(len(next(iter(f.values()))), bool)
 
 
-def mig(mu, f, bins):
+def mig(ds, mu, f, bins):
     """Returns (MIG, per-factor dict, normalised MI matrix [factor][dim])."""
     per, mat = {}, {}
-    for name in sprites.FACTOR_NAMES:
+    for name in ds.module.FACTOR_NAMES:
         m = factor_mask(name, f)
         v = f[name][m]
-        vd = v.astype(np.int64) if name == "shape" else discretize(v, bins)
+        vd = v.astype(np.int64) if name in ds.categorical else discretize(v, bins)
         h = entropy(vd)
         mis = np.array([mutual_info(discretize(mu[m, j], bins), vd) for j in range(mu.shape[1])]) / h
         order = np.argsort(-mis)
@@ -155,9 +145,9 @@ def mig(mu, f, bins):
     return float(np.mean([p["gap"] for p in per.values()])), per, mat
 
 
-def correlations(mu, f):
+def correlations(ds, mu, f):
     out, mat = {}, {}
-    for name in sprites.CONTINUOUS_FACTORS:
+    for name in ds.module.CONTINUOUS_FACTORS:
         m = factor_mask(name, f)
         v = f[name][m]
         c = np.array([np.corrcoef(mu[m, j], v)[0, 1] if mu[m, j].std() > 1e-8 else 0.0
@@ -170,16 +160,17 @@ def correlations(mu, f):
     return out, mat
 
 
-def name_dims(corr_mat, mig_mat, mig_per):
+def name_dims(ds, corr_mat, mig_per):
     """Assign each clearly-explained dim one factor name (strongest association first)."""
     cands = []
     for name, cs in corr_mat.items():
         for j, c in enumerate(cs):
-            if abs(c) >= NAME_CORR:
+            if abs(c) >= ds.name_corr:
                 cands.append((abs(c), j, name))
-    s = mig_per["shape"]
-    if s["best_nmi"] >= NAME_SHAPE_MI and s["gap"] >= NAME_SHAPE_GAP:
-        cands.append((s["best_nmi"], s["best_dim"], "shape"))
+    for name in ds.categorical:
+        s = mig_per[name]
+        if s["best_nmi"] >= NAME_SHAPE_MI and s["gap"] >= NAME_SHAPE_GAP:
+            cands.append((s["best_nmi"], s["best_dim"], name))
     cands.sort(reverse=True)
     names, used_f = {}, set()
     for strength, j, name in cands:
@@ -224,7 +215,8 @@ def save_pictures(model, x, mu, kl, dim_names, prefix):
     grid(np.concatenate([x[:k], rec]), cols=k).save(p)
     paths["recon"] = p
 
-    z = np.random.RandomState(99).standard_normal((64, LATENT)).astype(np.float32)
+    latent = mu.shape[1]
+    z = np.random.RandomState(99).standard_normal((64, latent)).astype(np.float32)
     p = os.path.join(OUT_DIR, f"{prefix}samples.png")
     grid(model.decode(z), cols=8).save(p)
     paths["samples"] = p
@@ -233,7 +225,7 @@ def save_pictures(model, x, mu, kl, dim_names, prefix):
     steps = np.linspace(-2.5, 2.5, 9).astype(np.float32)
     rows, labels = [], []
     base = mu[3].copy()
-    for j in range(LATENT):
+    for j in range(latent):
         zz = np.repeat(base[None], len(steps), 0)
         zz[:, j] = steps
         strip = model.decode(zz)
@@ -248,28 +240,29 @@ def save_pictures(model, x, mu, kl, dim_names, prefix):
 
 # --------------------------------------------------------------------------
 
-def evaluate(model, prefix=""):
-    x, f = sprites.generate(N_HELDOUT, sprites.HELDOUT_SEED)
+def evaluate(ds, model, prefix=""):
+    gen = ds.module
+    x, f = gen.generate(N_HELDOUT, gen.HELDOUT_SEED)
     mu, logvar = model.encode(x)
     rec = model.decode(mu)
     mae = float(np.abs(rec - x).mean())
     mse = float(((rec - x) ** 2).mean())
     kl = (0.5 * (mu ** 2 + np.exp(logvar) - 1 - logvar)).mean(0)
 
-    corr, corr_mat = correlations(mu, f)
-    mig10, mig_per, mig_mat = mig(mu, f, bins=10)
+    corr, corr_mat = correlations(ds, mu, f)
+    mig10, mig_per, mig_mat = mig(ds, mu, f, bins=10)
 
-    xb, fb = sprites.generate(N_HELDOUT_BIG, sprites.HELDOUT_SEED + 1)
+    xb, fb = gen.generate(N_HELDOUT_BIG, gen.HELDOUT_SEED + 1)
     mub, _ = model.encode(xb)
-    mig20, mig_per20, _ = mig(mub, fb, bins=20)
+    mig20, mig_per20, _ = mig(ds, mub, fb, bins=20)
 
-    dim_names = name_dims(corr_mat, mig_mat, mig_per)
-    dim_names_str = ";".join(f"{j}:{FACTOR_LABELS[n]}" for j, n in dim_names.items())
-    pics = save_pictures(model, x, mu, kl, {j: FACTOR_LABELS[n] for j, n in dim_names.items()}, prefix)
+    dim_names = name_dims(ds, corr_mat, mig_per)
+    dim_names_str = ";".join(f"{j}:{ds.labels[n]}" for j, n in dim_names.items())
+    pics = save_pictures(model, x, mu, kl, {j: ds.labels[n] for j, n in dim_names.items()}, prefix)
 
     res = {
-        "dataset": "sprites64",
-        "heldout": {"n": N_HELDOUT, "seed": sprites.HELDOUT_SEED},
+        "dataset": ds.title,
+        "heldout": {"n": N_HELDOUT, "seed": gen.HELDOUT_SEED},
         "reconstruction": {"mean_abs_error": round(mae, 6), "mse": round(mse, 6),
                            "note": "decoder(mu) vs input, mean over all 3x64x64 values in [0,1]"},
         "kl_per_dim": [round(float(v), 4) for v in kl],
@@ -283,14 +276,16 @@ def evaluate(model, prefix=""):
         "mig_check_10k_images_20_bins": round(mig20, 4),
         "mig_check_per_factor_gap": {k: round(v["gap"], 4) for k, v in mig_per20.items()},
         "dim_names": dim_names_str,
-        "naming_rule": f"continuous factor |corr| >= {NAME_CORR}; shape normalised MI >= {NAME_SHAPE_MI} "
-                       f"with gap >= {NAME_SHAPE_GAP}; one name per dim, strongest first",
-        "factor_treatment": {
+        "naming_rule": f"continuous factor |corr| >= {ds.name_corr}"
+                       + (f"; shape normalised MI >= {NAME_SHAPE_MI} with gap >= {NAME_SHAPE_GAP}"
+                          if ds.categorical else "") + "; one name per dim, strongest first",
+    }
+    if ds.name == "sprites":
+        res["factor_treatment"] = {
             "hue": "sampled on [0, 0.75] of the HSV circle (red..blue, no wrap), treated as linear",
             "rotation": "sampled on [-30, 30] deg (< half the star's 72 deg period), treated as linear; "
                         "measured on non-circle images only",
-        },
-    }
+        }
     return res, pics
 
 
@@ -301,9 +296,10 @@ def print_summary(res):
     for k, v in res["correlation"].items():
         print(f"  {k:10s} best dim {v['best_dim']}  |corr| {v['abs_corr']:.3f}   "
               f"(next dim {v['second_dim']} {v['second_abs_corr']:.3f})")
-    s = res["mig_per_factor"]["shape"]
-    print(f"  shape      best dim {s['best_dim']}  nMI {s['best_nmi']:.3f} (next {s['second_dim']} "
-          f"{s['second_nmi']:.3f})")
+    for name, s in res["mig_per_factor"].items():
+        if name not in res["correlation"]:
+            print(f"  {name:10s} best dim {s['best_dim']}  nMI {s['best_nmi']:.3f} (next {s['second_dim']} "
+                  f"{s['second_nmi']:.3f})")
     print(f"MIG (1k, 10 bins) {res['mig']:.3f}; per factor gap "
           + ", ".join(f"{k} {v['gap']:.2f}" for k, v in res["mig_per_factor"].items()))
     print(f"MIG check (10k, 20 bins) {res['mig_check_10k_images_20_bins']:.3f}")
@@ -312,16 +308,17 @@ def print_summary(res):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    datasets.add_argument(ap)
     ap.add_argument("--ckpt", help="evaluate a PyTorch checkpoint instead of the ONNX files (no writes to assets/)")
     ap.add_argument("--tag", default="", help="prefix for the PNG/JSON names in tools/out/")
     args = ap.parse_args(argv)
     os.makedirs(OUT_DIR, exist_ok=True)
-    prefix = f"{args.tag}_" if args.tag else ""
+    ds = datasets.get(args.dataset)
+    prefix = f"{args.tag}_" if args.tag else ("" if ds.name == "sprites" else f"{ds.stem}_")
 
-    enc_path = os.path.join(ASSETS, "vae_encoder.onnx")
-    dec_path = os.path.join(ASSETS, "vae_decoder.onnx")
+    enc_path, dec_path = ds.encoder_path, ds.decoder_path
     model = TorchModel(args.ckpt) if args.ckpt else OnnxModel(enc_path, dec_path)
-    res, pics = evaluate(model, prefix)
+    res, pics = evaluate(ds, model, prefix)
     print_summary(res)
 
     if args.ckpt:
@@ -331,7 +328,7 @@ def main(argv=None):
         for path in (enc_path, dec_path):
             set_metadata(path, {"zwalk.dim_names": res["dim_names"]})
         res["files"] = {os.path.basename(q): os.path.getsize(q) for q in (enc_path, dec_path)}
-        p = os.path.join(ASSETS, "eval.json")
+        p = ds.eval_path
     with open(p, "w") as fh:
         json.dump(res, fh, indent=1)
         fh.write("\n")

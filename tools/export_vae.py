@@ -1,6 +1,7 @@
-"""Export a trained checkpoint to assets/vae_encoder.onnx and assets/vae_decoder.onnx.
+"""Export a trained checkpoint to its data set's ONNX pair: assets/vae_{encoder,decoder}.onnx for
+sprites, assets/faces_{encoder,decoder}.onnx for faces (the checkpoint records its --dataset).
 
-    .venv-model/bin/python tools/export_vae.py [tools/out/vae.pt]
+    .venv-model/bin/python tools/export_vae.py [tools/out/vae.pt | tools/out/faces.pt]
 
 TorchScript exporter (dynamo=False), opset 17, dynamic batch, weights inline (float32).
 Checks: onnx.checker, the operator allow-list, and onnxruntime vs PyTorch (max abs
@@ -19,13 +20,10 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import sprites  # noqa: E402
-from train_vae import LATENT, Decoder, DecoderWithSigmoid, Encoder  # noqa: E402
+import datasets  # noqa: E402
+from train_vae import Decoder, DecoderWithSigmoid, Encoder  # noqa: E402
 
-ASSETS = os.path.join(os.path.dirname(HERE), "assets")
-ENC_PATH = os.path.join(ASSETS, "vae_encoder.onnx")
-DEC_PATH = os.path.join(ASSETS, "vae_decoder.onnx")
-DEFAULT_CKPT = os.path.join(HERE, "out", "vae.pt")
+DEFAULT_CKPT = datasets.get(datasets.DEFAULT).checkpoint
 
 ALLOWED_OPS = {
     "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Mul", "Relu", "LeakyRelu", "Elu",
@@ -33,32 +31,27 @@ ALLOWED_OPS = {
     "Constant", "Resize", "BatchNormalization", "Identity", "Softplus",
 }
 
-DATASET = "sprites64"
-
-
 OBJECTIVE_NAMES = {"beta": "beta-VAE", "tcvae": "beta-TCVAE", "capacity": "capacity-annealed beta-VAE",
                    "adagvae": "Ada-GVAE (weakly supervised beta-VAE)"}
 
 
-def base_metadata(role: str, kind: str = "beta-VAE") -> dict:
+def base_metadata(ds: datasets.Dataset, role: str, kind: str = "beta-VAE") -> dict:
     md = {
         "zwalk.role": role,
-        "zwalk.latent_shape": str(LATENT),
+        "zwalk.latent_shape": str(ds.latent),
         "zwalk.prior": "normal",
         "zwalk.image_layout": "NCHW",
-        "zwalk.dataset": DATASET,
+        "zwalk.dataset": ds.title,
         "zwalk.dim_names": "",
     }
     if role == "decoder":
         md["zwalk.output_range"] = "0,1"
-        md["zwalk.encoder"] = os.path.basename(ENC_PATH)
-        md["zwalk.description"] = (f"{kind} decoder: a 10-d latent to a 64x64 RGB image of one sprite "
-                                   "(circle, square, triangle, heart or star) on a grey background.")
+        md["zwalk.encoder"] = os.path.basename(ds.encoder_path)
+        md["zwalk.description"] = f"{kind} decoder: {ds.decoder_text}"
     else:
         md["zwalk.input_range"] = "0,1"
-        md["zwalk.decoder"] = os.path.basename(DEC_PATH)
-        md["zwalk.description"] = (f"{kind} encoder: a 64x64 RGB sprite image to the mean and log-variance "
-                                   "of its 10-d latent posterior.")
+        md["zwalk.decoder"] = os.path.basename(ds.decoder_path)
+        md["zwalk.description"] = f"{kind} encoder: {ds.encoder_text}"
     return md
 
 
@@ -115,9 +108,15 @@ def check_ops(path: str):
     return sorted(ops)
 
 
+def checkpoint_dataset(ck: dict) -> datasets.Dataset:
+    """The data set a checkpoint was trained on (checkpoints from before --dataset are sprites)."""
+    return datasets.get(ck.get("args", {}).get("dataset", "sprites"))
+
+
 def load_models(ckpt_path: str):
     ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)  # our own checkpoint
-    enc, dec = Encoder(), Decoder()
+    latent = checkpoint_dataset(ck).latent
+    enc, dec = Encoder(latent), Decoder(latent)
     enc.load_state_dict(ck["encoder"])
     dec.load_state_dict(ck["decoder"])
     enc.eval()
@@ -126,38 +125,40 @@ def load_models(ckpt_path: str):
 
 
 def export(ckpt_path: str = DEFAULT_CKPT):
-    os.makedirs(ASSETS, exist_ok=True)
     enc, dec, ck = load_models(ckpt_path)
+    ds = checkpoint_dataset(ck)
+    latent, dec_path, enc_path = ds.latent, ds.decoder_path, ds.encoder_path
+    os.makedirs(os.path.dirname(dec_path), exist_ok=True)
     kind = OBJECTIVE_NAMES.get(ck.get("args", {}).get("objective", "beta"), "VAE")
     dec_s = DecoderWithSigmoid(dec).eval()
 
-    z_ex = torch.zeros(2, LATENT)
+    z_ex = torch.zeros(2, latent)
     x_ex = torch.zeros(2, 3, 64, 64)
-    torch.onnx.export(dec_s, (z_ex,), DEC_PATH, dynamo=False, opset_version=17,
+    torch.onnx.export(dec_s, (z_ex,), dec_path, dynamo=False, opset_version=17,
                       input_names=["z"], output_names=["image"],
                       dynamic_axes={"z": {0: "batch"}, "image": {0: "batch"}},
                       do_constant_folding=True, external_data=False)
-    torch.onnx.export(enc, (x_ex,), ENC_PATH, dynamo=False, opset_version=17,
+    torch.onnx.export(enc, (x_ex,), enc_path, dynamo=False, opset_version=17,
                       input_names=["image"], output_names=["mu", "logvar"],
                       dynamic_axes={"image": {0: "batch"}, "mu": {0: "batch"}, "logvar": {0: "batch"}},
                       do_constant_folding=True, external_data=False)
-    fix_io_shapes(DEC_PATH, {"z": ["batch", LATENT], "image": ["batch", 3, 64, 64]})
-    fix_io_shapes(ENC_PATH, {"image": ["batch", 3, 64, 64], "mu": ["batch", LATENT], "logvar": ["batch", LATENT]})
-    set_metadata(DEC_PATH, base_metadata("decoder", kind))
-    set_metadata(ENC_PATH, base_metadata("encoder", kind))
+    fix_io_shapes(dec_path, {"z": ["batch", latent], "image": ["batch", 3, 64, 64]})
+    fix_io_shapes(enc_path, {"image": ["batch", 3, 64, 64], "mu": ["batch", latent], "logvar": ["batch", latent]})
+    set_metadata(dec_path, base_metadata(ds, "decoder", kind))
+    set_metadata(enc_path, base_metadata(ds, "encoder", kind))
 
-    for p in (DEC_PATH, ENC_PATH):
+    for p in (dec_path, enc_path):
         onnx.checker.check_model(onnx.load(p), full_check=True)
         ops = check_ops(p)
         print(f"{os.path.relpath(p, os.path.dirname(HERE))}: {os.path.getsize(p) / 1e6:.2f} MB, ops {ops}")
 
     # onnxruntime vs PyTorch
-    z = np.random.RandomState(7).standard_normal((16, LATENT)).astype(np.float32)
-    x, _ = sprites.generate(16, 4242)
+    z = np.random.RandomState(7).standard_normal((16, latent)).astype(np.float32)
+    x, _ = ds.module.generate(16, 4242)
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
-    dsess = ort.InferenceSession(DEC_PATH, so, providers=["CPUExecutionProvider"])
-    esess = ort.InferenceSession(ENC_PATH, so, providers=["CPUExecutionProvider"])
+    dsess = ort.InferenceSession(dec_path, so, providers=["CPUExecutionProvider"])
+    esess = ort.InferenceSession(enc_path, so, providers=["CPUExecutionProvider"])
     with torch.no_grad():
         t_img = dec_s(torch.from_numpy(z)).numpy()
         t_mu, t_lv = (a.numpy() for a in enc(torch.from_numpy(x)))
@@ -167,7 +168,7 @@ def export(ckpt_path: str = DEFAULT_CKPT):
     d_mu = float(np.abs(o_mu - t_mu).max())
     d_lv = float(np.abs(o_lv - t_lv).max())
     print(f"onnxruntime vs torch max abs diff: decoder {d_dec:.2e}, mu {d_mu:.2e}, logvar {d_lv:.2e}")
-    assert o_img.shape == (16, 3, 64, 64) and o_mu.shape == (16, LATENT) and o_lv.shape == (16, LATENT)
+    assert o_img.shape == (16, 3, 64, 64) and o_mu.shape == (16, latent) and o_lv.shape == (16, latent)
     assert max(d_dec, d_mu, d_lv) <= 1e-5, "onnxruntime output differs from PyTorch"
     # dynamic batch: batch 1 and 3 give the same rows
     o1 = dsess.run(["image"], {"z": z[:1]})[0]

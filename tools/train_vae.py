@@ -1,15 +1,18 @@
-"""Train the zwalk demo model: a convolutional beta-VAE on sprites64 (tools/sprites.py).
+"""Train a shipped zwalk model: a convolutional beta-VAE on procedural data with known factors,
+--dataset sprites (tools/sprites.py, the default) or faces (tools/faces.py); see tools/datasets.py.
 
 CPU only, seeded and reproducible (bitwise, for a fixed torch build and thread count).
 Writes tools/out/<name>.pt (plus a snapshot every 2,000 steps) and, unless --no-export,
-exports assets/vae_{encoder,decoder}.onnx via tools/export_vae.py.
+exports assets/<stem>_{encoder,decoder}.onnx via tools/export_vae.py (vae_* for sprites,
+faces_* for faces).
 
 The defaults are the shipped model: Ada-GVAE (Locatello et al. 2020), a beta-VAE trained on pairs
 of images that differ in one generative factor (which one is not told), Gaussian likelihood
 (sigma 0.1), beta = 4 with a linear warm-up over 3,000 steps, Adam 5e-4, batch 32 pairs, 20,000
-steps, 60,000 pairs, one thread:
+steps, one thread; 60,000 pairs for sprites, 40,000 for faces (they take longer to draw):
 
-    nice -n 19 .venv-model/bin/python tools/train_vae.py        # ~25 min on an idle 2-core machine
+    nice -n 19 .venv-model/bin/python tools/train_vae.py                   # ~25 min on 2 cores
+    nice -n 19 .venv-model/bin/python tools/train_vae.py --dataset faces
 
 Other objectives kept for experiments: --objective tcvae (beta-TCVAE, Chen et al. 2018) and
 --objective capacity (annealed capacity, Burgess et al. 2018); --rec bce for a Bernoulli likelihood.
@@ -30,9 +33,8 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import sprites  # noqa: E402
+import datasets  # noqa: E402
 
-LATENT = 10
 OUT_DIR = os.path.join(HERE, "out")
 
 
@@ -42,7 +44,7 @@ OUT_DIR = os.path.join(HERE, "out")
 # --------------------------------------------------------------------------
 
 class Encoder(nn.Module):
-    def __init__(self, latent: int = LATENT, ch: int = 32, hidden: int = 256):
+    def __init__(self, latent: int, ch: int = 32, hidden: int = 256):
         super().__init__()
         self.conv = nn.Sequential(
             nn.Conv2d(3, ch, 4, 2, 1), nn.ReLU(),            # 32x32
@@ -66,7 +68,7 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """z -> logits. `DecoderWithSigmoid` (export) maps to [0,1]."""
 
-    def __init__(self, latent: int = LATENT, ch: int = 32, hidden: int = 256):
+    def __init__(self, latent: int, ch: int = 32, hidden: int = 256):
         super().__init__()
         self.ch = ch
         self.fc = nn.Sequential(
@@ -141,18 +143,14 @@ def to_float(xb: torch.Tensor) -> torch.Tensor:
     return xb.float().div_(255.0)
 
 
-def make_data(n: int, seed: int) -> torch.Tensor:
-    return render_u8(sprites.sample_factors(n, seed))
-
-
-def render_u8(f: dict) -> torch.Tensor:
-    """Sprites as uint8 NCHW (halves memory traffic; quantisation error <= 1/510)."""
-    n = len(f["x"])
+def render_u8(gen, f: dict) -> torch.Tensor:
+    """Images of a factor table as uint8 NCHW (halves memory traffic; quantisation error <= 1/510)."""
+    n = len(next(iter(f.values())))
     out = np.empty((n, 3, 64, 64), dtype=np.uint8)
     chunk = 10000
     for s in range(0, n, chunk):
         part = {k: v[s:s + chunk] for k, v in f.items()}
-        out[s:s + chunk] = np.round(sprites.render(part) * 255.0).astype(np.uint8)
+        out[s:s + chunk] = np.round(gen.render(part) * 255.0).astype(np.uint8)
     return torch.from_numpy(out)
 
 
@@ -165,6 +163,7 @@ def seed_everything(seed: int):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    datasets.add_argument(ap)
     ap.add_argument("--objective", choices=["beta", "tcvae", "capacity", "adagvae"], default="adagvae",
                     help="beta: rec + beta*KL; tcvae: rec + MI + beta*TC + dimKL (Chen et al.); "
                          "capacity: rec + gamma*|KL - C|, C annealed 0 -> --cmax (Burgess et al.); "
@@ -186,12 +185,19 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=3000, help="steps of linear KL/TC warm-up from 0")
-    ap.add_argument("--n-train", type=int, default=60000)
+    ap.add_argument("--n-train", type=int, default=0, help="training pairs (images for the unpaired "
+                    "objectives); 0: the data set's default (sprites 60,000, faces 40,000)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="1 keeps runs bitwise reproducible and copes best with a busy machine")
-    ap.add_argument("--name", default="vae")
+    ap.add_argument("--name", default="", help="checkpoint tools/out/<name>.pt (default: the data "
+                    "set's file stem, vae or faces)")
     ap.add_argument("--no-export", action="store_true")
     args = ap.parse_args(argv)
+    ds = datasets.get(args.dataset)
+    gen = ds.module
+    args.n_train = args.n_train or ds.n_train
+    args.name = args.name or ds.stem
+    args.latent = ds.latent
 
     torch.set_num_threads(args.threads)
     seed_everything(args.seed)
@@ -200,31 +206,31 @@ def main(argv=None):
     t0 = time.time()
     paired = args.objective == "adagvae"
     if paired:
-        first, second, _ = sprites.sample_pairs(args.n_train, sprites.TRAIN_SEED)
-        data, data2 = render_u8(first), render_u8(second)
+        first, second, _ = gen.sample_pairs(args.n_train, gen.TRAIN_SEED)
+        data, data2 = render_u8(gen, first), render_u8(gen, second)
     else:
-        data, data2 = make_data(args.n_train, sprites.TRAIN_SEED), None
+        data, data2 = render_u8(gen, gen.sample_factors(args.n_train, gen.TRAIN_SEED)), None
     n = data.shape[0]
-    print(f"data: {n} {'pairs' if paired else 'images'} (seed {sprites.TRAIN_SEED}) "
+    print(f"data: {ds.title}, {n} {'pairs' if paired else 'images'} (seed {gen.TRAIN_SEED}) "
           f"in {time.time() - t0:.1f}s", flush=True)
 
-    enc, dec = Encoder(), Decoder()
+    enc, dec = Encoder(ds.latent), Decoder(ds.latent)
     enc = enc.to(memory_format=torch.channels_last)
     dec = dec.to(memory_format=torch.channels_last)
     params = list(enc.parameters()) + list(dec.parameters())
     print(f"parameters: encoder {sum(p.numel() for p in enc.parameters())}, "
           f"decoder {sum(p.numel() for p in dec.parameters())}", flush=True)
     opt = torch.optim.Adam(params, lr=args.lr)
-    gen = torch.Generator().manual_seed(args.seed)
+    rng = torch.Generator().manual_seed(args.seed)
 
     t_train = time.time()
-    perm = torch.randperm(n, generator=gen)
+    perm = torch.randperm(n, generator=rng)
     pos = 0
     stats = np.zeros(5)
     log_every = 250 if args.steps >= 2000 else 10
     for step in range(1, args.steps + 1):
         if pos + args.batch > n:
-            perm = torch.randperm(n, generator=gen)
+            perm = torch.randperm(n, generator=rng)
             pos = 0
         idx = perm[pos:pos + args.batch]
         pos += args.batch
@@ -238,7 +244,7 @@ def main(argv=None):
             b = idx.shape[0]
             m1, l1, m2, l2 = ada_average(mu[:b], logvar[:b], mu[b:], logvar[b:])
             mu, logvar = torch.cat([m1, m2]), torch.cat([l1, l2])
-        eps = torch.randn(mu.shape, generator=gen)
+        eps = torch.randn(mu.shape, generator=rng)
         z = mu + eps * torch.exp(0.5 * logvar)
         logits = dec(z)
         if args.rec == "bce":
@@ -283,7 +289,7 @@ def main(argv=None):
                   f"eta {el / step * (args.steps - step) / 60:5.1f} min", flush=True)
             stats[:] = 0
         if step % 2000 == 0 and step < args.steps:   # snapshot for looking at progress
-            torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "step": step},
+            torch.save({"encoder": enc.state_dict(), "decoder": dec.state_dict(), "step": step, "args": vars(args)},
                        os.path.join(OUT_DIR, f"{args.name}_snapshot.pt"))
 
     wall = time.time() - t_train

@@ -7,7 +7,7 @@ import ZWalkRemote
 /// Where a zwalk PNG or GIF came from, read back from its metadata: the model (and weights) that
 /// made it and the direction set it walked, so `zwalk exported.png` opens the explorer on that
 /// model at that latent. The model is the one its `zwalk.command` names, found as written, beside
-/// the picture, or as the shipped model — whichever has the sha256 the picture records.
+/// the picture, or as a shipped model — whichever has the sha256 the picture records.
 public struct ExportOrigin: Sendable {
     public let model: String
     public let weights: String?
@@ -24,7 +24,7 @@ public struct ExportOrigin: Sendable {
         return p.hasSuffix(".png") || p.hasSuffix(".gif")
     }
 
-    public init(picture path: String, shippedModel: () throws -> String = { try ShippedModel.locate() }) throws {
+    public init(picture path: String, shippedModels: () -> [String] = { ShippedModel.installed() }) throws {
         let text = path.lowercased().hasSuffix(".gif") ? try GIF.readText(path: path) : try PNGCodec.read(path: path).text
         guard let sha = text[PNGMetadata.Key.modelSHA256] else {
             throw SessionError.invalidOption("\(path) was not written by zwalk (no \(PNGMetadata.Key.modelSHA256)): open a model and give it with --latent")
@@ -53,7 +53,7 @@ public struct ExportOrigin: Sendable {
             if !m.hasPrefix("/") { candidates.append((folder.isEmpty ? "." : folder) + "/" + m) }
             candidates.append((folder.isEmpty ? "." : folder) + "/" + (m as NSString).lastPathComponent)
         }
-        if let shipped = try? shippedModel() { candidates.append(shipped) }
+        candidates += shippedModels()
         let resolvedWeights = weights.map { w -> String in
             if w.hasPrefix("/") || FileManager.default.fileExists(atPath: w) { return w }
             return (folder.isEmpty ? "." : folder) + "/" + (w as NSString).lastPathComponent

@@ -14,7 +14,7 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
     /// Two outputs of one command would land on the same file.
     case duplicateOutput(String)
     /// No shipped model was found; lists where zwalk looked.
-    case noShippedModel(searched: [String])
+    case noShippedModel(file: String, searched: [String])
     /// The model names no encoder and none was given.
     case noEncoder(String)
     /// Work that reads the graph or weights asked of a served model.
@@ -29,9 +29,10 @@ public enum SessionError: Error, CustomStringConvertible, Equatable {
             return "\(path): unknown kind of output; the name must end in \(known.joined(separator: ", "))"
         case .duplicateOutput(let p):
             return "two outputs would both be written to \(p)"
-        case .noShippedModel(let searched):
-            return "the shipped model (vae_decoder.onnx) is not installed; looked in:\n" + searched.map { "  " + $0 }.joined(separator: "\n")
+        case .noShippedModel(let file, let searched):
+            return "the shipped model (\(file)) is not installed; looked in:\n" + searched.map { "  " + $0 }.joined(separator: "\n")
                 + "\nset ZWALK_ASSETS to its folder, install with 'make install PREFIX=…', or name a model: zwalk MODEL.onnx"
+                + "\nthe shipped models: " + ShippedModel.allCases.map { "\($0.rawValue) (\($0.fileName))" }.joined(separator: ", ")
         }
     }
 }

@@ -316,7 +316,7 @@ let exploreCommand = Command(
 let benchUICommand = Command(
     name: "bench-ui", summary: "Time the explorer without a terminal: key-to-frame time and bytes per frame, per size and colour mode.",
     positionals: "[MODEL]",
-    options: serverOptions + [weightsOption,
+    options: modelFileOptions + [
         .value("frames", "N", "key presses per configuration", default: "60"),
         .value("blocks", "STYLES", "comma-separated block styles to time", default: "half"),
     ],

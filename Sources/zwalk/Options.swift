@@ -16,16 +16,24 @@ func usageError(_ inv: Invocation, _ message: String) -> UsageError {
 let weightsOption = Option.value("weights", "FILE|DIR|'GLOB'",
     "bind these weights onto the model's initializers by name: safetensors or a PyTorch checkpoint (.pt .pth .ckpt .bin); a folder or a quoted glob is a training run, its checkpoints in natural order (grid: one row each; the explorer: < and > move between them)")
 
-/// A model on an inference server instead of a file: every command that decodes takes these.
+/// `--model NAME`: a shipped model by name instead of a MODEL file, or with --server the name
+/// the server serves the model under.
+let shippedModelOption = Option.value("model", ShippedModel.allCases.map(\.rawValue).joined(separator: "|") + "|NAME",
+    "open a shipped model by name instead of a MODEL file (zwalk looks for it as for the default; see zwalk --help); with --server, the served model's name",
+    default: "\(ShippedModel.standard.rawValue) when no MODEL is given")
+
+/// A model on an inference server instead of a file: every command that decodes takes these
+/// (with --model NAME).
 let serverOptions: [Option] = [
-    .value("server", "URL", "decode on an inference server speaking the Open Inference Protocol (KServe v2: Triton, KServe, MLServer, Seldon), e.g. http://gpu-box:8000; MODEL is then not given"),
-    .value("model", "NAME", "with --server: the served model's name"),
+    .value("server", "URL", "decode on an inference server speaking the Open Inference Protocol (KServe v2: Triton, KServe, MLServer, Seldon), e.g. http://gpu-box:8000, the model named by --model; MODEL is then not given"),
     .value("model-version", "V", "with --server: the model's version", default: "the server's choice"),
     .value("timeout", "SECONDS", "with --server: how long one request may take before it counts as failed", default: "60"),
 ]
 
-let modelOptions: [Option] = serverOptions + [
-    weightsOption,
+/// Which model and weights: every command that opens a model takes these.
+let modelFileOptions: [Option] = [shippedModelOption, weightsOption] + serverOptions
+
+let modelOptions: [Option] = modelFileOptions + [
     .value("prior", "normal|uniform", "the distribution latents are drawn from", default: "the model's zwalk.prior, else normal"),
     .value("psi", "ψ", "truncation: every latent is scaled by ψ toward the mean 0 (StyleGAN's ψ)", default: "1"),
     .value("output-range", "LO,HI", "the model output values shown as black…white", default: "the model's range (zwalk info)"),
@@ -81,8 +89,8 @@ func sessionOptions(_ inv: Invocation) throws -> SessionOptions {
 /// --server.
 func remoteAddress(_ inv: Invocation) throws -> RemoteAddress? {
     guard let server = inv.string("server") else {
-        for o in ["model", "model-version", "timeout"] where inv.string(o) != nil {
-            throw usageError(inv, "--\(o) goes with --server URL (a model on an inference server); a model file is given as MODEL")
+        for o in ["model-version", "timeout"] where inv.string(o) != nil {
+            throw usageError(inv, "--\(o) goes with --server URL (a model on an inference server)")
         }
         return nil
     }
@@ -97,8 +105,19 @@ func remoteAddress(_ inv: Invocation) throws -> RemoteAddress? {
     return RemoteAddress(server: server, model: name, version: inv.string("model-version"), timeout: timeout)
 }
 
-/// MODEL (positional 0, default the shipped model) or --server's model, opened with the flags,
-/// its progress drawn on stderr and its notes printed there.
+/// The model file to open: MODEL (positional 0), the shipped model --model names, or the
+/// default shipped model.
+func modelPath(_ inv: Invocation) throws -> String {
+    var shipped = ShippedModel.standard
+    if let name = inv.string("model") {
+        if let p = inv.positionals.first { throw usageError(inv, "give MODEL or --model, not both (got '\(p)' and --model \(name))") }
+        do { shipped = try ShippedModel.named(name) } catch let e as SessionError { throw usageError(inv, "--model: \(e)") }
+    }
+    return try inv.positionals.first ?? ShippedModel.locate(shipped)
+}
+
+/// MODEL (positional 0, default the shipped model), --model's shipped model, or --server's
+/// model, opened with the flags, its progress drawn on stderr and its notes printed there.
 func openSession(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> ModelSession {
     var options = try sessionOptions(inv)
     let session: ModelSession
@@ -108,7 +127,7 @@ func openSession(_ inv: Invocation, origin: ExportOrigin? = nil) throws -> Model
         if options.weights == nil { options.weights = origin.weights }
         session = try origin.open(options: options)
     } else {
-        session = try ModelSession(path: inv.positionals.first ?? ShippedModel.locate(), options: options)
+        session = try ModelSession(path: try modelPath(inv), options: options)
     }
     if let r = session.weightsReport { note(r) }
     let bar = ProgressBar()

@@ -6,7 +6,7 @@ import ZWalkSession
 
 let infoCommand = Command(
     name: "info", summary: "Describe a model: inputs, outputs, latent, output range, operators, size, cost, metadata.",
-    positionals: "[MODEL]", options: serverOptions + [weightsOption, .flag("json", "print one JSON object instead of text")]
+    positionals: "[MODEL]", options: modelFileOptions + [.flag("json", "print one JSON object instead of text")]
 ) { inv in
     let session = try openSession(inv)
     print(try inv.flag("json") ? session.reportJSON() : session.report())
@@ -21,7 +21,7 @@ let opsCommand = Command(name: "ops", summary: "List the ONNX operators the runt
 let benchCommand = Command(
     name: "bench", summary: "Time decoding per batch size: median and spread, GFLOP/s, and the fraction of measured sgemm peak.",
     positionals: "[MODEL]",
-    options: [weightsOption,
+    options: modelFileOptions + [
         .value("batch", "B1,B2,…", "batch sizes to time", default: "1,64"),
         .value("threads", "N", "threads for BLAS and the engine's loops", default: "all cores"),
         .value("runs", "N", "at least this many timed runs per batch size", default: "20"),

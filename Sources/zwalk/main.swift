@@ -17,15 +17,20 @@ func topLevelHelp() -> String {
     var s = """
     zwalk — explore the latent space of a generative image model, in the terminal.
 
-    usage: zwalk [MODEL.onnx] [options]      open the explorer (default: the shipped model)
+    usage: zwalk [MODEL.onnx] [options]      open the explorer (default: a shipped model, below)
            zwalk COMMAND [args] [options]    run a command without a terminal
            zwalk [COMMAND] --server URL --model NAME …
                                              the same on a model an inference server runs
                                              (Open Inference Protocol: Triton, KServe, MLServer)
 
-    commands:
+    shipped models, for --model NAME in place of MODEL.onnx (any command):
 
     """
+    for m in ShippedModel.allCases {
+        s += "  " + m.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + m.summary
+            + (m == ShippedModel.standard ? ", the default" : "") + "\n"
+    }
+    s += "\ncommands:\n"
     let width = commands.map(\.name.count).max() ?? 8
     for c in commands { s += "  " + c.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + c.summary + "\n" }
     s += "\n'zwalk COMMAND --help' shows a command's options."

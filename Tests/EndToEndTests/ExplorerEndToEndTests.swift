@@ -122,8 +122,10 @@ final class TmuxSession {
         try tmux(["capture-pane", "-p", "-t", name] + (escapes ? ["-e"] : []))
     }
 
-    /// Polls the screen until `condition` holds (the decode runs off the UI thread).
-    func waitFor(_ what: String, timeout: Double = 20, _ condition: (String) -> Bool) throws -> String {
+    /// Polls the screen until `condition` holds (the decode runs off the UI thread). The timeout
+    /// only bounds a failure: a loaded CI machine (tests in parallel, a fresh build) has made a
+    /// screen that normally takes a second take more than 20.
+    func waitFor(_ what: String, timeout: Double = 45, _ condition: (String) -> Bool) throws -> String {
         try waitFor(what, timeout: timeout, recordTimeout: true, condition) ?? ""
     }
 

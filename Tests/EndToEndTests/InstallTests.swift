@@ -9,11 +9,12 @@ import Testing
     deinit { for d in scratchDirectories { try? FileManager.default.removeItem(atPath: d) } }
 
     static let assets = repoRoot.appendingPathComponent("assets").path
-    static let modelFiles = ["vae_decoder.onnx", "vae_encoder.onnx"]
+    /// What `make install` copies (its MODEL_FILES): both shipped models, faces the default.
+    static let modelFiles = ["faces_decoder.onnx", "faces_encoder.onnx", "vae_decoder.onnx", "vae_encoder.onnx"]
 
     /// A system-wide install would be found before the failure this suite expects.
     static let installedSystemWide = ["/usr/local/share/zwalk", "/usr/share/zwalk"]
-        .contains { FileManager.default.fileExists(atPath: $0 + "/vae_decoder.onnx") }
+        .contains { FileManager.default.fileExists(atPath: $0 + "/faces_decoder.onnx") }
 
     /// A temporary directory with symlinks resolved (the binary reports resolved paths), removed
     /// when the test ends.
@@ -58,13 +59,20 @@ import Testing
         let env = userEnvironment(home: try makeDirectory(root + "/home"))
         let info = try runProcess(zwalk, ["info"], cwd: cwd, environment: env)
         #expect(info.status == 0, "\(info.stderr)")
-        #expect(info.stdout.contains("model        \(root)/prefix/share/zwalk/vae_decoder.onnx"), "\(info.stdout)")
+        #expect(info.stdout.contains("model        \(root)/prefix/share/zwalk/faces_decoder.onnx"), "\(info.stdout)")
+        // The other shipped model is one flag away, found in the same folder.
+        let sprites = try runProcess(zwalk, ["info", "--model", "sprites"], cwd: cwd, environment: env)
+        #expect(sprites.status == 0, "\(sprites.stderr)")
+        #expect(sprites.stdout.contains("model        \(root)/prefix/share/zwalk/vae_decoder.onnx"), "\(sprites.stdout)")
         // The encoder is found beside the installed decoder, through its zwalk.encoder metadata.
-        let sample = try runProcess(zwalk, ["sample", "--seed", "5", "--out", "five.png"], cwd: cwd, environment: env)
-        #expect(sample.status == 0, "\(sample.stderr)")
-        let encode = try runProcess(zwalk, ["encode", "--image", "five.png", "--out", "z.npy"], cwd: cwd, environment: env)
-        #expect(encode.status == 0, "\(encode.stderr)")
-        #expect(encode.stderr.contains("\(root)/prefix/share/zwalk/vae_encoder.onnx"), "\(encode.stderr)")
+        for (model, encoder) in [("faces", "faces_encoder.onnx"), ("sprites", "vae_encoder.onnx")] {
+            let sample = try runProcess(zwalk, ["sample", "--model", model, "--seed", "5", "--out", "\(model).png"], cwd: cwd, environment: env)
+            #expect(sample.status == 0, "\(sample.stderr)")
+            let encode = try runProcess(zwalk, ["encode", "--model", model, "--image", "\(model).png", "--out", "\(model).npy"],
+                                        cwd: cwd, environment: env)
+            #expect(encode.status == 0, "\(encode.stderr)")
+            #expect(encode.stderr.contains("\(root)/prefix/share/zwalk/\(encoder)"), "\(encode.stderr)")
+        }
     }
 
     @Test(.enabled(if: !installedSystemWide, "zwalk's model is installed in /usr/local/share or /usr/share"))
@@ -94,11 +102,11 @@ import Testing
         let cwd = try makeDirectory(root + "/elsewhere")
         let r = try runProcess(zwalk, ["info"], cwd: cwd, environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("model        \(models)/vae_decoder.onnx"), "\(r.stdout)")
+        #expect(r.stdout.contains("model        \(models)/faces_decoder.onnx"), "\(r.stdout)")
 
         // A set ZWALK_ASSETS is the only place looked in, even when the binary has assets/ beside it.
         let beside = try makeDirectory(root + "/bin/assets")
-        try FileManager.default.copyItem(atPath: models + "/vae_decoder.onnx", toPath: beside + "/vae_decoder.onnx")
+        try FileManager.default.copyItem(atPath: models + "/faces_decoder.onnx", toPath: beside + "/faces_decoder.onnx")
         env["ZWALK_ASSETS"] = try makeDirectory(root + "/empty")
         let empty = try runProcess(zwalk, ["info"], cwd: cwd, environment: env)
         #expect(empty.status == 1 && empty.stderr.contains("looked in:\n  \(root)/empty\nset ZWALK_ASSETS"), "\(empty.stderr)")

@@ -15,12 +15,17 @@ import ZWalkLatent
 
     static let assets = repoRoot.appendingPathComponent("assets").path
     let vae = LatentCommandTests.assets + "/vae_decoder.onnx"
+    let faces = LatentCommandTests.assets + "/faces_decoder.onnx"
 
-    /// `zwalk` with the shipped model found through $ZWALK_ASSETS, so "no flags but --out" really
-    /// means the default model, wherever the binary was built.
+    /// `zwalk` with the shipped models found through $ZWALK_ASSETS, wherever the binary was built.
+    /// The goldens below are the sprites model's (10-d), so it is named (`--model sprites`, last
+    /// so each command line still starts as a user would type it); `model: nil` runs the default
+    /// (faces), so "no flags but --out" really means the default model.
     @discardableResult
-    func run(_ args: [String], cwd: String? = nil) throws -> RunResult {
-        try zwalk(args, cwd: cwd, environment: ["ZWALK_ASSETS": LatentCommandTests.assets])
+    func run(_ args: [String], cwd: String? = nil, model: String? = "sprites") throws -> RunResult {
+        let named = args.first.map { !$0.hasPrefix("-") } == true && !args.contains("--help") ? model : nil
+        return try zwalk(args + (named.map { ["--model", $0] } ?? []), cwd: cwd,
+                         environment: ["ZWALK_ASSETS": LatentCommandTests.assets])
     }
 
     /// A temporary directory, removed when the test ends.
@@ -88,7 +93,7 @@ import ZWalkLatent
     ])
     func runsOnTheShippedModelWithOnlyOut(_ name: String, _ file: String) throws {
         let dir = try scratch()
-        let r = try run([name, "--out", file], cwd: dir)
+        let r = try run([name, "--out", file], cwd: dir, model: nil)
         #expect(r.status == 0, "\(name): \(r.stderr)")
         let path = dir + "/" + file
         if file.hasSuffix(".png") {
@@ -96,18 +101,18 @@ import ZWalkLatent
             #expect(image.width >= 64 && image.height >= 64)
             #expect(meta[PNGMetadata.Key.software] == "zwalk")
             #expect(meta[PNGMetadata.Key.command] == "zwalk \(name) --out \(file)")
-            #expect(meta[PNGMetadata.Key.modelSHA256] == (try sha256(vae)))
+            #expect(meta[PNGMetadata.Key.modelSHA256] == (try sha256(faces)))
             let latents = try meta.latents() ?? []
             let fig = try figure(meta)
-            #expect(!latents.isEmpty && latents.allSatisfy { $0.count == 10 })
+            #expect(!latents.isEmpty && latents.allSatisfy { $0.count == 16 })
             #expect(latents.count == (fig["rows"] as? Int ?? 0) * (fig["cols"] as? Int ?? 0), "\(name): \(fig)")
         } else {
             let t = try NPY.read(path: path)
-            #expect(t.shape == [10, 10])
+            #expect(t.shape == [16, 16])
             let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".json"))) as? [String: Any]
-            #expect(sidecar?["model_sha256"] as? String == (try sha256(vae)))
+            #expect(sidecar?["model_sha256"] as? String == (try sha256(faces)))
             // Axis directions print each axis's name: the model's zwalk.dim_names, else z[i].
-            let names = Prior.dimensionNames(of: try ONNXLoader.load(path: vae), latentCount: 10) ?? (0..<10).map { "z[\($0)]" }
+            let names = Prior.dimensionNames(of: try ONNXLoader.load(path: faces), latentCount: 16) ?? (0..<16).map { "z[\($0)]" }
             #expect(names.allSatisfy { r.stdout.contains($0) }, "axis directions should name \(names): \(r.stdout)")
         }
     }

@@ -17,9 +17,11 @@ import ZWalkFormats
         return d
     }
 
-    /// Runs zwalk under /usr/bin/time and returns its result (stderr without time's line) and its
-    /// peak resident set in bytes; nil when there is no /usr/bin/time.
-    func runMeasured(_ args: [String], cwd: String) throws -> (RunResult, Int?) {
+    /// Runs zwalk on the shipped sprites model (the latents and sizes below are its: 10-d) under
+    /// /usr/bin/time and returns its result (stderr without time's line) and its peak resident set
+    /// in bytes; nil when there is no /usr/bin/time.
+    func runMeasured(_ arguments: [String], cwd: String) throws -> (RunResult, Int?) {
+        let args = arguments + ["--model", "sprites"]
         let env = ProcessInfo.processInfo.environment.merging(["ZWALK_ASSETS": MemoryEndToEndTests.assets]) { $1 }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else {
             return (try runProcess(zwalkBinary, args, cwd: cwd, environment: env), nil)

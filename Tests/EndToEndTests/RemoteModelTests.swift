@@ -111,7 +111,7 @@ struct TestFailure: Error, CustomStringConvertible {
         ] {
             let r = try zwalk(args + remote + ["--out", "\(dir)/\(name)-remote.png"], cwd: dir, environment: env)
             #expect(r.status == 0, "\(args) over the server: \(r.stderr)")
-            let l = try zwalk(args + ["--out", "\(dir)/\(name)-local.png"], cwd: dir, environment: env)
+            let l = try zwalk(args + ["--model", "sprites", "--out", "\(dir)/\(name)-local.png"], cwd: dir, environment: env)
             #expect(l.status == 0, "\(args) locally: \(l.stderr)")
             let a = try pixels("\(dir)/\(name)-remote.png"), b = try pixels("\(dir)/\(name)-local.png")
             #expect(a.count == b.count && a.count > 0)
@@ -123,10 +123,10 @@ struct TestFailure: Error, CustomStringConvertible {
         }
         // The raw outputs, batched as the server takes them, against the local ones.
         let latents = dir + "/z.npy"
-        #expect(try zwalk(["sample", "--seeds", "0-99", "--out", dir + "/s.npy", "--latents-out", latents], cwd: dir, environment: env).status == 0)
+        #expect(try zwalk(["sample", "--model", "sprites", "--seeds", "0-99", "--out", dir + "/s.npy", "--latents-out", latents], cwd: dir, environment: env).status == 0)
         let r = try zwalk(["decode", "--latents", latents, "--out", dir + "/remote.npy"] + remote, cwd: dir, environment: env)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(try zwalk(["decode", "--latents", latents, "--out", dir + "/local.npy"], cwd: dir, environment: env).status == 0)
+        #expect(try zwalk(["decode", "--model", "sprites", "--latents", latents, "--out", dir + "/local.npy"], cwd: dir, environment: env).status == 0)
         let a = try NPY.read(path: dir + "/remote.npy"), b = try NPY.read(path: dir + "/local.npy")
         #expect(a.shape == [100, 3, 64, 64] && a.shape == b.shape)
         let worst = zip(a.floatArray, b.floatArray).map { abs($0 - $1) }.max() ?? 1

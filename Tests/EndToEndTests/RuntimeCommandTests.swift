@@ -32,6 +32,31 @@ import TestSupport
         #expect(r.stdout.contains("zwalk.latent_shape = 10"))
     }
 
+    /// `--model NAME` opens a shipped model by name, in any command that opens a model; without a
+    /// model zwalk opens faces. The binary finds them as a user's would (assets/ above it).
+    @Test(arguments: [("faces", "faces_decoder.onnx", 16), ("sprites", "vae_decoder.onnx", 10)])
+    func modelFlagOpensAShippedModelByName(_ name: String, _ file: String, _ latent: Int) throws {
+        for args in [["info", "--model", name], ["info", "--model", name.uppercased()]] {
+            let r = try zwalk(args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            #expect(r.stdout.contains("/assets/\(file)") && r.stdout.contains("latent       [\(latent)]"), "\(args): \(r.stdout)")
+        }
+        let dir = try temporaryDirectory()
+        let g = try zwalk(["grid", "--model", name, "--rows", "1", "--cols", "2", "--out", dir + "/g.png"])
+        #expect(g.status == 0, "\(g.stderr)")
+    }
+
+    @Test func withoutAModelZwalkOpensFacesAndModelFlagMistakesAreUsageErrors() throws {
+        let plain = try zwalk(["info"])
+        #expect(plain.status == 0 && plain.stdout.contains("/assets/faces_decoder.onnx"), "\(plain.stdout)\(plain.stderr)")
+        let unknown = try zwalk(["info", "--model", "cats"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("no shipped model is called 'cats': faces or sprites"), "\(unknown.stderr)")
+        let both = try zwalk(["info", vae, "--model", "faces"])
+        #expect(both.status == 2 && both.stderr.contains("give MODEL or --model, not both"), "\(both.stderr)")
+        let help = try zwalk(["--help"])
+        #expect(help.stdout.contains("  faces ") && help.stdout.contains("  sprites "), "\(help.stdout)")
+    }
+
     @Test func decodeMatchesOnnxruntime() throws {
         let dir = try temporaryDirectory()
         let out = dir + "/images.npy"

@@ -177,9 +177,12 @@ func temporaryFolder() throws -> String {
         let root = try temporaryFolder()
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/share/zwalk", withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: root + "/share/zwalk/vae_decoder.onnx", contents: Data([1]))
+        for f in ShippedModel.allFileNames { _ = FileManager.default.createFile(atPath: root + "/share/zwalk/" + f, contents: Data([1])) }
         let env = ["HOME": root + "/home"]
-        #expect(try ShippedModel.locate(executable: root + "/bin/zwalk", environment: env) == root + "/share/zwalk/vae_decoder.onnx")
+        #expect(try ShippedModel.locate(executable: root + "/bin/zwalk", environment: env) == root + "/share/zwalk/faces_decoder.onnx")
+        #expect(try ShippedModel.locate(.sprites, executable: root + "/bin/zwalk", environment: env) == root + "/share/zwalk/vae_decoder.onnx")
+        #expect(ShippedModel.installed(executable: root + "/bin/zwalk", environment: env)
+                == [root + "/share/zwalk/faces_decoder.onnx", root + "/share/zwalk/vae_decoder.onnx"])
         // ZWALK_ASSETS decides alone; a miss lists every folder searched.
         #expect { try ShippedModel.locate(executable: root + "/bin/zwalk", environment: ["ZWALK_ASSETS": root + "/nowhere"]) } throws: {
             "\($0)".contains(root + "/nowhere") && "\($0)".contains("ZWALK_ASSETS")
@@ -189,6 +192,14 @@ func temporaryFolder() throws -> String {
             let m = "\(e)"
             return m.contains(elsewhere + "/assets") && m.contains(elsewhere + "/data/zwalk") && m.contains("/usr/share/zwalk")
         }
+    }
+
+    @Test func shippedModelsAreNamedAndTheirFilesAreDistinct() throws {
+        #expect(ShippedModel.standard == .faces)
+        #expect(try ShippedModel.named("Sprites") == .sprites && (try ShippedModel.named("faces")) == .faces)
+        #expect(throws: SessionError.invalidOption("no shipped model is called 'cats': faces or sprites")) { try ShippedModel.named("cats") }
+        #expect(ShippedModel.allFileNames == ["faces_decoder.onnx", "faces_encoder.onnx", "vae_decoder.onnx", "vae_encoder.onnx"])
+        #expect(Set(ShippedModel.allFileNames).count == ShippedModel.allFileNames.count)
     }
 
     @Test func interpolationStripsFrameTheirKeyframes() throws {
