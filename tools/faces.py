@@ -289,24 +289,11 @@ def factor_effects(n: int = 200, seed: int = 5) -> dict:
 
 if __name__ == "__main__":
     import sys
-    import time
+
+    import contact_sheet
 
     if sys.argv[1:] == ["--effects"]:            # python tools/faces.py --effects
         for k, v in sorted(factor_effects().items(), key=lambda kv: -kv[1]):
             print(f"{k:12s} {v:8.1f}")
         sys.exit(0)
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 64
-    t = time.time()
-    imgs, f = generate(n, TRAIN_SEED)
-    print(f"{n} images in {time.time() - t:.2f}s, range [{imgs.min():.3f}, {imgs.max():.3f}]")
-    if len(sys.argv) > 2:
-        from PIL import Image
-        k = min(n, 64)
-        cols = 8
-        rows = (k + cols - 1) // cols
-        grid = np.ones((rows * (SIZE + 2), cols * (SIZE + 2), 3), dtype=np.float32)
-        for i in range(k):
-            r, c = divmod(i, cols)
-            grid[r * 66:r * 66 + 64, c * 66:c * 66 + 64] = imgs[i].transpose(1, 2, 0)
-        Image.fromarray((grid * 255 + 0.5).astype(np.uint8)).save(sys.argv[2])
-        print("wrote", sys.argv[2])
+    contact_sheet.main(sys.argv[1:], generate, TRAIN_SEED, SIZE)

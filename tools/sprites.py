@@ -250,20 +250,7 @@ def factor_matrix(factors: dict) -> np.ndarray:
 
 if __name__ == "__main__":
     import sys
-    import time
 
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 64
-    t = time.time()
-    imgs, f = generate(n, TRAIN_SEED)
-    print(f"{n} images in {time.time() - t:.2f}s, range [{imgs.min():.3f}, {imgs.max():.3f}]")
-    if len(sys.argv) > 2:
-        from PIL import Image
-        k = min(n, 64)
-        cols = 8
-        rows = (k + cols - 1) // cols
-        grid = np.ones((rows * (SIZE + 2), cols * (SIZE + 2), 3), dtype=np.float32)
-        for i in range(k):
-            r, c = divmod(i, cols)
-            grid[r * 66:r * 66 + 64, c * 66:c * 66 + 64] = imgs[i].transpose(1, 2, 0)
-        Image.fromarray((grid * 255 + 0.5).astype(np.uint8)).save(sys.argv[2])
-        print("wrote", sys.argv[2])
+    import contact_sheet
+
+    contact_sheet.main(sys.argv[1:], generate, TRAIN_SEED, SIZE)
