@@ -184,10 +184,7 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             }
         }
         if state.interpolating && state.path.playing { dispatch(.tick(at: now)) }
-        if let t = state.retryDecodeAt, now >= t, !state.pending {
-            state.retryDecodeAt = now + ExplorerState.retrySeconds
-            dispatch(.retryDecode)
-        }
+        if state.retryDecodeAt != nil { dispatch(.retryDecode(at: now)) }
     }
     saveWorkbench()
     return exitCode

@@ -155,8 +155,8 @@ public enum Action: Equatable, Sendable {
     case frameDecoded(DecodeResult, at: Double)
     /// `retryAt`: when the failure may pass by itself (a server away), the time to ask again.
     case decodeFailed(seq: Int, message: String, retryAt: Double?)
-    /// The time a failed decode asked to be tried again has come.
-    case retryDecode
+    /// The clock, while a failed decode waits to be tried again (see ExplorerState.retryDecodeAt).
+    case retryDecode(at: Double)
     /// origin: the latent the directions were computed at (the walk continues from it).
     case directionsLoaded(WalkDirections, origin: [Float]?)
     case directionsFailed(String)

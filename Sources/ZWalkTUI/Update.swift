@@ -297,9 +297,12 @@ public func update(_ state: ExplorerState, _ action: Action) -> (ExplorerState, 
         warn(&s, "decode failed: \(message)" + (retryAt == nil ? "" : "; trying again every \(Int(ExplorerState.retrySeconds)) s"))
         adoptDeferredDirections(&s, &fx)
 
-    case .retryDecode:
-        // Only when nothing newer was asked meanwhile: a key press already asked again.
-        if s.retryDecodeAt != nil && !s.pending { requestDecode(&s, &fx) }
+    case .retryDecode(let now):
+        // Only once its time has come, and when nothing newer was asked meanwhile: a key press
+        // already asked again. The next try is due a period later unless a frame lands first.
+        guard let due = s.retryDecodeAt, now >= due, !s.pending else { break }
+        s.retryDecodeAt = now + ExplorerState.retrySeconds
+        requestDecode(&s, &fx)
 
     case .directionsLoaded(let d, _):
         if let problem = d.mismatch(latentCount: s.latentCount) { s.loadingDirections = nil; warn(&s, problem); break }

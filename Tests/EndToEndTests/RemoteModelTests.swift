@@ -196,7 +196,8 @@ struct TestFailure: Error, CustomStringConvertible {
         #expect(text[PNGMetadata.Key.command]?.contains("--server \(server.url) --model sprites") == true, "\(text)")
         // The command it records (zwalk decode over the same server) makes the same picture.
         let command = try #require(text[PNGMetadata.Key.command])
-        let rerun = try #require(command.range(of: "--out image.png")).isEmpty ? command : command.replacingOccurrences(of: "--out image.png", with: "--out again.png")
+        _ = try #require(command.range(of: "--out image.png"), "\(command)")
+        let rerun = command.replacingOccurrences(of: "--out image.png", with: "--out again.png")
         let binDir = URL(fileURLWithPath: zwalkBinary).deletingLastPathComponent().path
         let r = try runProcess("/bin/bash", ["-c", rerun], cwd: dir, environment: ["PATH": binDir + ":/usr/bin:/bin", "HOME": dir])
         #expect(r.status == 0, "\(rerun): \(r.stderr)")
