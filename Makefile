@@ -10,7 +10,7 @@ BIN        := .build/release/zwalk
 VENV       := .venv
 PY         := $(VENV)/bin/python
 MODEL_VENV := .venv-model
-APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev tmux time
+APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev libsixel-dev tmux time
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFORMANCE_DIR := .build/conformance
 BENCH_DIR  := .build/models

@@ -14,6 +14,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16"),
         // zlib (libpng's own dependency): inflating deflated entries of PyTorch's zip checkpoints.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // libsixel: the palette and encoding of sixel pictures for terminals that draw them.
+        .systemLibrary(name: "CSixel", path: "Sources/CSixel"),
 
         // Hand-written kernels (Winograd transforms, activations), portable and AVX2/FMA variants
         // chosen at load from cpuid; the Swift targets build for baseline x86-64.
@@ -30,7 +32,7 @@ let package = Package(
         .target(name: "ZWalkRemote", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent"]),
         // A model opened for exploring: what the commands and the explorer share.
         .target(name: "ZWalkSession", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkRemote"]),
-        .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw"]),
+        .target(name: "ZWalkTUI", dependencies: ["ZWalkEngine", "ZWalkLatent", "ZWalkImage", "CNcursesw", "CSixel"]),
         .executableTarget(name: "zwalk", dependencies: ["ZWalkEngine", "ZWalkFormats", "ZWalkLatent", "ZWalkImage", "ZWalkSession", "ZWalkTUI", "ZWalkRemote"]),
 
         .target(name: "TestSupport", dependencies: ["ZWalkEngine", "ZWalkFormats"], path: "Tests/TestSupport"),

@@ -58,12 +58,13 @@ public enum PNGCodec {
     }
 
     /// The PNG bytes of `image` with `text` chunks before the image data. Deterministic: the same
-    /// image and text give the same bytes (no timestamp chunk is written).
-    public static func encode(_ image: Image, text: [(String, String)]) throws -> Data {
-        try encode(image, text: text, source: "(in-memory image)")
+    /// image and text give the same bytes (no timestamp chunk is written). `compressionLevel`
+    /// 0…9 is zlib's (1: fast, for frames sent to a terminal); -1 is libpng's default.
+    public static func encode(_ image: Image, text: [(String, String)], compressionLevel: Int = -1) throws -> Data {
+        try encode(image, text: text, source: "(in-memory image)", compressionLevel: compressionLevel)
     }
 
-    static func encode(_ image: Image, text: [(String, String)], source: String) throws -> Data {
+    static func encode(_ image: Image, text: [(String, String)], source: String, compressionLevel: Int = -1) throws -> Data {
         guard [1, 3, 4].contains(image.channels) else {
             throw PNGError(.encode, source, "\(image.channels) channels; PNG export takes 1 (gray), 3 (RGB) or 4 (RGBA)")
         }
@@ -118,7 +119,7 @@ public enum PNGCodec {
         let rc = image.pixels.withUnsafeBufferPointer { px in
             entries.withUnsafeBufferPointer { list in
                 zw_png_encode(px.baseAddress, UInt32(image.width), UInt32(image.height), UInt32(image.channels),
-                              list.baseAddress, Int32(list.count), -1, &out, &outSize, &message, messageCapacity)
+                              list.baseAddress, Int32(list.count), Int32(compressionLevel), &out, &outSize, &message, messageCapacity)
             }
         }
         guard rc == 0, let buffer = out else {

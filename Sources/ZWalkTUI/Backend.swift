@@ -224,6 +224,8 @@ public struct ExplorerConfig: Sendable {
     public var initialLatentLabel: String? = nil
     public var directions: DirectionSource = .default
     public var blocks: BlockStyle = .half
+    /// Pixels (kitty, sixel, iTerm2) where the terminal shows them, else blocks.
+    public var graphics: GraphicsChoice = .auto
     public var color: ColorChoice = .auto
     public var dither: Dither = .auto
     /// A built-in name, a user theme's name, or a path to a .theme file.

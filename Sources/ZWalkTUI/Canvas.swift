@@ -74,6 +74,8 @@ public struct Canvas: Equatable, Sendable {
     public var cells: [Cell]
     /// Where the terminal's cursor should show (a prompt being typed), nil to hide it.
     public var cursor: Point?
+    /// Pictures to draw with pixels over their (blank) cells, when the terminal can.
+    public var graphics: [GraphicPlacement] = []
 
     public init(size: Size, fill: Cell = .blank) {
         width = max(0, size.width); height = max(0, size.height)

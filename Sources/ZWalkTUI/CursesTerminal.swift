@@ -43,12 +43,17 @@ final class CursesTerminal {
     private var pairs: [UInt64: Int32] = [:]
     private var out: [UInt8] = []
 
+    /// Draws the pictures of canvas.graphics with pixels; nil: the terminal draws blocks only.
+    let painter: PixelPainter?
+
     /// Figures about the last draw, for the trace.
+    private(set) var lastGraphicsBytes = 0
     private(set) var lastEscapeBytes = 0
     private(set) var lastEscapeCells = 0
     private(set) var lastCursesCells = 0
 
-    init(mouse: Bool, imageOutput: ImageOutput, colourTolerance: Int, environment: [String: String]) throws {
+    init(mouse: Bool, imageOutput: ImageOutput, colourTolerance: Int, painter: PixelPainter? = nil,
+         environment: [String: String]) throws {
         setlocale(LC_ALL, "")
         // ncurses writes non-ASCII cells only in a UTF-8 locale; under the C locale the panels'
         // box and block characters would come out as blanks. Terminals today speak UTF-8, so
@@ -60,6 +65,7 @@ final class CursesTerminal {
         let term = environment["TERM"] ?? ""
         guard !term.isEmpty else { throw ExplorerError.unknownTerminal("") }
         self.imageOutput = imageOutput
+        self.painter = painter
         self.mouseOn = mouse
         self.colourTolerance = max(0, colourTolerance)
         signals = try SignalPipe()
@@ -139,7 +145,8 @@ final class CursesTerminal {
     func close() {
         guard !closed else { return }
         closed = true
-        writeAll([0x1b, 0x5b, 0x30, 0x6d])
+        // Pixels kitty keeps above the text would outlive the explorer.
+        writeAll((painter?.forget() ?? []) + [0x1b, 0x5b, 0x30, 0x6d])
         if mouseOn { _ = mousemask(0, nil) }
         curs_set(1)
         endwin()
@@ -154,10 +161,12 @@ final class CursesTerminal {
     /// What ncurses found, for the trace.
     var capabilities: String {
         "colors=\(colorCount) pairs=\(pairLimit) RGB=\(terminfoRGB) direct=\(directColor) default_colors=\(defaultColors) output=\(imageOutput.rawValue)"
+            + " graphics=\(painter.map { "\($0.proto.rawValue) cell=\($0.cell)" + ($0.tmuxPassthrough ? " tmux-passthrough" : "") } ?? "blocks")"
     }
 
     /// Ctrl-Z: give the terminal back, stop, and take it again when continued.
     func suspend() {
+        writeAll(painter?.forget() ?? [])
         endwin()
         signals.setDefault(SIGTSTP)
         kill(getpid(), SIGTSTP)
@@ -343,13 +352,20 @@ final class CursesTerminal {
         lastEscapeCells = FrameEncoder.encode(canvas, shown: &shown, dirtyRows: dirtyRows,
                                               include: { [unowned self] in self.byEscapes($0) },
                                               tolerance: colourTolerance, into: &out)
+        let escapeBytes = out.count
+        if let painter = painter {
+            if full { out += painter.forget() }
+            // Text written over a picture's cells this frame erased sixel and iTerm2 pixels there.
+            out += painter.frame(canvas) { r in full || (r.y..<min(r.maxY, dirtyRows.count)).contains { dirtyRows[$0] } }
+            lastGraphicsBytes = out.count - escapeBytes
+        }
         if !out.isEmpty {
             // Put the cursor back where ncurses left it: it moves relative to where it thinks it is.
             let c = canvas.cursor ?? Point(x: 0, y: canvas.height - 1)
             out.append(contentsOf: Array("\u{1b}[\(c.y + 1);\(c.x + 1)H".utf8))
             writeAll(out)
         }
-        lastEscapeBytes = out.count
+        lastEscapeBytes = escapeBytes
         lastCursesCells = cursesCells
         // What the terminal shows: our escape cells as last sent (within the tolerance of the
         // canvas), ncurses' cells as drawn.

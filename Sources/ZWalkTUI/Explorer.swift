@@ -16,8 +16,12 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     let output = config.imageOutput ?? ImageOutput(rawValue: config.environment["ZWALK_IMAGE_OUTPUT"] ?? "") ?? .escapes
     let trace = config.environment["ZWALK_UI_TRACE"].flatMap { FileHandle(forWritingAtPath: $0) ?? createTrace($0) }
 
+    guard isatty(0) == 1, isatty(1) == 1 else { throw ExplorerError.notATerminal }
+    let graphics = detectGraphics(config.graphics, environment: config.environment)
+    let painter = graphics.proto == .blocks ? nil
+        : PixelPainter(proto: graphics.proto, cell: graphics.cell ?? Size(width: 1, height: 1), tmuxPassthrough: graphics.tmuxPassthrough)
     let terminal = try CursesTerminal(mouse: config.mouse, imageOutput: output, colourTolerance: config.colourTolerance,
-                                      environment: config.environment)
+                                      painter: painter, environment: config.environment)
     defer { terminal.close() }
 
     trace?.write("terminal \(terminal.capabilities) size=\(terminal.size)\n".data(using: .utf8) ?? Data())
@@ -32,9 +36,10 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
                               blocks: config.blocks, colorMode: mode,
                               dither: config.dither, theme: theme, loading: config.directions)
     state.mouseEnabled = config.mouse
+    state.graphics = graphics.proto
     if let w = config.workbench { restore(w, into: &state) }
     state.checkpoints = config.checkpoints
-    if let w = themeWarnings.first { state.message = StatusMessage(text: w, isWarning: true) }
+    if let w = themeWarnings.first ?? graphics.note { state.message = StatusMessage(text: w, isWarning: true) }
 
     var store = initialStore
     var worker = BackendWorker(decoder: decoder, sampler: sampler, provider: directions, exporter: exporter, opener: opener,
@@ -126,7 +131,12 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             let t1 = monotonicSeconds()
             // Where the picture is, so a tool can cut it out of a captured pane (tools/dither_quality.py).
             let image = state.tiles == nil ? computeLayout(size: terminal.size, imageAspect: imageAspect(state)).image : Rect(x: 0, y: 0, width: 0, height: 0)
-            var line = "draw size=\(terminal.size) image=\(image.x),\(image.y),\(image.width),\(image.height) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells)"
+            var line = "draw size=\(terminal.size) image=\(image.x),\(image.y),\(image.width),\(image.height) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells) graphics_bytes=\(terminal.lastGraphicsBytes)"
+            if let p = painter, let g = canvas.graphics.first {
+                // Where the pixels are, so a screenshot can be cut to them (tools/xterm_pixels.py).
+                let px = p.pixelSize(of: g.image, in: g.rect)
+                line += " picture_px=\(g.rect.x * p.cell.width),\(g.rect.y * p.cell.height),\(px.width),\(px.height) graphics_ms=\(formatFixed(p.lastEncodeMs, 2))"
+            }
             // How long a key waited for its answer on screen (a gallery's cursor, a page turn).
             if let k = keyAt { line += " key_to_draw_ms=\(formatFixed((t1 - k) * 1000, 2))" }
             if state.shownSeq != lastShown, let asked = submitted.removeValue(forKey: state.shownSeq) {

@@ -87,6 +87,10 @@ private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
                          style: rt.style(.text_dim), maxWidth: pane.width)
         return
     }
+    if state.graphics != .blocks, !overlayCoversPicture(state.mode) {
+        c.graphics.append(GraphicPlacement(rect: r, image: shown.frame, key: shown.request.seq))
+        return
+    }
     let options = ImageRenderOptions(blocks: state.blocks, mode: state.colorMode, dither: state.dither,
                                      lightBackground: state.theme.isLight)
     let grid = Size(width: r.width, height: r.height)
@@ -98,6 +102,15 @@ private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
             let ic = cells[y * grid.width + x]
             c[r.x + x, r.y + y] = Cell(ic.scalar, fg: ic.fg, bg: ic.bg, isImage: true)
         }
+    }
+}
+
+/// Help and the chooser are drawn over the picture: pixels would cover them, so while they are
+/// open the picture is drawn with blocks, under them.
+func overlayCoversPicture(_ mode: Mode) -> Bool {
+    switch mode {
+    case .help, .chooser: return true
+    case .normal, .prompt: return false
     }
 }
 
@@ -367,7 +380,7 @@ func statusFields(_ state: ExplorerState, compact: Bool) -> [String] {
     }
     if let ms = state.shown?.milliseconds { f.append(formatFixed(ms, ms < 10 ? 1 : 0) + " ms") }
     if let fps = state.framesPerSecond { f.append(formatFixed(fps, 0) + " fps") }
-    f.append(state.blocks.rawValue + " · " + state.colorMode.rawValue)
+    f.append((state.graphics == .blocks ? state.blocks.rawValue : state.graphics.rawValue) + " · " + state.colorMode.rawValue)
     return f
 }
 

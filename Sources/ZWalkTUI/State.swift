@@ -336,6 +336,9 @@ public struct ExplorerState: Equatable, Sendable {
     public var colorMode: ColorMode
     public var dither: Dither
     public var theme: Theme
+    /// How the terminal draws the walk's picture: blocks, or pixels (render() then leaves its
+    /// cells blank and hands the picture over in Canvas.graphics).
+    public var graphics: GraphicsProtocol = .blocks
     public var mode: Mode = .normal
     public var mouseEnabled: Bool = true
 

@@ -245,6 +245,7 @@ let exploreCommand = Command(
     positionals: "[MODEL]",
     options: modelOptions + baseLatentOptions + [
         .value("directions", "SET", "auto, axis, sefa, pca, local, or a .npy direction file", default: "auto (\(DirectionMethod.autoRule))"),
+        .value("graphics", "KIND", "auto, kitty, sixel, iterm or blocks: how the picture is drawn (auto asks the terminal)", default: "auto"),
         .value("blocks", "STYLE", "half, quadrant or sextant", default: "half"),
         .value("color", "MODE", "auto, truecolor, 256, 16 or mono", default: "auto"),
         .value("dither", "KIND", "auto, none, ordered or diffusion (256 and 16 colours)", default: "auto: none in 256 colours, ordered in 16"),
@@ -264,6 +265,7 @@ let exploreCommand = Command(
     let origin = try picture.map { try ExportOrigin(picture: $0) }
     if let d = inv.string("directions") ?? origin?.directions { config.directions = DirectionSource.parse(d) }
     config.blocks = try inv.choice("blocks", "half, quadrant or sextant", BlockStyle.init(name:)) ?? config.blocks
+    config.graphics = try inv.choice("graphics", "auto, kitty, sixel, iterm or blocks", GraphicsChoice.init(name:)) ?? config.graphics
     config.color = try inv.choice("color", "auto, truecolor, 256, 16 or mono", ColorChoice.init) ?? config.color
     config.dither = try inv.choice("dither", "auto, none, ordered or diffusion", Dither.init(rawValue:)) ?? config.dither
     if let t = inv.string("theme") { config.theme = t }

@@ -91,7 +91,8 @@ extension ExplorerEndToEndTests {
         try tmux.keys(":", "label dark +", "Enter")
         _ = try tmux.waitFor("labelled") { $0.contains("dark: 1 +, 0 −") }
         try tmux.keys(":", "seed 9", "Enter", "l", "l")
-        _ = try tmux.waitFor("walked from seed 9") { $0.contains("+0.50σ") }
+        // `,` and `.` label the picture on screen: wait until the walk's own is drawn (no ● pending).
+        _ = try tmux.waitFor("walked from seed 9") { $0.contains("+0.50σ") && !$0.contains("●") }
         try tmux.keys(",")
         _ = try tmux.waitFor("labelled −") { $0.contains("dark: 1 +, 1 −") }
         let state = dir + "/state/zwalk/workbench"
@@ -110,11 +111,15 @@ extension ExplorerEndToEndTests {
         try? FileManager.default.removeItem(atPath: dir + "/tmux.sock")
         tmux = try TmuxSession(width: 100, height: 30, command: "\(zwalkBinary) \(model) --color 256 --export-dir \(dir)", cwd: dir)
         defer { tmux.close() }
-        _ = try tmux.waitFor("restored", timeout: 60) { $0.contains("+0.50σ") || $0.contains("last session") }
+        // The restored direction set loads on its own thread and announces itself: wait for it, or its
+        // message could replace one the keys below wait for.
+        _ = try tmux.waitFor("restored", timeout: 60) {
+            ($0.contains("+0.50σ") || $0.contains("last session")) && !$0.contains("computing")
+        }
         try tmux.keys(":", "marks", "Enter")
         _ = try tmux.waitFor("the bookmark listed") { $0.contains("bookmarks: five") }
         try tmux.keys(":", "go five", "Enter")
-        _ = try tmux.waitFor("at the bookmark") { $0.contains("at bookmark 'five'") && $0.contains("seed 5") }
+        _ = try tmux.waitFor("at the bookmark") { $0.contains("at bookmark 'five'") && $0.contains("seed 5") && !$0.contains("●") }
         try tmux.keys(".")
         _ = try tmux.waitFor("the labels restored") { $0.contains("dark: 1 +, 1 −") }
         try tmux.keys("q")

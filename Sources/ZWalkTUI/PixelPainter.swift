@@ -1,0 +1,134 @@
+// The bytes that put a canvas's pictures on screen as pixels, after its cells are drawn: each
+// picture scaled to its cells' pixel size (Pillow's bilinear filter, which averages when it shrinks)
+// and encoded for the protocol. What is on screen is remembered, so a frame only sends what
+// changed. No terminal here: the explorer writes the bytes, bench-ui counts them, tests decode them.
+import Foundation
+import ZWalkEngine
+import ZWalkImage
+
+public final class PixelPainter {
+    public let proto: GraphicsProtocol
+    public let tmuxPassthrough: Bool
+    /// One cell in pixels.
+    public let cell: Size
+
+    private struct Shown: Equatable { var placement: GraphicPlacement; var kittyID: Int }
+    private var shown: Shown?
+    /// The last encoding, reused when a picture must be drawn again unchanged (sixel and iTerm2
+    /// pictures are erased by text written over them).
+    private var encoded: (placement: GraphicPlacement, bytes: [UInt8])?
+
+    /// kitty image ids: two, alternated, so a new frame is shown before the old one is deleted
+    /// (replacing an image under its own id blanks it while the new one decodes).
+    static let kittyIDs = [0x7a_7701, 0x7a_7702]
+
+    /// Figures about the last frame, for the trace and bench-ui.
+    public private(set) var lastBytes = 0
+    public private(set) var lastEncodeMs = 0.0
+
+    public init(proto: GraphicsProtocol, cell: Size, tmuxPassthrough: Bool = false) {
+        self.proto = proto; self.cell = cell; self.tmuxPassthrough = tmuxPassthrough
+    }
+
+    /// The pixel size a picture gets in `rect`: as large as fits, its proportions kept.
+    public func pixelSize(of image: Image, in rect: Rect) -> Size {
+        let w = rect.width * cell.width, h = rect.height * cell.height
+        guard image.width > 0, image.height > 0, w > 0, h > 0 else { return Size(width: 0, height: 0) }
+        if w * image.height <= h * image.width {
+            return Size(width: w, height: max(1, (w * image.height + image.width / 2) / image.width))
+        }
+        return Size(width: max(1, (h * image.width + image.height / 2) / image.height), height: h)
+    }
+
+    /// The picture as it goes on screen.
+    public func scaled(_ p: GraphicPlacement) -> Image {
+        let s = pixelSize(of: p.image, in: p.rect)
+        return p.image.toRGB().resized(width: s.width, height: s.height)
+    }
+
+    /// The bytes that bring the screen to `canvas`'s pictures. `erased`: text was written over
+    /// some of the picture's cells in this frame (or the screen was cleared), which removes sixel
+    /// and iTerm2 pixels there; kitty's images live above the text and survive it.
+    public func frame(_ canvas: Canvas, erased: (Rect) -> Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        let t0 = monotonicSeconds()
+        defer { lastBytes = out.count; lastEncodeMs = (monotonicSeconds() - t0) * 1000 }
+        // One picture in pixels at a time: the walk's (tile views draw with blocks).
+        guard let p = canvas.graphics.first, !p.rect.isEmpty else {
+            out += clear()
+            return out
+        }
+        let same = shown?.placement == p
+        if same && (proto == .kitty || !erased(p.rect)) { return out }
+        let bytes: [UInt8]
+        if let e = encoded, e.placement == p {
+            bytes = e.bytes
+        } else {
+            bytes = encode(p)
+            encoded = (p, bytes)
+        }
+        guard !bytes.isEmpty else { return out }
+        let ids = PixelPainter.kittyIDs
+        let id = proto != .kitty ? 0 : (shown?.kittyID == ids[0] ? ids[1] : ids[0])
+        out += GraphicsEncoder.moveTo(x: p.rect.x, y: p.rect.y)
+        switch proto {
+        case .kitty:
+            out += wrap(bytes.withKittyID(id))
+            if let old = shown, old.kittyID != id { out += wrap(GraphicsEncoder.kittyDelete(id: old.kittyID)) }
+        case .sixel, .iterm:
+            out += wrap(bytes)
+        case .blocks:
+            break
+        }
+        shown = Shown(placement: p, kittyID: id)
+        return out
+    }
+
+    /// The bytes that take the picture off the screen (kitty's stays above the text until
+    /// deleted; sixel and iTerm2 pixels go with the cells drawn over them).
+    public func clear() -> [UInt8] {
+        defer { shown = nil }
+        guard let s = shown, proto == .kitty else { return [] }
+        return wrap(GraphicsEncoder.kittyDelete(id: s.kittyID))
+    }
+
+    /// After a resize or a repaint from scratch: nothing of ours is on screen any more.
+    public func forget() -> [UInt8] {
+        let bytes = clear()
+        encoded = nil
+        return bytes
+    }
+
+    private func wrap(_ b: [UInt8]) -> [UInt8] { tmuxPassthrough ? GraphicsEncoder.tmuxPassthrough(b) : b }
+
+    /// The picture's sequence; kitty's with a placeholder id, set when it is sent.
+    private func encode(_ p: GraphicPlacement) -> [UInt8] {
+        let image = scaled(p)
+        switch proto {
+        case .kitty:
+            guard let png = try? PNGCodec.encode(image, text: [], compressionLevel: 1) else { return [] }
+            return GraphicsEncoder.kitty(png: png, id: PixelPainter.idPlaceholder)
+        case .iterm:
+            guard let png = try? PNGCodec.encode(image, text: [], compressionLevel: 1) else { return [] }
+            return GraphicsEncoder.iterm(png: png, pixels: Size(width: image.width, height: image.height))
+        case .sixel:
+            return (try? SixelEncoder.encode(image)) ?? []
+        case .blocks:
+            return []
+        }
+    }
+
+    /// Stands for the image id in a cached kitty sequence; ten digits like the real ids' width.
+    static let idPlaceholder = 9_999_999_999
+}
+
+extension Array where Element == UInt8 {
+    /// A cached kitty sequence with its placeholder id replaced (it appears once, in the first chunk).
+    func withKittyID(_ id: Int) -> [UInt8] {
+        let from = Array("i=\(PixelPainter.idPlaceholder),".utf8), to = Array("i=\(id),".utf8)
+        guard let r = firstRange(of: from) else { return self }
+        var copy = self
+        copy.replaceSubrange(r, with: to)
+        return copy
+    }
+}
