@@ -6,8 +6,8 @@
                                  [--model faces] [--cols 100 --rows 30] [--shot shot.png]
 
 zwalk runs with ZWALK_UI_TRACE; its trace says which protocol it chose and where the picture's
-pixels are (picture_px=X,Y,W,H). The reference is `zwalk sample` of the same seed scaled to W×H with
-Pillow's bilinear filter. Then zwalk is sent SIGTERM and a second screenshot shows whether the
+pixels are (picture_px=X,Y,W,H). The reference is `zwalk sample` of the same seed scaled to W×H as
+zwalk scales it (each pixel a k×k square when enlarged by a whole factor k). Then zwalk is sent SIGTERM and a second screenshot shows whether the
 picture left with it. Prints one JSON line:
 
     {"graphics": "sixel", "psnr_db": 31.2, "picture_px": [...], "graphics_bytes": N,
@@ -113,8 +113,12 @@ def main():
         gbytes = int(re.search(r"graphics_bytes=(\d+)", line).group(1))
         ref_png = os.path.join(work, "ref.png")
         subprocess.run([zwalk, "sample", "--model", args.model, "--seed", str(args.seed), "--count", "1", "--out", ref_png],
-                       check=True, stdout=subprocess.DEVNULL, cwd=work)
-        ref = np.asarray(Image.open(ref_png).convert("RGB").resize((w, h), Image.BILINEAR))
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=work)
+        src = Image.open(ref_png).convert("RGB")
+        # zwalk enlarges a small picture by a whole factor (each pixel a square), and shrinks a
+        # large one with the bilinear filter.
+        whole = w % src.width == 0 and h % src.height == 0 and w // src.width == h // src.height
+        ref = np.asarray(src.resize((w, h), Image.NEAREST if whole else Image.BILINEAR))
         region = screen[y:y + h, x:x + w]
         score = psnr(region, ref)
         # Text beside the picture: the panel's border (a light line on the dark theme) is there.

@@ -186,6 +186,7 @@ final class CursesTerminal {
         resizeterm(Int32(ws.ws_row), Int32(ws.ws_col))
         if let w = window { wresize(w, Int32(ws.ws_row), Int32(ws.ws_col)) }
         size = new
+        painter?.resized(cell: TerminalQuery.cellPixels())
         mustRepaint = true
     }
 

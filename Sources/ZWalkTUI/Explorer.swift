@@ -19,7 +19,8 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     guard isatty(0) == 1, isatty(1) == 1 else { throw ExplorerError.notATerminal }
     let graphics = detectGraphics(config.graphics, environment: config.environment)
     let painter = graphics.proto == .blocks ? nil
-        : PixelPainter(proto: graphics.proto, cell: graphics.cell ?? Size(width: 1, height: 1), tmuxPassthrough: graphics.tmuxPassthrough)
+        : PixelPainter(proto: graphics.proto, cell: graphics.cell ?? Size(width: 1, height: 1), tmuxPassthrough: graphics.tmuxPassthrough,
+                       sixelColors: graphics.sixelColors ?? 256, maxPixels: graphics.sixelMaxPixels)
     let terminal = try CursesTerminal(mouse: config.mouse, imageOutput: output, colourTolerance: config.colourTolerance,
                                       painter: painter, environment: config.environment)
     defer { terminal.close() }
@@ -134,8 +135,9 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
             var line = "draw size=\(terminal.size) image=\(image.x),\(image.y),\(image.width),\(image.height) mode=\(state.colorMode.rawValue) blocks=\(state.blocks.rawValue) output=\(output.rawValue) render+draw_ms=\(formatFixed((t1 - t0) * 1000, 2)) escape_bytes=\(terminal.lastEscapeBytes) escape_cells=\(terminal.lastEscapeCells) curses_cells=\(terminal.lastCursesCells) graphics_bytes=\(terminal.lastGraphicsBytes)"
             if let p = painter, let g = canvas.graphics.first {
                 // Where the pixels are, so a screenshot can be cut to them (tools/xterm_pixels.py).
-                let px = p.pixelSize(of: g.image, in: g.rect)
-                line += " picture_px=\(g.rect.x * p.cell.width),\(g.rect.y * p.cell.height),\(px.width),\(px.height) graphics_ms=\(formatFixed(p.lastEncodeMs, 2))"
+                let px = p.shownPixels(g)
+                let at = p.origin(g)
+                line += " picture_px=\(at.x * p.cell.width),\(at.y * p.cell.height),\(px.width),\(px.height) graphics_ms=\(formatFixed(p.lastEncodeMs, 2))"
             }
             // How long a key waited for its answer on screen (a gallery's cursor, a page turn).
             if let k = keyAt { line += " key_to_draw_ms=\(formatFixed((t1 - k) * 1000, 2))" }

@@ -120,6 +120,9 @@ public struct GraphicsDecision: Equatable, Sendable {
     public var note: String? = nil
     /// One cell in pixels (with pixels only).
     public var cell: Size? = nil
+    /// Sixel: the colour registers and the largest picture, as the terminal said (XTSMGRAPHICS).
+    public var sixelColors: Int? = nil
+    public var sixelMaxPixels: Size? = nil
     public init(proto: GraphicsProtocol, tmuxPassthrough: Bool = false, note: String? = nil, cell: Size? = nil) {
         self.proto = proto; self.tmuxPassthrough = tmuxPassthrough; self.note = note; self.cell = cell
     }
@@ -158,7 +161,12 @@ public func chooseGraphics(_ choice: GraphicsChoice, replies: TerminalReplies?, 
         return GraphicsDecision(proto: .blocks, note: asked || tmux != nil
                                 ? "the terminal did not report its cell size in pixels: pictures drawn with blocks" : nil)
     }
-    return GraphicsDecision(proto: p, tmuxPassthrough: passthrough, cell: cell)
+    var d = GraphicsDecision(proto: p, tmuxPassthrough: passthrough, cell: cell)
+    if p == .sixel {
+        d.sixelColors = replies?.sixelRegisters
+        d.sixelMaxPixels = replies?.sixelGeometry
+    }
+    return d
 }
 
 /// What a terminal's name says it draws: what tmux reports of the terminal around it.
@@ -182,10 +190,10 @@ public struct GraphicPlacement: Equatable, Sendable {
 
 /// The escape sequences of each protocol, for a picture already scaled to its pixel size.
 public enum GraphicsEncoder {
-    /// kitty: transmit and show a PNG under image id `id` at the cursor, at its own pixel size (it
-    /// is already scaled to the cells), the cursor left where it is (C=1), no replies (q=2). The
-    /// base64 payload goes in chunks of 4096, as the protocol requires.
-    public static func kitty(png: Data, id: Int) -> [UInt8] {
+    /// kitty: transmit and show a PNG under image id `id` at the cursor, stretched over `cells`
+    /// (c, r), the cursor left where it is (C=1), no replies (q=2). The base64 payload goes in
+    /// chunks of 4096, as the protocol requires.
+    public static func kitty(png: Data, id: Int, cells: Size) -> [UInt8] {
         let payload = Array(png.base64EncodedData())
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + payload.count / 4096 * 24 + 64)
@@ -194,7 +202,7 @@ public enum GraphicsEncoder {
         repeat {
             let end = min(payload.count, offset + 4096)
             let more = end < payload.count ? 1 : 0
-            let control = first ? "a=T,f=100,i=\(id),p=1,C=1,q=2,m=\(more)" : "m=\(more)"
+            let control = first ? "a=T,f=100,i=\(id),p=1,c=\(cells.width),r=\(cells.height),C=1,q=2,m=\(more)" : "m=\(more)"
             out += Array("\u{1b}_G\(control);".utf8)
             out += payload[offset..<end]
             out += [0x1b, 0x5c]
@@ -207,9 +215,9 @@ public enum GraphicsEncoder {
     /// kitty: delete an image and its placements (d=I frees its data too).
     public static func kittyDelete(id: Int) -> [UInt8] { Array("\u{1b}_Ga=d,d=I,i=\(id),q=2\u{1b}\\".utf8) }
 
-    /// iTerm2: an inline PNG shown at its own pixel size (already scaled to the cells).
-    public static func iterm(png: Data, pixels: Size) -> [UInt8] {
-        Array("\u{1b}]1337;File=inline=1;size=\(png.count);width=\(pixels.width)px;height=\(pixels.height)px;preserveAspectRatio=0:".utf8)
+    /// iTerm2: an inline PNG stretched over `cells` (its proportions are already theirs).
+    public static func iterm(png: Data, cells: Size) -> [UInt8] {
+        Array("\u{1b}]1337;File=inline=1;size=\(png.count);width=\(cells.width);height=\(cells.height);preserveAspectRatio=0:".utf8)
             + Array(png.base64EncodedData()) + [0x07]
     }
 

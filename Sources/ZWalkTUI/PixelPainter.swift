@@ -9,8 +9,8 @@ import ZWalkImage
 public final class PixelPainter {
     public let proto: GraphicsProtocol
     public let tmuxPassthrough: Bool
-    /// One cell in pixels.
-    public let cell: Size
+    /// One cell in pixels (it changes when the terminal's font does: see resized).
+    public private(set) var cell: Size
 
     private struct Shown: Equatable { var placement: GraphicPlacement; var kittyID: Int }
     private var shown: Shown?
@@ -26,13 +26,21 @@ public final class PixelPainter {
     public private(set) var lastBytes = 0
     public private(set) var lastEncodeMs = 0.0
 
-    public init(proto: GraphicsProtocol, cell: Size, tmuxPassthrough: Bool = false) {
-        self.proto = proto; self.cell = cell; self.tmuxPassthrough = tmuxPassthrough
+    /// Sixel colour registers the terminal has (XTSMGRAPHICS), at most 256.
+    public let sixelColors: Int
+
+    /// The largest sixel picture the terminal takes (XTSMGRAPHICS), nil: no limit known.
+    public let maxPixels: Size?
+
+    public init(proto: GraphicsProtocol, cell: Size, tmuxPassthrough: Bool = false, sixelColors: Int = 256, maxPixels: Size? = nil) {
+        self.proto = proto; self.cell = cell; self.tmuxPassthrough = tmuxPassthrough; self.maxPixels = maxPixels
+        self.sixelColors = max(2, min(256, sixelColors))
     }
 
     /// The pixel size a picture gets in `rect`: as large as fits, its proportions kept.
     public func pixelSize(of image: Image, in rect: Rect) -> Size {
-        let w = rect.width * cell.width, h = rect.height * cell.height
+        var w = rect.width * cell.width, h = rect.height * cell.height
+        if let m = maxPixels { w = min(w, m.width); h = min(h, m.height) }
         guard image.width > 0, image.height > 0, w > 0, h > 0 else { return Size(width: 0, height: 0) }
         if w * image.height <= h * image.width {
             return Size(width: w, height: max(1, (w * image.height + image.width / 2) / image.width))
@@ -40,10 +48,35 @@ public final class PixelPainter {
         return Size(width: max(1, (h * image.width + image.height / 2) / image.height), height: h)
     }
 
-    /// The picture as it goes on screen.
-    public func scaled(_ p: GraphicPlacement) -> Image {
-        let s = pixelSize(of: p.image, in: p.rect)
-        return p.image.toRGB().resized(width: s.width, height: s.height)
+    /// The picture as this painter sends it, and how many times sixel enlarges each of its pixels.
+    /// Larger than its cells: shrunk to fit them (Pillow's bilinear filter, which averages).
+    /// Smaller: kitty and iTerm2 get it as decoded and stretch it over the cells themselves (a few
+    /// kilobytes a frame instead of megabytes); sixel cannot stretch, so each decoded pixel becomes
+    /// a square of k×k, the largest k that fits: exact pixels, as exports' --scale gives, where a
+    /// smoothing filter would only invent blur at many times the bytes.
+    public func scaled(_ p: GraphicPlacement) -> (image: Image, scale: Int) {
+        let fit = pixelSize(of: p.image, in: p.rect)
+        let rgb = p.image.toRGB()
+        if fit.width < rgb.width || fit.height < rgb.height { return (rgb.resized(width: fit.width, height: fit.height), 1) }
+        guard proto == .sixel else { return (rgb, 1) }
+        return (rgb, max(1, min(fit.width / max(1, rgb.width), fit.height / max(1, rgb.height))))
+    }
+
+    /// The pixels a picture covers on screen: its fitted size, or a sixel picture's k× size.
+    public func shownPixels(_ p: GraphicPlacement) -> Size {
+        let fit = pixelSize(of: p.image, in: p.rect)
+        guard proto == .sixel, fit.width >= p.image.width, fit.height >= p.image.height else { return fit }
+        let k = max(1, min(fit.width / max(1, p.image.width), fit.height / max(1, p.image.height)))
+        return Size(width: p.image.width * k, height: p.image.height * k)
+    }
+
+    /// The cell the picture's top-left corner goes to: a picture narrower or shorter than its
+    /// rectangle (sixel's whole-factor enlargement) is centred in it by whole cells.
+    public func origin(_ p: GraphicPlacement) -> Point {
+        let s = shownPixels(p)
+        let dx = max(0, p.rect.width * cell.width - s.width) / 2 / max(1, cell.width)
+        let dy = max(0, p.rect.height * cell.height - s.height) / 2 / max(1, cell.height)
+        return Point(x: p.rect.x + dx, y: p.rect.y + dy)
     }
 
     /// The bytes that bring the screen to `canvas`'s pictures. `erased`: text was written over
@@ -70,7 +103,8 @@ public final class PixelPainter {
         guard !bytes.isEmpty else { return out }
         let ids = PixelPainter.kittyIDs
         let id = proto != .kitty ? 0 : (shown?.kittyID == ids[0] ? ids[1] : ids[0])
-        out += GraphicsEncoder.moveTo(x: p.rect.x, y: p.rect.y)
+        let at = origin(p)
+        out += GraphicsEncoder.moveTo(x: at.x, y: at.y)
         switch proto {
         case .kitty:
             out += wrap(bytes.withKittyID(id))
@@ -92,6 +126,11 @@ public final class PixelPainter {
         return wrap(GraphicsEncoder.kittyDelete(id: s.kittyID))
     }
 
+    /// The terminal was resized: its cells may have another pixel size (a font change).
+    public func resized(cell newCell: Size?) {
+        if let c = newCell, c.width > 0, c.height > 0, c != cell { cell = c; encoded = nil }
+    }
+
     /// After a resize or a repaint from scratch: nothing of ours is on screen any more.
     public func forget() -> [UInt8] {
         let bytes = clear()
@@ -103,16 +142,20 @@ public final class PixelPainter {
 
     /// The picture's sequence; kitty's with a placeholder id, set when it is sent.
     private func encode(_ p: GraphicPlacement) -> [UInt8] {
-        let image = scaled(p)
+        let (image, scale) = scaled(p)
+        // The cells kitty and iTerm2 stretch the picture over: its fitted pixel size in cells.
+        let fit = pixelSize(of: p.image, in: p.rect)
+        let cells = Size(width: max(1, min(p.rect.width, (fit.width + cell.width / 2) / max(1, cell.width))),
+                         height: max(1, min(p.rect.height, (fit.height + cell.height / 2) / max(1, cell.height))))
         switch proto {
         case .kitty:
             guard let png = try? PNGCodec.encode(image, text: [], compressionLevel: 1) else { return [] }
-            return GraphicsEncoder.kitty(png: png, id: PixelPainter.idPlaceholder)
+            return GraphicsEncoder.kitty(png: png, id: PixelPainter.idPlaceholder, cells: cells)
         case .iterm:
             guard let png = try? PNGCodec.encode(image, text: [], compressionLevel: 1) else { return [] }
-            return GraphicsEncoder.iterm(png: png, pixels: Size(width: image.width, height: image.height))
+            return GraphicsEncoder.iterm(png: png, cells: cells)
         case .sixel:
-            return (try? SixelEncoder.encode(image)) ?? []
+            return (try? SixelEncoder.encode(image, scale: scale, colors: sixelColors)) ?? []
         case .blocks:
             return []
         }

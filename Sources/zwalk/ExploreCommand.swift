@@ -321,6 +321,8 @@ let benchUICommand = Command(
     options: modelFileOptions + [
         .value("frames", "N", "key presses per configuration", default: "60"),
         .value("blocks", "STYLES", "comma-separated block styles to time", default: "half"),
+        .value("graphics", "KINDS", "also time the picture in pixels: comma-separated kitty, sixel, iterm", default: "none"),
+        .value("cell", "WxH", "with --graphics: one cell's size in pixels", default: "10x20"),
     ],
     details: "Each frame: decode, render to the screen canvas, encode the bytes the terminal would receive (80×24 and 200×60)."
 ) { inv in
@@ -330,6 +332,18 @@ let benchUICommand = Command(
         guard let b = BlockStyle(name: String(name)) else { throw usageError(inv, "--blocks: unknown style '\(name)'") }
         return b
     }
-    print(try benchmarkFrames(decoder: backend, sampler: backend, blocks: blocks, frames: frames))
+    let graphics = try (inv.string("graphics") ?? "").split(separator: ",").map { name -> GraphicsProtocol in
+        guard let g = GraphicsProtocol(rawValue: String(name)), g != .blocks else {
+            throw usageError(inv, "--graphics: unknown kind '\(name)' (kitty, sixel or iterm)")
+        }
+        return g
+    }
+    let cellText = inv.string("cell") ?? "10x20"
+    let cellParts = cellText.split(separator: "x").compactMap { Int($0) }
+    guard cellParts.count == 2, (1...200).contains(cellParts[0]), (1...400).contains(cellParts[1]) else {
+        throw usageError(inv, "--cell: '\(cellText)' is not WxH in pixels, e.g. 10x20")
+    }
+    print(try benchmarkFrames(decoder: backend, sampler: backend, blocks: blocks, graphics: graphics,
+                              cellPixels: Size(width: cellParts[0], height: cellParts[1]), frames: frames))
     return 0
 }
