@@ -11,6 +11,9 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 MODEL_VENV := .venv-model
 APT_PKGS   := libncursesw5-dev libopenblas-dev libpng-dev libsixel-dev tmux time
+# Only for `make test`: libsixel's own decoder (sixel2png) checks our sixel pictures, and a real
+# sixel terminal (xterm -ti vt340 on Xvfb, screenshots by xwd) checks what a user sees.
+TEST_APT_PKGS := libsixel-bin xvfb xterm x11-apps
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CONFORMANCE_DIR := .build/conformance
 BENCH_DIR  := .build/models
@@ -50,7 +53,7 @@ help:
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "error: '$(SWIFT)' not found: install the Swift 6 toolchain (swift.org) and put it on PATH"; exit 1; }
 	@missing=""; \
-	for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	for p in $(APT_PKGS) $(EXTRA_APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
 	python3 -m venv --help >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
@@ -86,6 +89,7 @@ models-data: venv
 	$(PY) tools/make_models.py --out $(BENCH_DIR) --fixtures $(BENCH_DIR)/fixtures
 
 # Unit tests, conformance, cross-checks and the tmux end-to-end tests, in one swift test run.
+test: EXTRA_APT_PKGS := $(TEST_APT_PKGS)
 test: build conformance-data models-data
 	ZWALK_CONFORMANCE_DIR=$(CURDIR)/$(CONFORMANCE_DIR) ZWALK_MODELS_DIR=$(CURDIR)/$(BENCH_DIR) \
 	ZWALK_BIN=$(CURDIR)/$(BIN) ZWALK_PYTHON=$(CURDIR)/$(PY) \

@@ -73,6 +73,9 @@ def main():
     ap.add_argument("--shot", help="save the screenshot (PNG) here")
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
+    # A test runner may start us with signals blocked; every process started here would inherit
+    # the mask, and Xvfb would then never hear the SIGTERM that ends it.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     for tool in ["Xvfb", "xterm", "xwd"]:
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: apt-get install xvfb xterm x11-apps")
@@ -144,7 +147,10 @@ def main():
         if xterm:
             xterm.kill()
         xvfb.terminate()
-        xvfb.wait()
+        try:
+            xvfb.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            xvfb.kill()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -142,8 +142,7 @@ public func chooseGraphics(_ choice: GraphicsChoice, replies: TerminalReplies?, 
         if case .fixed(let p) = choice { proto = p } else { proto = graphicsOf(terminalName: t.terminal) }
         guard let p = proto else { return GraphicsDecision(proto: .blocks) }
         guard t.passthrough else {
-            return GraphicsDecision(proto: .blocks, note: "inside tmux without passthrough: pictures drawn with blocks "
-                                    + "(tmux set -g allow-passthrough on draws \(p.rawValue) pixels)")
+            return GraphicsDecision(proto: .blocks, note: "tmux passes no pictures: blocks (for \(p.rawValue): tmux set -g allow-passthrough on)")
         }
         passthrough = true
     } else if case .fixed(let p) = choice {
@@ -154,12 +153,12 @@ public func chooseGraphics(_ choice: GraphicsChoice, replies: TerminalReplies?, 
         else if ["iTerm.app", "WezTerm"].contains(environment["TERM_PROGRAM"] ?? "") { proto = .iterm }
     }
     guard let p = proto else {
-        return GraphicsDecision(proto: .blocks, note: asked ? "the terminal shows no pixel graphics: pictures drawn with blocks" : nil)
+        return GraphicsDecision(proto: .blocks, note: asked ? "the terminal shows no pixel graphics: blocks" : nil)
     }
     guard let cell = cellPixels, cell.width > 0, cell.height > 0 else {
         // Auto-detected pixels that cannot be sized are quietly not used; asked-for ones say why.
         return GraphicsDecision(proto: .blocks, note: asked || tmux != nil
-                                ? "the terminal did not report its cell size in pixels: pictures drawn with blocks" : nil)
+                                ? "the terminal tells no cell size in pixels: blocks" : nil)
     }
     var d = GraphicsDecision(proto: p, tmuxPassthrough: passthrough, cell: cell)
     if p == .sixel {

@@ -82,7 +82,9 @@ enum TerminalQuery {
 /// Decides how the explorer draws its picture on this terminal, asking it when that is needed.
 func detectGraphics(_ choice: GraphicsChoice, environment: [String: String]) -> GraphicsDecision {
     if case .fixed(.blocks) = choice { return GraphicsDecision(proto: .blocks) }
-    let tmux = TerminalQuery.tmuxClient(environment: environment)
+    // Inside a tmux that cannot be asked (no client attached): as if it could not pass pictures.
+    let tmux = environment["TMUX"] == nil ? nil
+        : TerminalQuery.tmuxClient(environment: environment) ?? TmuxClient(passthrough: false, terminal: "")
     // tmux answers the queries itself, saying nothing of the terminal around it; GNU screen too.
     let replies = tmux == nil && environment["STY"] == nil ? TerminalQuery.ask() : nil
     return chooseGraphics(choice, replies: replies, environment: environment, tmux: tmux,
