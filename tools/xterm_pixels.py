@@ -72,6 +72,7 @@ def main():
     ap.add_argument("--rows", type=int, default=30)
     ap.add_argument("--shot", help="save the screenshot (PNG) here")
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--tmux", action="store_true", help="run zwalk inside tmux (allow-passthrough on) inside xterm")
     args = ap.parse_args()
     # A test runner may start us with signals blocked; every process started here would inherit
     # the mask, and Xvfb would then never hear the SIGTERM that ends it.
@@ -92,6 +93,10 @@ def main():
         wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{display}"), 10, "Xvfb")
         inner = (f"ZWALK_UI_TRACE={trace} {zwalk} --model {args.model} --seed {args.seed} --graphics {args.graphics} "
                  f"--no-workbench --no-mouse; echo exited $? > {work}/status; sleep 600")
+        if args.tmux:
+            with open(f"{work}/tmux.conf", "w") as f:
+                f.write("set -g allow-passthrough on\nset -g status off\n")
+            inner = f"tmux -S {work}/tmux.sock -f {work}/tmux.conf new-session 'sh -c \"{inner}\"'"
         # vt340 with 256 colour registers and room for a large picture; no border, at the origin.
         xterm = subprocess.Popen(["xterm", "-ti", "vt340", "-xrm", "XTerm*numColorRegisters: 256",
                                   "-xrm", "XTerm*maxGraphicSize: 1600x1000", "-b", "0", "-bw", "0",
