@@ -334,7 +334,7 @@ let benchUICommand = Command(
     }
     let graphics = try (inv.string("graphics") ?? "").split(separator: ",").map { name -> GraphicsProtocol in
         guard let g = GraphicsProtocol(rawValue: String(name)), g != .blocks else {
-            throw usageError(inv, "--graphics: unknown kind '\(name)' (kitty, sixel or iterm)")
+            throw usageError(inv, "--graphics: '\(name)' is not a pixel protocol: kitty, sixel or iterm (blocks are always timed)")
         }
         return g
     }
