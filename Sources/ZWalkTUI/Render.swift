@@ -87,7 +87,9 @@ private func drawImage(_ c: inout Canvas, _ state: ExplorerState, _ layout: Scre
                          style: rt.style(.text_dim), maxWidth: pane.width)
         return
     }
-    if state.graphics != .blocks, !overlayCoversPicture(state.mode) {
+    // A picture reaching the last row would scroll the screen when a sixel terminal moves the
+    // cursor below it: on a screen that small (no status line), blocks.
+    if state.graphics != .blocks, !overlayCoversPicture(state.mode), r.maxY < c.height {
         c.graphics.append(GraphicPlacement(rect: r, image: shown.frame, key: shown.request.seq))
         return
     }

@@ -181,5 +181,8 @@ import ZWalkImage
         #expect(render(s, size: size).graphics.isEmpty)
         s.mode = .prompt(.command, text: "se")
         #expect(render(s, size: size).graphics.count == 1)
+        // Two rows: the picture would end on the last row, where a sixel would scroll the screen.
+        s.mode = .normal
+        #expect(render(s, size: Size(width: 20, height: 2)).graphics.isEmpty)
     }
 }
