@@ -347,6 +347,7 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     let cols: Scratch?, gathered: Scratch?
     /// Per group, the weight rearranged at load time (when it is constant): for channels-last,
     /// (Cin/g × k·Cout/g) with columns in (tap, channel) order; for planes, w_gᵀ (Cout/g·k × Cin/g).
+    /// nil when `panels` hold it.
     let packed: Scratch?
     var scratchBytes: Int { Scratch.bytes(cols, gathered, packed) }
     /// Channels-last with few positions per block (a batch-1 DCGAN layer: 16–256): per group the
@@ -391,6 +392,7 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
         channelsPerTile = layout == .planes ? tile : coutG
         cols = layout == .direct ? nil : Scratch(channelsPerTile * kk * imagesPerBlock * positions)
         gathered = imagesPerBlock > 1 ? Scratch(cinG * imagesPerBlock * positions) : nil
+        var rearranged: Scratch? = nil
         if let weight, layout != .direct {
             // w (Cin, Cout/g, k…): per group a (Cin/g × Cout/g·k) matrix with columns (channel, tap).
             let t = Scratch(weight.count), src = weight.floats.baseAddress!
@@ -407,11 +409,9 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
                     }
                 }
             }
-            packed = t
-        } else {
-            packed = nil
+            rearranged = t
         }
-        if let packed, layout == .channelsLast && imagesPerBlock * positions <= PackedGemmKernel.maxRows {
+        if let packed = rearranged, layout == .channelsLast && imagesPerBlock * positions <= PackedGemmKernel.maxRows {
             let width = kk * coutG, size = CPUKernels.packedSize(k: cinG, n: width)
             let p = Scratch(s.groups * size)
             for g in 0..<s.groups {
@@ -422,6 +422,9 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
         } else {
             panels = nil
         }
+        // The panels are all the run reads: the rearranged copy (as large as the weight, 14 MB
+        // in DCGAN-64) is not kept beside them.
+        packed = panels == nil ? rearranged : nil
     }
 
     /// colsᵀ (n × width) = bᵀ · w_g for b (cin × n) through the packed kernel, the threads
