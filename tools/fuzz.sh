@@ -17,7 +17,7 @@ BLAS_INC=$(pkg-config --cflags-only-I openblas 2>/dev/null || echo -I/usr/includ
 PNG_INC=$(pkg-config --cflags-only-I libpng16 2>/dev/null || echo -I/usr/include/libpng16)
 # Every module map on every command line: a module's importers need its C modules too.
 FLAGS=(-O -sanitize=fuzzer,address -parse-as-library -swift-version 5 -I "$OUT" -I "$OUT/CPNGText" -I "$OUT/CZWalkKernels"
-       -I Sources/COpenBLAS -I Sources/CNcursesw -I Sources/CPNG -I Sources/CZlib -Xcc $BLAS_INC -Xcc $PNG_INC)
+       -I Sources/COpenBLAS -I Sources/CNcursesw -I Sources/CPNG -I Sources/CZlib -I Sources/CSixel -Xcc $BLAS_INC -Xcc $PNG_INC)
 
 module() { # name, modules it imports: Sources/<name>/**/*.swift → $OUT/<name>.o + .swiftmodule
     local name=$1; shift
@@ -57,7 +57,7 @@ build() {
         if [[ -x $OUT/fuzz-$t && $OUT/fuzz-$t -nt $src && $OUT/fuzz-$t -nt $OUT/ZWalkTUI.o && $OUT/fuzz-$t -nt $OUT/png_text.o ]]; then continue; fi
         echo "fuzz: linking fuzz-$t"
         nice "$SWIFTC" "${FLAGS[@]}" "$src" "$OUT"/ZWalk{Engine,Formats,Latent,Image,TUI}.o "$OUT/png_text.o" "$OUT"/czk_*.o \
-            -lopenblas -lpng16 -lncursesw -lz -o "$OUT/fuzz-$t" 2> >(grep -v "Cannot export local symbol" >&2)
+            -lopenblas -lpng16 -lncursesw -lsixel -lz -o "$OUT/fuzz-$t" 2> >(grep -v "Cannot export local symbol" >&2)
     done
 }
 
