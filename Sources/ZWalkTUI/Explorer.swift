@@ -16,7 +16,6 @@ public func runExplorer(config: ExplorerConfig, decoder: ExplorerDecoder, sample
     let output = config.imageOutput ?? ImageOutput(rawValue: config.environment["ZWALK_IMAGE_OUTPUT"] ?? "") ?? .escapes
     let trace = config.environment["ZWALK_UI_TRACE"].flatMap { FileHandle(forWritingAtPath: $0) ?? createTrace($0) }
 
-    guard isatty(0) == 1, isatty(1) == 1 else { throw ExplorerError.notATerminal }
     let graphics = detectGraphics(config.graphics, environment: config.environment)
     let painter = graphics.proto == .blocks ? nil
         : PixelPainter(proto: graphics.proto, cell: graphics.cell ?? Size(width: 1, height: 1), tmuxPassthrough: graphics.tmuxPassthrough,

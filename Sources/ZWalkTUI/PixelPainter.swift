@@ -1,6 +1,5 @@
 // The bytes that put a canvas's pictures on screen as pixels, after its cells are drawn: each
-// picture scaled to its cells' pixel size (Pillow's bilinear filter, which averages when it shrinks)
-// and encoded for the protocol. What is on screen is remembered, so a frame only sends what
+// picture fitted to its cells (see scaled) and encoded for the protocol. What is on screen is remembered, so a frame only sends what
 // changed. No terminal here: the explorer writes the bytes, bench-ui counts them, tests decode them.
 import Foundation
 import ZWalkEngine
@@ -22,8 +21,7 @@ public final class PixelPainter {
     /// (replacing an image under its own id blanks it while the new one decodes).
     static let kittyIDs = [0x7a_7701, 0x7a_7702]
 
-    /// Figures about the last frame, for the trace and bench-ui.
-    public private(set) var lastBytes = 0
+    /// How long the last frame took to scale and encode, for the trace and bench-ui.
     public private(set) var lastEncodeMs = 0.0
 
     /// Sixel colour registers the terminal has (XTSMGRAPHICS), at most 256.
@@ -58,16 +56,21 @@ public final class PixelPainter {
         let fit = pixelSize(of: p.image, in: p.rect)
         let rgb = p.image.toRGB()
         if fit.width < rgb.width || fit.height < rgb.height { return (rgb.resized(width: fit.width, height: fit.height), 1) }
-        guard proto == .sixel else { return (rgb, 1) }
-        return (rgb, max(1, min(fit.width / max(1, rgb.width), fit.height / max(1, rgb.height))))
+        return (rgb, sixelFactor(p.image, fit: fit) ?? 1)
     }
 
     /// The pixels a picture covers on screen: its fitted size, or a sixel picture's k× size.
     public func shownPixels(_ p: GraphicPlacement) -> Size {
         let fit = pixelSize(of: p.image, in: p.rect)
-        guard proto == .sixel, fit.width >= p.image.width, fit.height >= p.image.height else { return fit }
-        let k = max(1, min(fit.width / max(1, p.image.width), fit.height / max(1, p.image.height)))
+        guard let k = sixelFactor(p.image, fit: fit) else { return fit }
         return Size(width: p.image.width * k, height: p.image.height * k)
+    }
+
+    /// Sixel's whole enlargement factor for a picture that fits `fit` at least at its own size;
+    /// nil for the other protocols and for pictures that are shrunk.
+    private func sixelFactor(_ image: Image, fit: Size) -> Int? {
+        guard proto == .sixel, fit.width >= image.width, fit.height >= image.height else { return nil }
+        return max(1, min(fit.width / max(1, image.width), fit.height / max(1, image.height)))
     }
 
     /// The cell the picture's top-left corner goes to: a picture narrower or shorter than its
@@ -85,7 +88,7 @@ public final class PixelPainter {
     public func frame(_ canvas: Canvas, erased: (Rect) -> Bool) -> [UInt8] {
         var out: [UInt8] = []
         let t0 = monotonicSeconds()
-        defer { lastBytes = out.count; lastEncodeMs = (monotonicSeconds() - t0) * 1000 }
+        defer { lastEncodeMs = (monotonicSeconds() - t0) * 1000 }
         // One picture in pixels at a time: the walk's (tile views draw with blocks).
         guard let p = canvas.graphics.first, !p.rect.isEmpty else {
             out += clear()

@@ -9,9 +9,9 @@ import ZWalkImage
 enum SixelEncoder {
     /// The DCS … ST sequence that draws `image` at the cursor, every pixel enlarged to a square of
     /// `scale`×`scale`, with a palette of up to `colors` registers: the picture's own colours when
-    /// it has no more, else chosen by libsixel (median cut) for this picture. Each pixel takes its nearest palette colour before the enlargement, so the
-    /// work is the picture's, not the screen's (a 64×64 face shown 1,000 pixels wide maps 4,096
-    /// pixels).
+    /// it has no more, else chosen by libsixel (median cut) for this picture. Each pixel takes its
+    /// nearest palette colour before the enlargement, so the work is the picture's, not the
+    /// screen's (a 64×64 face shown 1,000 pixels wide maps 4,096 pixels).
     static func encode(_ image: Image, scale: Int = 1, colors: Int = 256) throws -> [UInt8] {
         let rgb = image.channels == 3 ? image : image.toRGB()
         guard rgb.width > 0, rgb.height > 0, scale >= 1 else { return [] }

@@ -9,9 +9,8 @@ enum TerminalQuery {
     static let timeoutMs = 200
 
     /// Writes the queries and reads until the DA1 reply or the timeout; nil when nothing usable
-    /// came back (not a terminal, or one that answers nothing).
+    /// came back (a terminal that answers nothing). stdin and stdout must be a terminal.
     static func ask(timeoutMs: Int = timeoutMs) -> TerminalReplies? {
-        guard isatty(0) == 1, isatty(1) == 1 else { return nil }
         var saved = termios()
         guard tcgetattr(0, &saved) == 0 else { return nil }
         var raw = saved
@@ -81,7 +80,9 @@ enum TerminalQuery {
 
 /// Decides how the explorer draws its picture on this terminal, asking it when that is needed.
 func detectGraphics(_ choice: GraphicsChoice, environment: [String: String]) -> GraphicsDecision {
+    // Blocks asked for, or no terminal (the explorer then stops with its own message): no questions.
     if case .fixed(.blocks) = choice { return GraphicsDecision(proto: .blocks) }
+    guard isatty(0) == 1, isatty(1) == 1 else { return GraphicsDecision(proto: .blocks) }
     // Inside a tmux that cannot be asked (no client attached): as if it could not pass pictures.
     let tmux = environment["TMUX"] == nil ? nil
         : TerminalQuery.tmuxClient(environment: environment) ?? TmuxClient(passthrough: false, terminal: "")
