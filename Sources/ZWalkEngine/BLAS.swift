@@ -1,17 +1,51 @@
 import COpenBLAS
 
 /// The one place OpenBLAS (BLAS and LAPACK) is called from. Everything is row-major float32.
+///
+/// OpenBLAS runs single-threaded, on the calling thread; a large product is split into column
+/// (or row) blocks over `Parallel`, the same threads as every other kernel. Why: with OpenBLAS's
+/// own pool beside the engine's, two sets of threads took turns on two cores — OpenBLAS's spin
+/// after each call while the next kernel's threads wanted the cores — and one decoder's time
+/// swung 3× between runs.
 public enum BLAS {
-    /// Threads OpenBLAS may use (it starts with one per core).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// Made once, before the first call: OpenBLAS keeps to the calling thread.
+    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+
+    /// Multiply-adds below which a product runs on one thread (about 10 µs at the sgemm peak:
+    /// more than waking a second thread costs).
+    static let minParallelWork = 1 << 20
 
     /// C(m×n) = alpha · op(A)(m×k) · op(B)(k×n) + beta · C, row-major with leading dimensions.
-    @inline(__always)
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        _ = singleThreaded
+        let blocks = m * n * k >= minParallelWork ? Parallel.threads : 1
+        if blocks <= 1 || max(m, n) < 32 {
+            sgemmBlock(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else if n >= m {
+            // column blocks of C (multiples of 16 columns, the kernels' widest register tile)
+            let units = (n + 15) / 16
+            Parallel.forEach(units, grain: max(1, units / blocks)) { r in
+                let c0 = r.lowerBound * 16, c1 = min(n, r.upperBound * 16)
+                sgemmBlock(transA, transB, m, c1 - c0, k, alpha, a, lda, transB ? b + c0 * ldb : b + c0, ldb,
+                           beta, c + c0, ldc)
+            }
+        } else {
+            let units = (m + 7) / 8
+            Parallel.forEach(units, grain: max(1, units / blocks)) { r in
+                let r0 = r.lowerBound * 8, r1 = min(m, r.upperBound * 8)
+                sgemmBlock(transA, transB, r1 - r0, n, k, alpha, transA ? a + r0 : a + r0 * lda, lda, b, ldb,
+                           beta, c + r0 * ldc, ldc)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func sgemmBlock(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                   _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                   _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
                     beta, c, blasint(ldc))
@@ -20,6 +54,7 @@ public enum BLAS {
     /// y = alpha · op(A) x + beta · y for row-major A (m×n).
     public static func sgemv(transA: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>,
                              lda: Int, x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        _ = singleThreaded
         cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a,
                     blasint(lda), x, 1, beta, y, 1)
     }
@@ -38,6 +73,7 @@ public enum LAPACK {
     /// Returns eigenvalues in descending order and the matching eigenvectors as rows.
     public static func symmetricEigen(_ matrix: [Float], n: Int) throws -> (values: [Float], vectors: [[Float]]) {
         precondition(matrix.count == n * n)
+        _ = BLAS.singleThreaded
         var a = matrix.map(Double.init)
         var w = [Double](repeating: 0, count: n)
         var nn = Int32(n), lda = Int32(n), info: Int32 = 0
@@ -65,6 +101,7 @@ public enum LAPACK {
     /// vectors as rows (min(m,n) of them, each of length n).
     public static func svd(_ matrix: [Float], m: Int, n: Int) throws -> (singular: [Float], rightVectors: [[Float]]) {
         precondition(matrix.count == m * n)
+        _ = BLAS.singleThreaded
         // Row-major m×n is column-major n×m (= Aᵀ). SVD of Aᵀ = V S Uᵀ: its left vectors are A's right vectors.
         var a = matrix
         var mm = Int32(n), nn = Int32(m), lda = Int32(n)
@@ -94,6 +131,7 @@ public enum LAPACK {
     /// Least squares: X (n×r) minimising ‖A X − B‖ for row-major A (m×n, m ≥ n) and B (m×r).
     public static func leastSquares(_ aRowMajor: [Float], m: Int, n: Int, _ bRowMajor: [Float], r: Int) throws -> [Float] {
         precondition(aRowMajor.count == m * n && bRowMajor.count == m * r && m >= n)
+        _ = BLAS.singleThreaded
         // Convert to column-major.
         var a = [Float](repeating: 0, count: m * n)
         for i in 0..<m { for j in 0..<n { a[j * m + i] = aRowMajor[i * n + j] } }
