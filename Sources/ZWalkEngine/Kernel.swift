@@ -199,3 +199,39 @@ public struct OpContext: Sendable {
         do { return try Shape.count(dims) } catch let e as EngineError { throw error(e.description) }
     }
 }
+
+/// An activation node the planner folds into the step that produces its input, applied in that
+/// kernel's output pass while the output is still in cache: one pass over memory and one buffer
+/// fewer (`Conv → Relu`, `Gemm → LeakyRelu`, `Gemm → Tanh`).
+public enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
+    case relu, leakyRelu(alpha: Float), tanh, sigmoid
+
+    /// The activation a node computes, when it is one a kernel can take over.
+    init?(_ ctx: OpContext) throws {
+        guard ctx.inputCount == 1, ctx.node.outputs.count == 1, ctx.inputs[0]?.dtype == .float32,
+              ctx.node.domain.isEmpty || ctx.node.domain == "ai.onnx" else { return nil }
+        switch ctx.node.opType {
+        case "Relu": self = .relu
+        case "LeakyRelu": self = .leakyRelu(alpha: try ctx.float("alpha", 0.01))
+        case "Tanh": self = .tanh
+        case "Sigmoid": self = .sigmoid
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .relu: "Relu"
+        case .leakyRelu: "LeakyRelu"
+        case .tanh: "Tanh"
+        case .sigmoid: "Sigmoid"
+        }
+    }
+}
+
+/// A kernel that can apply an activation in its output pass.
+protocol ActivationFusing: AnyObject {
+    /// Takes `activation` over when the kernel can apply it (and has none yet); false leaves the
+    /// kernel unchanged and the activation to its own step. Called at planning time only.
+    func fuse(_ activation: FusedActivation) -> Bool
+}

@@ -13,6 +13,8 @@ public final class Plan: @unchecked Sendable {
         let inputs: [Int?]
         let outputs: [Int]
         let node: Node
+        /// Activation nodes fused into this step (applied in its kernel's output pass).
+        let fused: [Node]
     }
 
     public let batch: Int
@@ -107,7 +109,8 @@ public final class Plan: @unchecked Sendable {
 
     /// Starts a fresh per-step profile of the following runs.
     public func startProfiling() -> PlanProfile {
-        let p = PlanProfile(nodes: steps.map(\.node), outputShapes: steps.map { $0.outputs.map { slots[$0]!.shape } })
+        let p = PlanProfile(nodes: steps.map(\.node), fused: steps.map(\.fused),
+                            outputShapes: steps.map { $0.outputs.map { slots[$0]!.shape } })
         profile = p
         return p
     }
@@ -120,15 +123,21 @@ public final class Plan: @unchecked Sendable {
 /// views made at planning time cost nothing at run time and do not appear.
 public final class PlanProfile {
     public let nodes: [Node]
+    /// The activation nodes fused into each step (their time is the step's).
+    public let fused: [[Node]]
     public let outputShapes: [[[Int]]]
     public internal(set) var seconds: [Double]
     public internal(set) var runs = 0
 
-    init(nodes: [Node], outputShapes: [[[Int]]]) {
+    init(nodes: [Node], fused: [[Node]], outputShapes: [[[Int]]]) {
         self.nodes = nodes
+        self.fused = fused
         self.outputShapes = outputShapes
         seconds = Array(repeating: 0, count: nodes.count)
     }
+
+    /// Each step's operator with the activations fused into it ("Gemm+LeakyRelu").
+    public var labels: [String] { zip(nodes, fused).map { ([$0] + $1).map(\.opType).joined(separator: "+") } }
 
     /// Mean seconds per run of each node.
     public var perRun: [Double] { seconds.map { $0 / Double(max(runs, 1)) } }
@@ -136,9 +145,9 @@ public final class PlanProfile {
     /// Mean seconds per run summed by operator type, largest first.
     public var byOperator: [(op: String, seconds: Double, nodes: Int)] {
         var total: [String: (Double, Int)] = [:]
-        for (node, s) in zip(nodes, perRun) {
-            let t = total[node.opType] ?? (0, 0)
-            total[node.opType] = (t.0 + s, t.1 + 1)
+        for (label, s) in zip(labels, perRun) {
+            let t = total[label] ?? (0, 0)
+            total[label] = (t.0 + s, t.1 + 1)
         }
         return total.map { (op: $0.key, seconds: $0.value.0, nodes: $0.value.1) }.sorted { $0.seconds > $1.seconds }
     }
@@ -219,10 +228,10 @@ public final class Planner: @unchecked Sendable {
         for (slot, v) in c.arena.slots {
             slots[slot] = Tensor(storage: arena[c.arena.bufferOf[v.value]], dtype: v.dtype, shape: v.shape)
         }
-        return Plan(batch: batch, steps: c.steps.map { .init(kernel: $0.kernel, inputs: $0.inputs, outputs: $0.outputs, node: $0.node) },
+        return Plan(batch: batch, steps: c.steps.map { .init(kernel: $0.kernel, inputs: $0.inputs, outputs: $0.outputs, node: $0.node, fused: $0.fused) },
                     slots: slots, inputSlots: c.inputSlots, inputNames: c.inputNames,
                     outputSlots: c.outputSlots, outputNames: model.graph.outputs.map(\.name), slotByName: c.slotByName,
-                    flops: c.flops, schedule: c.schedule, reusedSlots: c.arena.reusedSlots, memory: c.memory)
+                    flops: c.flops, schedule: c.schedule, reusedSlots: c.arena.reusedSlots.union(c.fusedAway), memory: c.memory)
     }
 
     /// What a plan for `batch` would hold in memory, without allocating its activations: how large
@@ -245,7 +254,7 @@ public final class Planner: @unchecked Sendable {
     /// A plan before its arena exists: steps, the slots known at load time (initializers, folded
     /// constants, inputs, views of those), and where every run-time value will live.
     private struct Compiled {
-        var steps: [(kernel: Kernel, inputs: [Int?], outputs: [Int], node: Node)] = []
+        var steps: [(kernel: Kernel, inputs: [Int?], outputs: [Int], node: Node, fused: [Node])] = []
         var slots: [Tensor?] = []
         var slotByName: [String: Int] = [:]
         var inputSlots: [Int] = [], inputNames: [String] = []
@@ -254,6 +263,8 @@ public final class Planner: @unchecked Sendable {
         var schedule: [(node: Node, outputShapes: [[Int]])] = []
         var arena = ArenaLayout()
         var memory = PlanMemory()
+        /// Values an activation fused into their producer overwrote (not tappable).
+        var fusedAway: Set<Int> = []
     }
 
     /// Plans compiled so far (tests check that a decode under a budget compiles none once warm).
@@ -267,6 +278,11 @@ public final class Planner: @unchecked Sendable {
         var known: [PlannedValue] = []
         /// Run-time values that go to the arena: slot → (value, dtype, shape); views share the value.
         var deferred: [Int: (value: Int, dtype: DType, shape: [Int])] = [:]
+        // How many nodes read each value, and the values that must stay as computed: an activation
+        // is fused into its producer only when it is the sole reader of a value nobody else sees.
+        var readers: [String: Int] = [:]
+        for n in g.nodes { for name in n.inputs where !name.isEmpty { readers[name, default: 0] += 1 } }
+        let visible = Set(g.outputs.map(\.name)).union(keeping)
         func newSlot(_ name: String, _ v: PlannedValue, _ t: Tensor?) -> Int {
             c.slots.append(t); known.append(v)
             c.slotByName[name] = c.slots.count - 1
@@ -305,6 +321,20 @@ public final class Planner: @unchecked Sendable {
             let ctx = OpContext(node: node, opset: opset, inputs: ins)
             let factory = OperatorRegistry.factory(op: node.opType, domain: node.domain)!
             let kp = try factory(ctx)
+            if kp.kernel != nil, kp.aliases.isEmpty, let act = try FusedActivation(ctx),
+               let s = inSlots[0], let d = deferred[s], let last = c.steps.last, last.outputs == [s],
+               readers[node.inputs[0]] == 1, !visible.contains(node.inputs[0]),
+               let producer = last.kernel as? ActivationFusing, producer.fuse(act) {
+                // The step before applies this activation in its output pass, over its own output.
+                let spec = kp.outputs[0]
+                let out = newSlot(node.outputs[0].isEmpty ? "\u{0}\(node.displayName)#0" : node.outputs[0],
+                                  PlannedValue(dtype: spec.dtype, shape: spec.shape), nil)
+                deferred[out] = (d.value, spec.dtype, spec.shape)
+                c.steps[c.steps.count - 1].fused.append(node)
+                c.fusedAway.insert(s)
+                c.schedule.append((node, [spec.shape]))
+                continue
+            }
             guard kp.outputs.count >= node.outputs.filter({ !$0.isEmpty }).count || kp.outputs.count == node.outputs.count else {
                 throw ctx.error("produces \(kp.outputs.count) output(s) but the node names \(node.outputs.count)")
             }
@@ -355,7 +385,7 @@ public final class Planner: @unchecked Sendable {
             if let kernel = kp.kernel, !outputsConstant {
                 for s in inSlots.compactMap({ $0 }) { if let d = deferred[s] { c.arena.read(d.value, step: c.steps.count) } }
                 c.memory.scratch += kernel.scratchBytes
-                c.steps.append((kernel, inSlots, outSlots, node))
+                c.steps.append((kernel, inSlots, outSlots, node, []))
                 c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }
             c.schedule.append((node, kp.outputs.map(\.shape)))

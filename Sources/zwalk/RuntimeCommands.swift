@@ -65,7 +65,9 @@ let benchCommand = Command(
             },
             "profiles": zip(batches, profiles).map { b, p -> [String: Any] in
                 ["batch": b, "runs": p.runs,
-                 "nodes": zip(p.nodes, p.perRun).map { ["node": $0.displayName, "op": $0.opType, "ms": $1 * 1e3] }]
+                 "nodes": p.nodes.indices.map { i in
+                     ["node": p.nodes[i].displayName, "op": p.labels[i], "fused": p.fused[i].map(\.displayName),
+                      "ms": p.perRun[i] * 1e3] as [String: Any] }]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])

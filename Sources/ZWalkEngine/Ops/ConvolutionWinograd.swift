@@ -23,7 +23,7 @@ import Dispatch
 /// Error: the transforms scale values by up to 8² (Aᵀ) and 5² (Bᵀ), so the result carries a
 /// rounding error a few times that of a direct sum — measured against the double-precision naive
 /// reference in WinogradTests.
-final class WinogradConvKernel: Kernel, @unchecked Sendable {
+final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
     /// Fewer channels than this on either side: the transforms cost more than the products save.
     static let minChannels = 16
     /// Fewer tiles per run than this (a 16×16 output): im2col + one sgemm is as fast.
@@ -38,8 +38,8 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
     /// Per ξ, U[ξ]ᵀ (C × K) packed for the sgemm kernel, `packedStride` floats apart.
     let u: Scratch
     let packedStride: Int
-    /// The activation applied in the output pass.
-    let activation: CPUKernels.Activation
+    /// The activation applied in the output pass (Relu, when the planner fuses one).
+    var activation: CPUKernels.Activation
     /// Which build of the C kernels runs (tests pass each the CPU has).
     let variant: CPUKernels.Variant
 
@@ -149,5 +149,14 @@ final class WinogradConvKernel: Kernel, @unchecked Sendable {
                                           into: y + (n * k + ko) * outPlane, oh: oh, ow: ow, tileRow: ty)
             }
         }
+    }
+}
+
+extension WinogradConvKernel {
+    /// Relu goes into the output transform's stores; the others stay a step of their own.
+    func fuse(_ a: FusedActivation) -> Bool {
+        guard activation == .none, a == .relu else { return false }
+        activation = .relu
+        return true
     }
 }

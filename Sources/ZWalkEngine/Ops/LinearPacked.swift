@@ -8,7 +8,7 @@
 /// ggml likewise keeps BLAS for matrices of at least 32 on every side.
 ///
 /// Threads split the 32-column panels; one chunk gets at least `minChunk` multiply-adds.
-final class PackedGemmKernel: Kernel, @unchecked Sendable {
+final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
     /// Most rows (batch) taken: beyond, OpenBLAS's blocking for the L2 cache wins.
     static let maxRows = 256
     /// Largest packed weight (floats): 2 MB, so the panels stay in the L2 cache across rows.
@@ -23,6 +23,9 @@ final class PackedGemmKernel: Kernel, @unchecked Sendable {
     let bias: [Float]?
     var activation: CPUKernels.Activation = .none
     var alpha: Float = 0
+    /// Tanh or Sigmoid, applied to each thread's columns right after its product (the C kernel's
+    /// register pass takes only the piecewise-linear ones).
+    var curve: FusedActivation?
     /// Which build of the C kernel runs (tests pass each the CPU has).
     let variant: CPUKernels.Variant
 
@@ -70,9 +73,31 @@ final class PackedGemmKernel: Kernel, @unchecked Sendable {
                     CPUKernels.sgemmPacked(variant, m: m, n: c1 - c0, k: k, a: a, lda: k, packed: pp + c0 * k,
                                            bias: bias.map { $0 + c0 }, activation: act, alpha: alpha,
                                            c: y + c0, ldc: n)
+                    if let curve {
+                        for i in 0..<m {
+                            let row = y + i * n + c0
+                            if curve == .tanh {
+                                CPUKernels.tanh(row, row, c1 - c0, variant: variant)
+                            } else {
+                                CPUKernels.sigmoid(row, row, c1 - c0, variant: variant)
+                            }
+                        }
+                    }
                 }
             }
         }
+    }
+}
+
+extension PackedGemmKernel {
+    func fuse(_ a: FusedActivation) -> Bool {
+        guard activation == .none, curve == nil else { return false }
+        switch a {
+        case .relu: activation = .relu
+        case .leakyRelu(let alpha): (activation, self.alpha) = (.leakyRelu, alpha)
+        case .tanh, .sigmoid: curve = a
+        }
+        return true
     }
 }
 

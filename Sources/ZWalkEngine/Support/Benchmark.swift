@@ -58,8 +58,8 @@ extension PlanProfile {
     public func report(batch: Int) -> String {
         let total = perRun.reduce(0, +)
         guard total > 0 else { return "" }
-        var out = "\nbatch \(batch): \(String(format: "%.3f", total * 1e3)) ms per run in \(nodes.count) nodes (\(runs) profiled runs)\n"
-        out += "  operator             nodes   ms/run   share\n"
+        var out = "\nbatch \(batch): \(String(format: "%.3f", total * 1e3)) ms per run in \(nodes.count) steps of \(nodes.count + fused.joined().count) nodes (\(runs) profiled runs)\n"
+        out += "  operator             steps   ms/run   share\n"
         for o in byOperator {
             out += "  " + o.op.padding(toLength: 20, withPad: " ", startingAt: 0)
                 + String(format: " %5d   %6.3f   %5.1f%%\n", o.nodes, o.seconds * 1e3, 100 * o.seconds / total)
@@ -68,7 +68,7 @@ extension PlanProfile {
         for i in perRun.indices.sorted(by: { perRun[$0] > perRun[$1] }).prefix(8) {
             let shape = outputShapes[i].first.map { "[\($0.map(String.init).joined(separator: ","))]" } ?? ""
             out += String(format: "  %6.3f ms  %5.1f%%  %@ %@ → %@\n", perRun[i] * 1e3, 100 * perRun[i] / total,
-                          nodes[i].opType as NSString, nodes[i].displayName as NSString, shape as NSString)
+                          labels[i] as NSString, nodes[i].displayName as NSString, shape as NSString)
         }
         return out
     }

@@ -1,0 +1,96 @@
+import Testing
+@testable import ZWalkEngine
+import TestSupport
+
+/// The planner folds an activation into the step that produces its input (`Gemm → LeakyRelu`,
+/// `Conv → Relu`) when that kernel can apply it in its output pass and nothing else reads the
+/// value in between. Fused or not, the numbers must be the same; a plan that keeps the value in
+/// between (`keeping`) is the unfused reference.
+@Suite struct FusionTests {
+    /// x (N, 16) → Gemm → LeakyRelu(0.2) → Gemm → `last` → y.
+    static func mlp(last: String) -> Model {
+        let w1 = Tensor(shape: [16, 64], floats: testValues(16 * 64, seed: 3, lo: -0.5, hi: 0.5))
+        let b1 = Tensor(shape: [64], floats: testValues(64, seed: 4))
+        let w2 = Tensor(shape: [64, 40], floats: testValues(64 * 40, seed: 5, lo: -0.3, hi: 0.3))
+        let b2 = Tensor(shape: [40], floats: testValues(40, seed: 6))
+        return graph([Node(name: "fc1", opType: "Gemm", inputs: ["x", "w1", "b1"], outputs: ["h1"]),
+                      Node(name: "act1", opType: "LeakyRelu", inputs: ["h1"], outputs: ["a1"], attributes: ["alpha": .float(0.2)]),
+                      Node(name: "fc2", opType: "Gemm", inputs: ["a1", "w2", "b2"], outputs: ["h2"]),
+                      Node(name: "act2", opType: last, inputs: ["h2"], outputs: ["y"])],
+                     inputs: [("x", [.symbolic("N"), .fixed(16)])], outputs: ["y"],
+                     initializers: ["w1": w1, "b1": b1, "w2": w2, "b2": b2])
+    }
+
+    static func labels(_ plan: Plan) -> [String] { plan.startProfiling().labels }
+
+    @Test(arguments: ["Relu", "LeakyRelu", "Tanh", "Sigmoid"])
+    func denseLayersTakeTheirActivation(last: String) throws {
+        let planner = try Planner(model: Self.mlp(last: last))
+        for batch in [1, 7, 64] {
+            let fused = try planner.plan(batch: batch)
+            let unfused = try planner.plan(batch: batch, keeping: ["h1", "h2"])
+            #expect(Self.labels(fused) == ["Gemm+LeakyRelu", "Gemm+\(last)"])
+            #expect(Self.labels(unfused) == ["Gemm", "LeakyRelu", "Gemm", last])
+            let x = Tensor(shape: [batch, 16], floats: testValues(batch * 16, seed: UInt64(batch), lo: -2, hi: 2))
+            let y = try fused.run([x])[0], want = try unfused.run([x])[0]
+            let c = compare(y, want, rtol: 1e-5, atol: 1e-6)
+            #expect(c.ok, "batch \(batch), \(last): \(c)")
+        }
+    }
+
+    @Test func theOverwrittenValueCannotBeTappedButCanBeKept() throws {
+        let planner = try Planner(model: Self.mlp(last: "Tanh"))
+        let x = Tensor(shape: [2, 16], floats: testValues(32, seed: 9, lo: -2, hi: 2))
+        do {
+            _ = try planner.plan(batch: 2).run([x], taps: ["h1"])
+            Issue.record("tapping a value an activation overwrote must fail")
+        } catch let e as EngineError {
+            #expect(e.description.contains("keeping"), "\(e)")
+        }
+        let kept = try planner.plan(batch: 2, keeping: ["h1"]).run([x], taps: ["h1"])
+        #expect(kept[1].doubleArray.contains { $0 < 0 }, "the kept value is the Gemm's, before LeakyRelu")
+    }
+
+    /// x (1, 16, 16, 16) → 3×3 Conv (Winograd) → Relu; with `residual`, also Add(relu, conv),
+    /// which reads the convolution's output a second time, so Relu must not overwrite it.
+    static func conv(residual: Bool) -> Model {
+        let w = Tensor(shape: [16, 16, 3, 3], floats: testValues(16 * 16 * 9, seed: 11, lo: -0.2, hi: 0.2))
+        let b = Tensor(shape: [16], floats: testValues(16, seed: 12))
+        var nodes = [Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
+                          attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+                     Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: [residual ? "r" : "y"])]
+        if residual { nodes.append(Node(name: "add", opType: "Add", inputs: ["r", "c"], outputs: ["y"])) }
+        return graph(nodes, inputs: [("x", [.symbolic("N"), .fixed(16), .fixed(16), .fixed(16)])], outputs: ["y"],
+                     initializers: ["w": w, "b": b])
+    }
+
+    @Test func aWinogradConvolutionTakesRelu() throws {
+        let planner = try Planner(model: Self.conv(residual: false))
+        let fused = try planner.plan(batch: 2), unfused = try planner.plan(batch: 2, keeping: ["c"])
+        #expect(Self.labels(fused) == ["Conv+Relu"])
+        #expect(Self.labels(unfused) == ["Conv", "Relu"])
+        let x = Tensor(shape: [2, 16, 16, 16], floats: testValues(2 * 16 * 256, seed: 13, lo: -1, hi: 1))
+        let y = try fused.run([x])[0], want = try unfused.run([x])[0]
+        #expect(y.doubleArray.contains(0) && y.doubleArray.allSatisfy { $0 >= 0 })
+        let c = compare(y, want, rtol: 0, atol: 0)
+        #expect(c.ok, "\(c)")
+    }
+
+    @Test func aValueReadTwiceIsNotOverwritten() throws {
+        let planner = try Planner(model: Self.conv(residual: true))
+        let plan = try planner.plan(batch: 1)
+        #expect(Self.labels(plan) == ["Conv", "Relu", "Add"])
+        let x = Tensor(shape: [1, 16, 16, 16], floats: testValues(16 * 256, seed: 14, lo: -1, hi: 1))
+        let out = try planner.plan(batch: 1, keeping: ["c"]).run([x], taps: ["c"])
+        let want = out[1].doubleArray.map { max($0, 0) + $0 }
+        let c = compare(try plan.run([x])[0].doubleArray, want, rtol: 1e-6, atol: 1e-6)
+        #expect(c.ok, "\(c)")
+    }
+
+    @Test func anActivationTheKernelCannotApplyStaysAStep() throws {
+        // Winograd applies only Relu: a Tanh after it keeps its own pass.
+        var m = Self.conv(residual: false)
+        m.graph.nodes[1].opType = "Tanh"
+        #expect(Self.labels(try Planner(model: m).plan(batch: 1)) == ["Conv", "Tanh"])
+    }
+}
