@@ -84,8 +84,8 @@ ZK_INLINE void zk_at6(zk_v8 m0, zk_v8 m1, zk_v8 m2, zk_v8 m3, zk_v8 m4, zk_v8 m5
     o[3] = d12 + zk_splat8(8) * d34 + m5;
 }
 
-ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
-                                 float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
+ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
+                                 const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
     const ptrdiff_t y0 = 4 * tileRow;
     const ptrdiff_t rows = oh - y0 < 4 ? oh - y0 : 4;
     for (ptrdiff_t t0 = 0; t0 < tiles; t0 += 8) {
@@ -115,11 +115,24 @@ ZK_INLINE void winograd43_output(const float *m, ptrdiff_t xiStride, ptrdiff_t t
             // o[j] lane l is output column 4·l + j: interleave into 32 consecutive columns.
             float block[32];
             for (int j = 0; j < 4; j++) {
-                zk_v8 r = o[j] + b;
-                if (act == ZK_ACT_RELU) r = zk_relu8(r);
                 float tmp[8];
-                zk_store8(tmp, r);
+                zk_store8(tmp, o[j] + b);
                 for (int l = 0; l < 8; l++) block[4 * l + j] = tmp[l];
+            }
+            // then the residual (a skip connection's Add) and the activation, 8 columns at a time
+            const float *res = residual ? residual + (y0 + i) * ow + x0 : 0;
+            for (int q = 0; q < 4; q++) {
+                if (residual || act == ZK_ACT_RELU) {
+                    zk_v8 r = zk_load8(block + 8 * q);
+                    if (residual) {
+                        float tmp[8] = {0};
+                        const ptrdiff_t n = span - 8 * q;
+                        if (n >= 8) r = r + zk_load8(res + 8 * q);
+                        else if (n > 0) { memcpy(tmp, res + 8 * q, (size_t)n * sizeof(float)); r = r + zk_load8(tmp); }
+                    }
+                    if (act == ZK_ACT_RELU) r = zk_relu8(r);
+                    zk_store8(block + 8 * q, r);
+                }
             }
             memcpy(out + (y0 + i) * ow + x0, block, (size_t)span * sizeof(float));
         }
@@ -131,9 +144,9 @@ static void winograd43_input_portable(const float *plane, ptrdiff_t h, ptrdiff_t
                                       ptrdiff_t xiStride) {
     winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
-static void winograd43_output_portable(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
-                                       float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
-    winograd43_output(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
+static void winograd43_output_portable(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
+                                       const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
+    winograd43_output(m, xiStride, tileStride, tiles, bias, residual, act, out, oh, ow, tileRow);
 }
 #if ZK_HAS_AVX2_VARIANT
 ZK_AVX2_TARGET static void winograd43_input_avx2(const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow,
@@ -142,8 +155,9 @@ ZK_AVX2_TARGET static void winograd43_input_avx2(const float *plane, ptrdiff_t h
     winograd43_input(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
 ZK_AVX2_TARGET static void winograd43_output_avx2(const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
-                                                  int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
-    winograd43_output(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
+                                                  const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow,
+                                                  ptrdiff_t tileRow) {
+    winograd43_output(m, xiStride, tileStride, tiles, bias, residual, act, out, oh, ow, tileRow);
 }
 #endif
 
@@ -155,10 +169,13 @@ void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t
     winograd43_input_portable(plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride);
 }
 
-void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
-                          float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
+void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
+                          const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow) {
 #if ZK_HAS_AVX2_VARIANT
-    if (variant >= ZK_AVX2) { winograd43_output_avx2(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow); return; }
+    if (variant >= ZK_AVX2) {
+        winograd43_output_avx2(m, xiStride, tileStride, tiles, bias, residual, act, out, oh, ow, tileRow);
+        return;
+    }
 #endif
-    winograd43_output_portable(m, xiStride, tileStride, tiles, bias, act, out, oh, ow, tileRow);
+    winograd43_output_portable(m, xiStride, tileStride, tiles, bias, residual, act, out, oh, ow, tileRow);
 }

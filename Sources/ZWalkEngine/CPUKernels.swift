@@ -31,14 +31,15 @@ public enum CPUKernels {
         zk_winograd43_input(variant.rawValue, plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
     }
 
-    /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias, through `activation`,
-    /// of tile row `tileRow` into the (oh × ow) plane `out`; tile t's ξ-th value is at
-    /// m[ξ·xiStride + t·tileStride].
+    /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias (+ `residual`, an
+    /// (oh × ow) plane added position by position), through `activation`, of tile row `tileRow`
+    /// into the (oh × ow) plane `out`; tile t's ξ-th value is at m[ξ·xiStride + t·tileStride].
     @inline(__always)
     static func winogradOutput(_ variant: Variant, _ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
-                               activation: Activation, into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int,
-                               tileRow: Int) {
-        zk_winograd43_output(variant.rawValue, m, xiStride, tileStride, tiles, bias, activation.rawValue, out, oh, ow, tileRow)
+                               residual: UnsafePointer<Float>? = nil, activation: Activation,
+                               into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int, tileRow: Int) {
+        zk_winograd43_output(variant.rawValue, m, xiStride, tileStride, tiles, bias, residual, activation.rawValue, out, oh, ow,
+                             tileRow)
     }
 }
 

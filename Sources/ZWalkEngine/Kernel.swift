@@ -235,3 +235,13 @@ protocol ActivationFusing: AnyObject {
     /// kernel unchanged and the activation to its own step. Called at planning time only.
     func fuse(_ activation: FusedActivation) -> Bool
 }
+
+/// A kernel that can add another tensor of its output's shape in its output pass (the Add of a
+/// skip connection: `y = conv(x) + skip`).
+protocol ResidualFusing: AnyObject {
+    /// Takes the residual over when the kernel can (and has no activation yet: the sum comes
+    /// first): returns the index of `inputs` it will read it from at run time — the step's
+    /// `inputs` inputs, then nil up to that index — or nil, leaving the kernel unchanged.
+    /// Called at planning time only.
+    func fuseResidual(after inputs: Int) -> Int?
+}

@@ -283,6 +283,41 @@ public final class Planner: @unchecked Sendable {
         var readers: [String: Int] = [:]
         for n in g.nodes { for name in n.inputs where !name.isEmpty { readers[name, default: 0] += 1 } }
         let visible = Set(g.outputs.map(\.name)).union(keeping)
+        // The slots that hold the last step's (single) output: its own, then those of the nodes
+        // fused into it. Only a value there can be taken over by a node that follows.
+        var lastStepValue: Set<Int> = []
+        /// Fuses `ctx.node` into the last step when it is an activation or a residual Add the
+        /// step's kernel can apply in its output pass, reading a value only it reads; returns the
+        /// arena value the node's output then shares.
+        func fuseIntoLastStep(_ ctx: OpContext, _ kp: KernelPlan, _ inSlots: [Int?]) throws -> Int? {
+            let node = ctx.node
+            guard let last = c.steps.indices.last, node.outputs.count == 1, kp.outputs.count == 1 else { return nil }
+            // The input the last step computed: only this node reads it, and nobody sees it.
+            func takes(_ i: Int) -> Int? {
+                guard i < inSlots.count, let s = inSlots[i], lastStepValue.contains(s), let d = deferred[s],
+                      readers[node.inputs[i]] == 1, !visible.contains(node.inputs[i]) else { return nil }
+                return d.value
+            }
+            if let act = try FusedActivation(ctx) {
+                guard let v = takes(0), let k = c.steps[last].kernel as? ActivationFusing, k.fuse(act) else { return nil }
+                c.fusedAway.formUnion(lastStepValue)
+                return v
+            }
+            guard node.opType == "Add", node.domain.isEmpty || node.domain == "ai.onnx", inSlots.count == 2,
+                  let k = c.steps[last].kernel as? ResidualFusing else { return nil }
+            for (mine, other) in [(0, 1), (1, 0)] {
+                guard let v = takes(mine), let skip = inSlots[other], !lastStepValue.contains(skip),
+                      let a = ctx.inputs[mine], let b = ctx.inputs[other], a.dtype == .float32, b.dtype == .float32,
+                      a.shape == kp.outputs[0].shape, b.shape == a.shape else { continue }
+                guard let index = k.fuseResidual(after: c.steps[last].inputs.count) else { return nil }
+                while c.steps[last].inputs.count < index { c.steps[last].inputs.append(nil) }
+                c.steps[last].inputs.append(skip)
+                if let d = deferred[skip] { c.arena.read(d.value, step: last) }
+                c.fusedAway.formUnion(lastStepValue)
+                return v
+            }
+            return nil
+        }
         func newSlot(_ name: String, _ v: PlannedValue, _ t: Tensor?) -> Int {
             c.slots.append(t); known.append(v)
             c.slotByName[name] = c.slots.count - 1
@@ -321,17 +356,13 @@ public final class Planner: @unchecked Sendable {
             let ctx = OpContext(node: node, opset: opset, inputs: ins)
             let factory = OperatorRegistry.factory(op: node.opType, domain: node.domain)!
             let kp = try factory(ctx)
-            if kp.kernel != nil, kp.aliases.isEmpty, let act = try FusedActivation(ctx),
-               let s = inSlots[0], let d = deferred[s], let last = c.steps.last, last.outputs == [s],
-               readers[node.inputs[0]] == 1, !visible.contains(node.inputs[0]),
-               let producer = last.kernel as? ActivationFusing, producer.fuse(act) {
-                // The step before applies this activation in its output pass, over its own output.
+            if kp.kernel != nil, kp.aliases.isEmpty, let fused = try fuseIntoLastStep(ctx, kp, inSlots) {
                 let spec = kp.outputs[0]
                 let out = newSlot(node.outputs[0].isEmpty ? "\u{0}\(node.displayName)#0" : node.outputs[0],
                                   PlannedValue(dtype: spec.dtype, shape: spec.shape), nil)
-                deferred[out] = (d.value, spec.dtype, spec.shape)
+                deferred[out] = (fused, spec.dtype, spec.shape)
                 c.steps[c.steps.count - 1].fused.append(node)
-                c.fusedAway.insert(s)
+                lastStepValue.insert(out)
                 c.schedule.append((node, [spec.shape]))
                 continue
             }
@@ -386,6 +417,7 @@ public final class Planner: @unchecked Sendable {
                 for s in inSlots.compactMap({ $0 }) { if let d = deferred[s] { c.arena.read(d.value, step: c.steps.count) } }
                 c.memory.scratch += kernel.scratchBytes
                 c.steps.append((kernel, inSlots, outSlots, node, []))
+                lastStepValue = outSlots.count == 1 ? [outSlots[0]] : []
                 c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }
             c.schedule.append((node, kp.outputs.map(\.shape)))

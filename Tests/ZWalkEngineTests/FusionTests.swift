@@ -93,4 +93,35 @@ import TestSupport
         m.graph.nodes[1].opType = "Tanh"
         #expect(Self.labels(try Planner(model: m).plan(batch: 1)) == ["Conv", "Tanh"])
     }
+
+    /// A TAESD block: x → Conv → Relu → Conv → Add(·, x) → Relu. The second convolution takes
+    /// the skip connection's Add and the Relu after it, with the skip on either side of the Add.
+    @Test(arguments: [false, true])
+    func aResidualBlockRunsAsTwoSteps(skipFirst: Bool) throws {
+        let w1 = Tensor(shape: [16, 16, 3, 3], floats: testValues(16 * 16 * 9, seed: 41, lo: -0.2, hi: 0.2))
+        let w2 = Tensor(shape: [16, 16, 3, 3], floats: testValues(16 * 16 * 9, seed: 42, lo: -0.2, hi: 0.2))
+        let b = Tensor(shape: [16], floats: testValues(16, seed: 43))
+        let conv: [String: AttributeValue] = ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]
+        let m = graph([Node(name: "c1", opType: "Conv", inputs: ["x", "w1", "b"], outputs: ["h1"], attributes: conv),
+                       Node(name: "r1", opType: "Relu", inputs: ["h1"], outputs: ["a1"]),
+                       Node(name: "c2", opType: "Conv", inputs: ["a1", "w2"], outputs: ["h2"], attributes: conv),
+                       Node(name: "add", opType: "Add", inputs: skipFirst ? ["x", "h2"] : ["h2", "x"], outputs: ["s"]),
+                       Node(name: "r2", opType: "Relu", inputs: ["s"], outputs: ["y"])],
+                      inputs: [("x", [.symbolic("N"), .fixed(16), .fixed(20), .fixed(18)])], outputs: ["y"],
+                      initializers: ["w1": w1, "w2": w2, "b": b])
+        let planner = try Planner(model: m)
+        let fused = try planner.plan(batch: 2), unfused = try planner.plan(batch: 2, keeping: ["h1", "h2", "s"])
+        #expect(Self.labels(fused) == ["Conv+Relu", "Conv+Add+Relu"])
+        #expect(Self.labels(unfused) == ["Conv", "Relu", "Conv", "Add", "Relu"])
+        let x = Tensor(shape: [2, 16, 20, 18], floats: testValues(2 * 16 * 360, seed: 44, lo: -1, hi: 1))
+        let c = compare(try fused.run([x])[0], try unfused.run([x])[0], rtol: 1e-6, atol: 1e-6)
+        #expect(c.ok, "\(c)")
+    }
+
+    @Test func aBroadcastAddStaysAStep() throws {
+        var m = Self.conv(residual: false)
+        m.graph.nodes[1] = Node(name: "add", opType: "Add", inputs: ["c", "shift"], outputs: ["y"])
+        m.graph.initializers["shift"] = Tensor(shape: [1, 16, 1, 1], floats: testValues(16, seed: 45))
+        #expect(Self.labels(try Planner(model: m).plan(batch: 1)) == ["Conv", "Add"])
+    }
 }

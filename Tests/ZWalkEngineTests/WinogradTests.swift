@@ -26,17 +26,29 @@ import TestSupport
 
     /// Runs the Winograd kernel (blocks of about `tilesPerBlock` tiles) and the naive reference; returns the
     /// comparison and the largest error relative to the output's largest magnitude.
+    /// With `residual`, a skip tensor is added in the output pass (the fused Add), then Relu with `relu`.
     static func check(_ c: Case, tilesPerBlock: Int = WinogradConvKernel.tilesPerBlock,
-                      variant: CPUKernels.Variant = .best) throws -> (Comparison, Double) {
+                      variant: CPUKernels.Variant = .best, residual: Bool = false, relu: Bool = false) throws -> (Comparison, Double) {
         let w = [c.k, c.x[1], 3, 3]
         let attrs: [String: AttributeValue] = ["pads": .ints(c.pads)]
         let ctx = convOpContext("Conv", attrs, shapes: [c.x, w] + (c.bias ? [[c.k]] : []))
         let s = try ConvolutionOps.convSetup(ctx)
         let x = convRandom(c.x, seed: 21), wt = convRandom(w, seed: 22), b = convRandom([c.k], seed: 23)
         let y = Tensor(shape: s.outputShape)
-        try WinogradConvKernel(s, weight: wt, tilesPerBlock: tilesPerBlock, variant: variant).run(inputs: [x, wt] + (c.bias ? [b] : []), outputs: [y])
-        let want = ConvolutionNaive.conv(x: x.floatArray, batch: c.x[0], inChannels: c.x[1], weight: wt.floatArray,
+        let kernel = WinogradConvKernel(s, weight: wt, tilesPerBlock: tilesPerBlock, variant: variant)
+        var inputs: [Tensor?] = [x, wt] + (c.bias ? [b] : [])
+        let skip = convRandom(s.outputShape, seed: 24)
+        if residual {
+            let index = try #require(kernel.fuseResidual(after: inputs.count))
+            while inputs.count < index { inputs.append(nil) }
+            inputs.append(skip)
+        }
+        if relu { #expect(kernel.fuse(.relu)) }
+        try kernel.run(inputs: inputs, outputs: [y])
+        var want = ConvolutionNaive.conv(x: x.floatArray, batch: c.x[0], inChannels: c.x[1], weight: wt.floatArray,
                                          outChannels: c.k, bias: c.bias ? b.floatArray : nil, groups: 1, window: s.window)
+        if residual { want = zip(want, skip.floatArray).map { $0 + $1 } }
+        if relu { want = want.map { max($0, 0) } }
         let scale = want.map { abs(Double($0)) }.max() ?? 1
         let got = y.doubleArray
         let worst = zip(got, want).map { abs($0 - Double($1)) }.max() ?? 0
@@ -69,6 +81,21 @@ import TestSupport
             let (cmp, relative) = try Self.check(c, variant: variant)
             #expect(cmp.ok && relative < 2e-5, "\(c.name), \(variant): \(cmp)")
         }
+    }
+
+    /// The fused epilogue — a skip connection's Add, then Relu — on every build, partial tiles
+    /// and odd widths included; Relu fused first refuses a residual after it (the sum comes first).
+    @Test(arguments: CPUKernels.Variant.available)
+    func residualThenReluInTheOutputPass(variant: CPUKernels.Variant) throws {
+        for c in Self.cases {
+            for (residual, relu) in [(true, false), (true, true), (false, true)] {
+                let (cmp, _) = try Self.check(c, variant: variant, residual: residual, relu: relu)
+                #expect(cmp.ok, "\(c.name), \(variant), residual \(residual), relu \(relu): \(cmp)")
+            }
+        }
+        let ctx = convOpContext("Conv", ["pads": .ints([1, 1, 1, 1])], shapes: [[1, 16, 8, 8], [16, 16, 3, 3]])
+        let k = WinogradConvKernel(try ConvolutionOps.convSetup(ctx), weight: Tensor(shape: [16, 16, 3, 3]))
+        #expect(k.fuse(.relu) && k.fuseResidual(after: 2) == nil)
     }
 
     /// Which convolutions take Winograd: 3×3, stride 1, dilation 1, groups 1, ≥ 16 channels both

@@ -33,10 +33,12 @@ void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t
                          ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
 
 /// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
-/// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias, through `act`,
-/// into rows 4·tileRow … of the (oh × ow) plane `out` (the parts inside it).
-void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias, int act,
-                          float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
+/// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias
+/// (+ the same positions of the (oh × ow) plane `residual` when it is not NULL: a skip
+/// connection's Add), through `act`, into rows 4·tileRow … of the (oh × ow) plane `out` (the parts
+/// inside it).
+void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
+                          const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
 
 /// Direct convolution of one image to cout ≤ 4 output channels (groups 1, stride 1, dilation 1):
 /// x (cin × h × w), weight (cout × cin × kh × kw), bias (cout) or NULL; writes output rows

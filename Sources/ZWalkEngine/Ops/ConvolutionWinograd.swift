@@ -23,7 +23,7 @@ import Dispatch
 /// Error: the transforms scale values by up to 8² (Aᵀ) and 5² (Bᵀ), so the result carries a
 /// rounding error a few times that of a direct sum — measured against the double-precision naive
 /// reference in WinogradTests.
-final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
+final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unchecked Sendable {
     /// Fewer channels than this on either side: the transforms cost more than the products save.
     static let minChannels = 16
     /// Fewer tiles per run than this (a 16×16 output): im2col + one sgemm is as fast.
@@ -40,6 +40,8 @@ final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
     let packedStride: Int
     /// The activation applied in the output pass (Relu, when the planner fuses one).
     var activation: CPUKernels.Activation
+    /// The input added in the output pass, before the activation (a skip connection's Add).
+    var residualInput: Int?
     /// Which build of the C kernels runs (tests pass each the CPU has).
     let variant: CPUKernels.Variant
 
@@ -103,6 +105,7 @@ final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
 
     func run(inputs: [Tensor?], outputs: [Tensor]) throws {
         let (x, _, bias, y) = ConvolutionOps.buffers(inputs, outputs)
+        let residual = residualInput.map { UnsafePointer(inputs[$0]!.floats.baseAddress!) }
         let totalRows = s.batch * tilesY
         let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
         let workers = max(1, min(Parallel.threads, blocks))
@@ -111,7 +114,7 @@ final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 for b in stride(from: w, to: blocks, by: workers) {
                     runBlock(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock),
-                             x: x, bias: bias, y: y, scratch: buffers[w])
+                             x: x, bias: bias, residual: residual, y: y, scratch: buffers[w])
                 }
             }
         }
@@ -120,7 +123,7 @@ final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
     /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), on one
     /// thread. scratch: V (36 × C × T, ξ-major, tiles contiguous) then M (36 × T × K).
     private func runBlock(firstRow r0: Int, rows: Int, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+                          residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
         let win = s.window
         let h = win.image[1], wd = win.image[2], oh = win.positions[1], ow = win.positions[2]
         let c = s.inChannels, k = s.outChannels, plane = h * wd, outPlane = oh * ow
@@ -145,7 +148,8 @@ final class WinogradConvKernel: Kernel, ActivationFusing, @unchecked Sendable {
             let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
             for ko in 0..<k {
                 CPUKernels.winogradOutput(variant, m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
-                                          bias: bias?[ko] ?? 0, activation: activation,
+                                          bias: bias?[ko] ?? 0, residual: residual.map { $0 + (n * k + ko) * outPlane },
+                                          activation: activation,
                                           into: y + (n * k + ko) * outPlane, oh: oh, ow: ow, tileRow: ty)
             }
         }
@@ -158,5 +162,12 @@ extension WinogradConvKernel {
         guard activation == .none, a == .relu else { return false }
         activation = .relu
         return true
+    }
+
+    /// The residual is added before the activation, so not after one has been fused.
+    func fuseResidual(after inputs: Int) -> Int? {
+        guard activation == .none, residualInput == nil else { return nil }
+        residualInput = max(inputs, 3) // after x, w and the optional bias
+        return residualInput
     }
 }
