@@ -11,10 +11,14 @@ Ten continuous factors, sampled independently and uniformly, each chosen to be o
   hair_colour  0 black -> dark brown -> auburn -> 1 blond        [0, 1]
   hair_length  0 a short crop above the ears .. 1 past the chin  [0, 1]
   eye_size     scale of the eyes                                 [0.7, 1.4]
-  brow_angle   eyebrow slant, radians; + raises the inner ends   [-0.45, 0.45]
-                (worried), - lowers them (cross)
-  smile        mouth curvature, -1 frown .. +1 smile             [-1, 1]
-  mouth_open   0 closed .. 1 wide open                           [0, 1]
+  brow_angle   eyebrow slant, radians; each brow is a thick dark  [-0.5, 0.5]
+                bar pivoting on its outer end: + raises the inner
+                ends 4.3 px (worried), - drops them onto the eyes (cross)
+  smile        mouth curvature, -1 frown .. +1 smile: the middle  [-1, 1]
+                of an 18 px wide, 2.8 px thick dark-red mouth drops
+                2.5 px and its corners rise 5.5 px (a U), or the reverse
+  mouth_open   0 closed .. 1 wide open: the lips part up to 10 px [0, 1]
+                in the middle around a dark inside with upper teeth
   turn         head turn, -1 facing left .. +1 facing right      [-1, 1]
                 (the features slide across the face and the far eye narrows)
   background   background hue on the HSV circle                  [0, 0.75]
@@ -23,6 +27,11 @@ Ten continuous factors, sampled independently and uniformly, each chosen to be o
 
 Shading: the face and the hair are lit as ellipsoids by a light from the upper left (Lambert plus
 an ambient term), the background has a vertical gradient, so the images are not flat.
+
+The expression (brows, smile, open mouth) is drawn bold on purpose: a VAE spends a latent dim on a
+factor only when redrawing it changes the picture enough to pay for the dim's KL, and the first
+version's thin mouth and brows changed it by 2-4 (summed squared error, `--effects`) where head
+turn changes it by ~100, so no model learnt them. Now each moves it by ~30, more than eye size.
 
 Antialiasing is analytic, as in sprites64: each part has an (approximate) signed distance in
 pixels, and its coverage is clip(0.5 - distance, 0, 1) at the pixel centre.
@@ -45,7 +54,7 @@ RANGES = {
     "hair_colour": (0.0, 1.0),
     "hair_length": (0.0, 1.0),
     "eye_size": (0.7, 1.4),
-    "brow_angle": (-0.45, 0.45),
+    "brow_angle": (-0.5, 0.5),
     "smile": (-1.0, 1.0),
     "mouth_open": (0.0, 1.0),
     "turn": (-1.0, 1.0),
@@ -63,8 +72,19 @@ SKIN_DARK = np.array([0.40, 0.25, 0.16], np.float32)
 HAIR_STOPS = np.array([[0.07, 0.05, 0.05], [0.36, 0.21, 0.11], [0.72, 0.33, 0.12],
                        [0.96, 0.83, 0.46]], np.float32)
 SHIRT = np.array([0.22, 0.26, 0.36], np.float32)
-LIP = np.array([0.62, 0.16, 0.18], np.float32)
-MOUTH_IN = np.array([0.22, 0.04, 0.06], np.float32)
+LIP = np.array([0.55, 0.08, 0.12], np.float32)
+MOUTH_IN = np.array([0.16, 0.02, 0.04], np.float32)
+# expression features, in pixels (drawn bold so that each moves the picture about as much as eye
+# size does: `python tools/faces.py --effects`)
+BROW_HALF = 4.5            # half-length of a brow
+BROW_W = 1.5               # half-thickness of a brow
+MOUTH_HALF = 9.0           # half-width of the mouth
+LIP_W = 1.4                # thickness of each lip
+SMILE_DROP = 2.5           # smile +1 lowers the middle of the mouth this much ...
+SMILE_BEND = 8.0           # ... and raises the corners this much above the middle
+OPEN_UP = 2.5              # mouth_open 1 lifts the upper lip this much in the middle ...
+OPEN_DOWN = 7.5            # ... and drops the lower lip this much
+TEETH = 4.0               # height of the upper teeth at mouth_open 1
 LIGHT = np.array([-0.45, -0.55, 0.70], np.float32) / np.linalg.norm([-0.45, -0.55, 0.70])
 
 
@@ -206,50 +226,57 @@ def _render_chunk(f: dict) -> np.ndarray:
 
     # fringe: hair over the top of the face, down to a hairline that curves up at the temples
     px, py, o = rows(0, 27)
-    hairline = cy - 8.0 - 4.0 * ((px - fx) / rx) ** 2
+    hairline = cy - 12.0 - 4.0 * ((px - fx) / rx) ** 2
     fringe = np.maximum(_ellipse(px, py, hx, hcy, hrx, hry), py - hairline)
     _over(o, np.clip(hair[:, :, None, None] * _shade(px, py, hx, hcy, hrx, hry), 0, 1), _cov(fringe))
 
     # features slide across the face with the turn; the far eye narrows
     shift = 6.0 * turn
     es = g("eye_size")
-    eye_y = cy - 2.0
+    eye_y = cy - 3.0
     spacing = 0.42 * rx
     for side in (-1.0, 1.0):
         # side -1 is the viewer's left eye; turning right (+) foreshortens the left one
         squash = 1.0 - 0.35 * np.clip(-side * turn, 0, 1)
         ex = fx + shift + side * spacing * (1.0 - 0.25 * np.abs(turn))
-        px, py, o = rows(26, 37)
+        px, py, o = rows(25, 36)
         _over(o, white, _cov(_ellipse(px, py, ex, eye_y, 3.3 * es * squash, 2.5 * es)))
         iris = _ellipse(px, py, ex + 1.2 * turn * es, eye_y, 1.6 * es * squash, 1.7 * es)
         _over(o, dark, _cov(iris))
-        # brow: a thick segment above the eye; + brow_angle raises the inner end
+        # brow: a thick dark bar above the eye, pivoting on its outer end; + brow_angle raises
+        # the inner end (worried), - drops it towards the eye (cross)
         ang = g("brow_angle")
-        by = eye_y - 2.5 * es - 3.0
-        dx, dy = 3.6 * np.cos(ang), 3.6 * np.sin(ang)
-        px, py, o = rows(20, 31)
-        brow = _segment(px, py, ex - side * dx, by - dy, ex + side * dx, by + dy, 0.9 * one)
-        _over(o, hair * 0.6, _cov(brow))
+        by = eye_y - 2.5 * es - 1.8
+        ox = ex + side * (BROW_HALF + 0.5)                                # the outer end
+        ix, iy = ox - side * 2 * BROW_HALF * np.cos(ang), by - 2 * BROW_HALF * np.sin(ang)
+        px, py, o = rows(15, 34)
+        brow = _segment(px, py, ox, by * one, ix, iy, BROW_W * one)
+        _over(o, hair * 0.3 + 0.04, _cov(brow))
 
     # nose: a soft darker spot, shifted furthest by the turn
-    px, py, o = rows(34, 41)
-    nose = _ellipse(px, py, fx + 1.4 * shift, cy + 4.0, 1.8 * one, 1.4 * one)
+    px, py, o = rows(32, 39)
+    nose = _ellipse(px, py, fx + 1.4 * shift, cy + 2.0, 1.8 * one, 1.4 * one)
     _over(o, skin * 0.7, _cov(nose) * 0.8)
 
-    # mouth: the upper lip is the curve y = f(x), smile lifts the corners; opening adds a dark
-    # lens under it whose depth is largest in the middle
-    px, py, o = rows(39, 53)
-    mx, my0 = fx + 1.2 * shift, cy + 10.5
-    mw = 7.0 * one
+    # mouth: a thick dark-red curve c(x); smile bends it (+1: the centre drops and the corners
+    # rise, a U; -1: the reverse, a frown). Opening parts the lips around a dark inside whose
+    # height is largest in the middle, with a band of upper teeth.
+    px, py, o = rows(32, 56)
+    mx, my0 = fx + 1.2 * shift, cy + 7.5
     smile, opening = g("smile"), g("mouth_open")
-    u = np.clip((px - mx) / mw, -1.5, 1.5)
-    curve = my0 + 1.8 * smile - 3.6 * smile * u * u
-    depth = 4.5 * opening * np.clip(1.0 - u * u, 0, 1)
-    side_d = np.abs(px - mx) - mw
-    inner = np.maximum(side_d, np.maximum(curve - py, py - (curve + depth)))
-    lips = np.maximum(side_d + 0.5, np.maximum(curve - 1.0 - py, py - (curve + depth + 1.0)))
+    u = np.clip((px - mx) / MOUTH_HALF, -1.2, 1.2)
+    lens = np.clip(1.0 - u * u, 0, 1)
+    curve = my0 + SMILE_DROP * smile - SMILE_BEND * smile * u * u
+    top = curve - OPEN_UP * opening * lens                              # inner edge of the upper lip
+    bot = curve + OPEN_DOWN * opening * lens                            # inner edge of the lower lip
+    side_d = np.abs(px - mx) - MOUTH_HALF
+    lips = np.maximum(side_d, np.maximum(top - LIP_W - py, py - (bot + LIP_W)))
+    inner = np.maximum(side_d + 1.0, np.maximum(top - py, py - bot))
+    teeth = np.maximum(inner, py - (top + TEETH * opening))
     _over(o, np.repeat(LIP[None], b, 0), _cov(lips))
-    _over(o, np.repeat(MOUTH_IN[None], b, 0), _cov(inner + 0.6) * np.clip(opening * 4.0, 0, 1)[:, None])
+    shown = np.clip(opening * 4.0, 0, 1)[:, None]                       # no sliver when closed
+    _over(o, np.repeat(MOUTH_IN[None], b, 0), _cov(inner) * shown)
+    _over(o, white * 0.95, _cov(teeth) * shown)
     return np.clip(out, 0.0, 1.0)
 
 
