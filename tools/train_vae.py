@@ -8,11 +8,12 @@ faces_* for faces).
 
 The defaults are the shipped model: Ada-GVAE (Locatello et al. 2020), a beta-VAE trained on pairs
 of images that differ in one generative factor (which one is not told), Gaussian likelihood
-(sigma 0.1), beta = 4 with a linear warm-up over 3,000 steps, Adam 5e-4, batch 32 pairs, 20,000
-steps, one thread; 60,000 pairs for sprites, 40,000 for faces (they take longer to draw):
+(sigma 0.1), beta = 4 with a linear warm-up over 3,000 steps, Adam 5e-4, batch 32 pairs, one thread;
+sprites 60,000 pairs and 20,000 steps, faces 40,000 pairs (they take longer to draw) and 10,000
+steps (a faces step takes about twice as long, and the hour on a loaded 2-core machine is the budget):
 
     nice -n 19 .venv-model/bin/python tools/train_vae.py                   # ~25 min on 2 cores
-    nice -n 19 .venv-model/bin/python tools/train_vae.py --dataset faces
+    nice -n 19 .venv-model/bin/python tools/train_vae.py --dataset faces   # ~30 min on 2 cores
 
 Other objectives kept for experiments: --objective tcvae (beta-TCVAE, Chen et al. 2018) and
 --objective capacity (annealed capacity, Burgess et al. 2018); --rec bce for a Bernoulli likelihood.
@@ -181,7 +182,8 @@ def main(argv=None):
                     "the total correlation (minibatch-weighted estimate)")
     ap.add_argument("--dw-weight", type=float, default=1.0, help="tcvae objective: weight of the "
                     "dimension-wise KL (gamma in Chen et al.; 1 is the plain beta-TCVAE)")
-    ap.add_argument("--steps", type=int, default=20000)
+    ap.add_argument("--steps", type=int, default=0, help="0: the data set's default (sprites 20,000, "
+                    "faces 10,000)")
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--warmup", type=int, default=3000, help="steps of linear KL/TC warm-up from 0")
@@ -196,6 +198,7 @@ def main(argv=None):
     ds = datasets.get(args.dataset)
     gen = ds.module
     args.n_train = args.n_train or ds.n_train
+    args.steps = args.steps or ds.steps
     args.name = args.name or ds.stem
     args.latent = ds.latent
 
