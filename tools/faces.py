@@ -4,7 +4,8 @@ Deterministic from a seed (numpy only). Every image comes with its ground-truth 
 interface as tools/sprites.py (sample_factors, sample_pairs, render, generate, factor_matrix), so
 the training, evaluation and fixture tools take either data set (tools/datasets.py).
 
-Ten continuous factors, sampled independently and uniformly, each chosen to be obvious to the eye:
+Ten continuous factors, sampled independently and uniformly, each chosen to be obvious to the eye
+(lengths in the virtual frame's pixels; the picture shows them ZOOM = 1.3 times larger):
 
   face_width   half-width of the face ellipse, pixels           [12.5, 18]
   skin         skin tone, 0 light .. 1 dark                      [0, 1]
@@ -12,13 +13,15 @@ Ten continuous factors, sampled independently and uniformly, each chosen to be o
   hair_length  0 a short crop above the ears .. 1 past the chin  [0, 1]
   eye_size     scale of the eyes                                 [0.7, 1.4]
   brow_angle   eyebrow slant, radians; each brow is a thick dark  [-0.5, 0.5]
-                bar pivoting on its outer end: + raises the inner
-                ends 4.3 px (worried), - drops them onto the eyes (cross)
-  smile        mouth curvature, -1 frown .. +1 smile: the middle  [-1, 1]
-                of an 18 px wide, 2.8 px thick dark-red mouth drops
-                2.5 px and its corners rise 5.5 px (a U), or the reverse
-  mouth_open   0 closed .. 1 wide open: the lips part up to 10 px [0, 1]
-                in the middle around a dark inside with upper teeth
+                bar (9 x 3.6 px) pivoting on its outer end, which sits 5.5 px
+                above the eye centre whatever the eye size: + raises the inner
+                end 4.3 px (worried), - drops it onto the eye (cross)
+  smile        mouth curvature, -1 frown .. +1 smile: the corners  [-1, 1]
+                of an 18 px wide dark-red mouth (lips 2.2 px each) rise
+                or fall 7 px; the middle stays
+  mouth_open   0 closed .. 1 wide open: the lips part up to 9.5   [0, 1]
+                px in the middle (less towards the corners) around a dark
+                inside with 5 px of upper teeth
   turn         head turn, -1 facing left .. +1 facing right      [-1, 1]
                 (the features slide across the face and the far eye narrows)
   background   background hue on the HSV circle                  [0, 0.75]
@@ -28,10 +31,16 @@ Ten continuous factors, sampled independently and uniformly, each chosen to be o
 Shading: the face and the hair are lit as ellipsoids by a light from the upper left (Lambert plus
 an ambient term), the background has a vertical gradient, so the images are not flat.
 
-The expression (brows, smile, open mouth) is drawn bold on purpose: a VAE spends a latent dim on a
-factor only when redrawing it changes the picture enough to pay for the dim's KL, and the first
-version's thin mouth and brows changed it by 2-4 (summed squared error, `--effects`) where head
-turn changes it by ~100, so no model learnt them. Now each moves it by ~30, more than eye size.
+The expression (brows, smile, open mouth) is drawn bold, and the face framed close, on purpose: a
+VAE learns a factor late, or never, when redrawing it changes the picture little. The first
+version's thin mouth and brows changed it by 2-4 (summed squared error over the image,
+`python tools/faces.py --effects`) where head turn changed it by ~100, and no model learnt them; a
+bolder mouth and brows (~30 each) were still not learnt in 10,000 training steps. Now the face is
+drawn ZOOM times larger and the three move the picture by ~45-57, more than eye size (~25).
+They are also drawn apart: smile moves only the mouth's corners and opening mostly its middle, and
+the brows do not follow the eye size, so that no two of them change the picture the same way on
+average (a model trained while smile also lowered the middle of the mouth, and the brows sat on
+the eyes, mixed smile with opening and brows with eye size on one dim each).
 
 Antialiasing is analytic, as in sprites64: each part has an (approximate) signed distance in
 pixels, and its coverage is clip(0.5 - distance, 0, 1) at the pixel centre.
@@ -65,6 +74,11 @@ TRAIN_SEED = 0
 HELDOUT_SEED = 1000
 
 CX, CY = 32.0, 33.0        # face centre
+# The face is drawn in a 64x64 "virtual" frame (every length below is in its pixels) and the
+# picture is that frame enlarged ZOOM times about (CX, ZOOM_Y): a close-up, so that the features
+# (eyes, brows, mouth) cover more pixels and the background less.
+ZOOM = 1.3
+ZOOM_Y = 34.0
 FACE_RY = 19.0             # half-height of the face ellipse
 SKIN_LIGHT = np.array([0.98, 0.83, 0.70], np.float32)
 SKIN_DARK = np.array([0.40, 0.25, 0.16], np.float32)
@@ -74,17 +88,17 @@ HAIR_STOPS = np.array([[0.07, 0.05, 0.05], [0.36, 0.21, 0.11], [0.72, 0.33, 0.12
 SHIRT = np.array([0.22, 0.26, 0.36], np.float32)
 LIP = np.array([0.55, 0.08, 0.12], np.float32)
 MOUTH_IN = np.array([0.16, 0.02, 0.04], np.float32)
-# expression features, in pixels (drawn bold so that each moves the picture about as much as eye
+# expression features, in virtual pixels (drawn bold so that each moves the picture more than eye
 # size does: `python tools/faces.py --effects`)
 BROW_HALF = 4.5            # half-length of a brow
-BROW_W = 1.5               # half-thickness of a brow
+BROW_W = 1.8               # half-thickness of a brow
+BROW_UP = 5.5              # height of a brow's outer end above the eye centre
 MOUTH_HALF = 9.0           # half-width of the mouth
-LIP_W = 1.4                # thickness of each lip
-SMILE_DROP = 2.5           # smile +1 lowers the middle of the mouth this much ...
-SMILE_BEND = 8.0           # ... and raises the corners this much above the middle
-OPEN_UP = 2.5              # mouth_open 1 lifts the upper lip this much in the middle ...
+LIP_W = 2.2                # thickness of each lip
+SMILE_BEND = 7.0           # smile +1 raises the corners this much (the middle stays)
+OPEN_UP = 2.0              # mouth_open 1 lifts the upper lip this much in the middle ...
 OPEN_DOWN = 7.5            # ... and drops the lower lip this much
-TEETH = 4.0               # height of the upper teeth at mouth_open 1
+TEETH = 5.0               # height of the upper teeth at mouth_open 1
 LIGHT = np.array([-0.45, -0.55, 0.70], np.float32) / np.linalg.norm([-0.45, -0.55, 0.70])
 
 
@@ -108,7 +122,8 @@ def _segment(px, py, x0, y0, x1, y1, w):
 
 
 def _cov(d):
-    return np.clip(0.5 - d, 0.0, 1.0)[:, None]          # [b,1,H,W]
+    """Coverage of a part from its signed distance d in virtual pixels (ZOOM picture pixels)."""
+    return np.clip(0.5 - ZOOM * d, 0.0, 1.0)[:, None]   # [b,1,H,W]
 
 
 def _over(out, colour, a):
@@ -175,14 +190,19 @@ def _render_chunk(f: dict) -> np.ndarray:
     b = len(f["smile"])
     g = lambda k: np.asarray(f[k], np.float32)[:, None, None]  # noqa: E731
     pix = np.arange(SIZE, dtype=np.float32) + 0.5
+    vx = CX + (pix - CX) / ZOOM                      # picture pixel centres in the virtual frame
+    vy = ZOOM_Y + (pix - ZOOM_Y) / ZOOM
     one = np.ones((b, 1, 1), np.float32)
 
     def rows(r0, r1):
-        """Pixel centres of rows r0..r1 (every part is drawn only in the rows it can reach, a
-        fixed band, which makes rendering about three times faster) and that band of `out`."""
-        px = np.broadcast_to(pix[None, None, :], (b, r1 - r0, SIZE))
-        py = np.broadcast_to(pix[None, r0:r1, None], (b, r1 - r0, SIZE))
-        return px, py, out[:, :, r0:r1]
+        """Virtual pixel centres of the picture rows that show virtual rows r0..r1 (every part is
+        drawn only in the rows it can reach, a fixed band, which makes rendering about three
+        times faster) and that band of `out`."""
+        a = max(0, int(np.floor(ZOOM_Y + (r0 - ZOOM_Y) * ZOOM)) - 1)
+        z = min(SIZE, int(np.ceil(ZOOM_Y + (r1 - ZOOM_Y) * ZOOM)) + 1)
+        px = np.broadcast_to(vx[None, None, :], (b, z - a, SIZE))
+        py = np.broadcast_to(vy[None, a:z, None], (b, z - a, SIZE))
+        return px, py, out[:, :, a:z]
 
     rx, ry = g("face_width"), FACE_RY * one
     turn, length = g("turn"), g("hair_length")
@@ -246,7 +266,7 @@ def _render_chunk(f: dict) -> np.ndarray:
         # brow: a thick dark bar above the eye, pivoting on its outer end; + brow_angle raises
         # the inner end (worried), - drops it towards the eye (cross)
         ang = g("brow_angle")
-        by = eye_y - 2.5 * es - 1.8
+        by = eye_y - BROW_UP                                              # whatever the eye size
         ox = ex + side * (BROW_HALF + 0.5)                                # the outer end
         ix, iy = ox - side * 2 * BROW_HALF * np.cos(ang), by - 2 * BROW_HALF * np.sin(ang)
         px, py, o = rows(15, 34)
@@ -258,15 +278,15 @@ def _render_chunk(f: dict) -> np.ndarray:
     nose = _ellipse(px, py, fx + 1.4 * shift, cy + 2.0, 1.8 * one, 1.4 * one)
     _over(o, skin * 0.7, _cov(nose) * 0.8)
 
-    # mouth: a thick dark-red curve c(x); smile bends it (+1: the centre drops and the corners
-    # rise, a U; -1: the reverse, a frown). Opening parts the lips around a dark inside whose
-    # height is largest in the middle, with a band of upper teeth.
+    # mouth: a thick dark-red curve c(x); smile bends it (+1: the corners rise, a U; -1: they
+    # fall, a frown; the middle stays). Opening parts the lips around a dark inside whose height
+    # is largest in the middle, with a band of upper teeth.
     px, py, o = rows(32, 56)
-    mx, my0 = fx + 1.2 * shift, cy + 7.5
+    mx, my0 = fx + 1.2 * shift, cy + 8.5
     smile, opening = g("smile"), g("mouth_open")
     u = np.clip((px - mx) / MOUTH_HALF, -1.2, 1.2)
-    lens = np.clip(1.0 - u * u, 0, 1)
-    curve = my0 + SMILE_DROP * smile - SMILE_BEND * smile * u * u
+    lens = np.clip(1.0 - u * u, 0, 1) ** 1.5
+    curve = my0 - SMILE_BEND * smile * u * u
     top = curve - OPEN_UP * opening * lens                              # inner edge of the upper lip
     bot = curve + OPEN_DOWN * opening * lens                            # inner edge of the lower lip
     side_d = np.abs(px - mx) - MOUTH_HALF
