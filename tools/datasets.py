@@ -28,6 +28,7 @@ class Dataset:
     stem: str              # assets/<stem>_decoder.onnx, assets/<stem>_encoder.onnx
     n_train: int           # training pairs
     steps: int             # training steps (tools/train_vae.py --steps 0)
+    labels_n: int          # labelled training images (tools/train_vae.py --labels -1)
     eval_name: str         # assets/<eval_name>
     fixtures: str          # Tests/Fixtures/<fixtures>/
     name_corr: float       # |r| a dim needs to be named after a continuous factor
@@ -58,7 +59,7 @@ class Dataset:
 
 DATASETS = {
     "sprites": Dataset(
-        name="sprites", title="sprites64", module=sprites, latent=10, stem="vae", n_train=60000, steps=20000,
+        name="sprites", title="sprites64", module=sprites, latent=10, stem="vae", n_train=60000, steps=20000, labels_n=0,
         eval_name="eval.json", fixtures="vae", name_corr=0.75,
         labels={"shape": "shape", "x": "x position", "y": "y position", "scale": "scale",
                 "rotation": "rotation", "hue": "hue", "background": "background brightness"},
@@ -66,7 +67,7 @@ DATASETS = {
                      "or star) on a grey background.",
         encoder_text="a 64x64 RGB sprite image to the mean and log-variance of its 10-d latent posterior."),
     "faces": Dataset(
-        name="faces", title="faces64", module=faces, latent=16, stem="faces", n_train=40000, steps=10000,
+        name="faces", title="faces64", module=faces, latent=16, stem="faces", n_train=40000, steps=10000, labels_n=40000,
         eval_name="faces_eval.json", fixtures="faces", name_corr=0.9,
         labels={"face_width": "face width", "skin": "skin tone", "hair_colour": "hair colour",
                 "hair_length": "hair length", "eye_size": "eye size", "brow_angle": "brow angle",
