@@ -20,7 +20,7 @@ import TestSupport
 
     /// Both split directions (columns when n ≥ m, rows otherwise), every transposition, and beta 1
     /// (accumulating into C), at sizes above the split threshold.
-    @Test(arguments: [(37, 300, 129), (300, 37, 129), (250, 250, 20)])
+    @Test(arguments: [(37, 900, 129), (900, 37, 129), (250, 250, 70)])
     func splitProductsMatchTheNaiveOne(size: (Int, Int, Int)) {
         let (m, n, k) = size
         #expect(m * n * k >= BLAS.minParallelWork)

@@ -18,6 +18,15 @@ enum {
 /// The best variant this CPU runs (cpuid).
 int zk_best_variant(void);
 
+/// The engine's thread pool (pool.c). zk_pool_run calls fn(ctx, i) for every i < count, spread over
+/// the calling thread and up to threads − 1 workers, and returns 1 when all have returned; it
+/// returns 0 without calling fn when the pool is busy with another thread's job or when called
+/// from inside a job (the caller then runs the loop itself).
+typedef void (*zk_pool_fn)(void *ctx, ptrdiff_t index);
+int zk_pool_run(int threads, ptrdiff_t count, zk_pool_fn fn, void *ctx);
+/// 1 on a thread while it runs part of a pool job.
+int zk_pool_inside(void);
+
 /// Activations a kernel applies in its output pass (fused epilogue).
 enum {
     ZK_ACT_NONE = 0,

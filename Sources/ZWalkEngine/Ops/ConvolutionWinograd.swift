@@ -108,49 +108,90 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
         let residual = residualInput.map { UnsafePointer(inputs[$0]!.floats.baseAddress!) }
         let totalRows = s.batch * tilesY
         let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
-        let workers = max(1, min(Parallel.threads, blocks))
         let blockFloats = 36 * (s.inChannels + s.outChannels) * rowsPerBlock * tilesX
-        ScratchPool.shared.withBuffers(count: workers, floats: blockFloats) { buffers in
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for b in stride(from: w, to: blocks, by: workers) {
-                    runBlock(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock),
-                             x: x, bias: bias, residual: residual, y: y, scratch: buffers[w])
+        let io = BlockIO(x: x, bias: bias, residual: residual, y: y)
+        if blocks < Parallel.threads {
+            // Too few tiles for a block per thread (a small image at batch 1): the threads share
+            // each block's three steps instead — channels of the transforms, ξ of the products.
+            ScratchPool.shared.withBuffers(count: 1, floats: blockFloats) { buffers in
+                for b in 0..<blocks {
+                    let block = Block(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock))
+                    let c = s.inChannels, k = s.outChannels, threads = Parallel.threads
+                    Parallel.forEach(c, grain: max(1, (c + threads - 1) / threads)) { r in
+                        transformInput(block, channels: r, io, scratch: buffers[0])
+                    }
+                    Parallel.forEach(36, grain: (36 + threads - 1) / threads) { r in
+                        multiply(block, xi: r, scratch: buffers[0])
+                    }
+                    Parallel.forEach(k, grain: max(1, (k + threads - 1) / threads)) { r in
+                        transformOutput(block, channels: r, io, scratch: buffers[0])
+                    }
                 }
+            }
+            return
+        }
+        let workers = min(Parallel.threads, blocks)
+        ScratchPool.shared.withBuffers(count: workers, floats: blockFloats) { buffers in
+            Parallel.forEach(workers, grain: 1) { r in
+                for w in r { for b in stride(from: w, to: blocks, by: workers) {
+                    let block = Block(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock))
+                    transformInput(block, channels: 0..<s.inChannels, io, scratch: buffers[w])
+                    multiply(block, xi: 0..<36, scratch: buffers[w])
+                    transformOutput(block, channels: 0..<s.outChannels, io, scratch: buffers[w])
+                } }
             }
         }
     }
 
-    /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), on one
-    /// thread. scratch: V (36 × C × T, ξ-major, tiles contiguous) then M (36 × T × K).
-    private func runBlock(firstRow r0: Int, rows: Int, x: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                          residual: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+    /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), whose
+    /// scratch holds V (36 × C × T, ξ-major, tiles contiguous) then M (36 × T × K).
+    private struct Block {
+        let firstRow: Int, rows: Int
+    }
+
+    private struct BlockIO {
+        let x: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?
+        let y: UnsafeMutablePointer<Float>
+    }
+
+    /// V of input channels `channels`.
+    private func transformInput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch v: UnsafeMutablePointer<Float>) {
         let win = s.window
-        let h = win.image[1], wd = win.image[2], oh = win.positions[1], ow = win.positions[2]
-        let c = s.inChannels, k = s.outChannels, plane = h * wd, outPlane = oh * ow
-        let t = rows * tilesX
-        let v = scratch, m = scratch + 36 * c * t
-        for rr in 0..<rows {
-            let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
-            for ci in 0..<c {
-                CPUKernels.winogradInput(variant, x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
-                                         padLeft: win.padBegin[2], tiles: tilesX, into: v + ci * t + rr * tilesX,
-                                         xiStride: c * t)
+        let h = win.image[1], wd = win.image[2], c = s.inChannels, plane = h * wd, t = b.rows * tilesX
+        for rr in 0..<b.rows {
+            let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
+            for ci in channels {
+                CPUKernels.winogradInput(variant, io.x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty,
+                                         padTop: win.padBegin[1], padLeft: win.padBegin[2], tiles: tilesX,
+                                         into: v + ci * t + rr * tilesX, xiStride: c * t)
             }
         }
-        let packed = UnsafePointer(u.pointer)
-        for xi in 0..<36 {
-            // M[ξ] (T × K) = V[ξ]ᵀ · U[ξ]ᵀ; V[ξ] is (C × T), so A's element (t, c) is at t + c·T.
+    }
+
+    /// M[ξ] (T × K) = V[ξ]ᵀ · U[ξ]ᵀ for ξ in `xi`; V[ξ] is (C × T), so A's element (t, c) is at t + c·T.
+    private func multiply(_ b: Block, xi: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+        let c = s.inChannels, k = s.outChannels, t = b.rows * tilesX
+        let v = scratch, m = scratch + 36 * c * t, packed = UnsafePointer(u.pointer)
+        for xi in xi {
             CPUKernels.sgemmPacked(variant, m: t, n: k, k: c, a: v + xi * c * t, rowStride: 1, columnStride: t,
                                    packed: packed + xi * packedStride, bias: nil, activation: .none, alpha: 0,
                                    c: m + xi * t * k, ldc: k)
         }
-        for rr in 0..<rows {
-            let n = (r0 + rr) / tilesY, ty = (r0 + rr) % tilesY
-            for ko in 0..<k {
+    }
+
+    /// Output channels `channels` of the block's tile rows: Aᵀ m A + bias (+ residual), activation.
+    private func transformOutput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch: UnsafeMutablePointer<Float>) {
+        let win = s.window
+        let oh = win.positions[1], ow = win.positions[2], outPlane = oh * ow
+        let c = s.inChannels, k = s.outChannels, t = b.rows * tilesX
+        let m = scratch + 36 * c * t
+        for rr in 0..<b.rows {
+            let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
+            for ko in channels {
                 CPUKernels.winogradOutput(variant, m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
-                                          bias: bias?[ko] ?? 0, residual: residual.map { $0 + (n * k + ko) * outPlane },
-                                          activation: activation,
-                                          into: y + (n * k + ko) * outPlane, oh: oh, ow: ow, tileRow: ty)
+                                          bias: io.bias?[ko] ?? 0, residual: io.residual.map { $0 + (n * k + ko) * outPlane },
+                                          activation: activation, into: io.y + (n * k + ko) * outPlane, oh: oh, ow: ow,
+                                          tileRow: ty)
             }
         }
     }
