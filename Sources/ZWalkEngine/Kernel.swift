@@ -229,6 +229,19 @@ public enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension FusedActivation {
+    /// Applies the activation in place over `count` floats (a kernel's output pass, on data it has
+    /// just written and that is still in cache).
+    func apply(_ p: UnsafeMutablePointer<Float>, _ count: Int, variant: CPUKernels.Variant = .best) {
+        switch self {
+        case .relu: VectorMath.relu(p, p, count)
+        case .leakyRelu(let alpha): for i in 0..<count where p[i] < 0 { p[i] *= alpha }
+        case .tanh: CPUKernels.tanh(p, p, count, variant: variant)
+        case .sigmoid: CPUKernels.sigmoid(p, p, count, variant: variant)
+        }
+    }
+}
+
 /// A kernel that can apply an activation in its output pass.
 protocol ActivationFusing: AnyObject {
     /// Takes `activation` over when the kernel can apply it (and has none yet); false leaves the

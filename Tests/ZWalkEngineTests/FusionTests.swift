@@ -124,4 +124,33 @@ import TestSupport
         m.graph.initializers["shift"] = Tensor(shape: [1, 16, 1, 1], floats: testValues(16, seed: 45))
         #expect(Self.labels(try Planner(model: m).plan(batch: 1)) == ["Conv", "Add"])
     }
+
+    /// A DCGAN-style generator: 1×1 → ConvTranspose (4×4) → Relu → ConvTranspose (stride 2) →
+    /// LeakyRelu → ConvTranspose (stride 2) → Tanh. Every ConvTranspose layout (the 1×1 input's
+    /// direct product, channels-last through the packed kernel at batch 1, planes at larger batches)
+    /// applies its activation to each plane as col2im finishes it.
+    @Test(arguments: [1, 8])
+    func transposedConvolutionsTakeTheirActivation(batch: Int) throws {
+        let w1 = Tensor(shape: [16, 32, 4, 4], floats: testValues(16 * 32 * 16, seed: 51, lo: -0.3, hi: 0.3))
+        let w2 = Tensor(shape: [32, 16, 4, 4], floats: testValues(32 * 16 * 16, seed: 52, lo: -0.3, hi: 0.3))
+        let w3 = Tensor(shape: [16, 3, 4, 4], floats: testValues(16 * 3 * 16, seed: 53, lo: -0.3, hi: 0.3))
+        let b2 = Tensor(shape: [16], floats: testValues(16, seed: 54))
+        let up: [String: AttributeValue] = ["kernel_shape": .ints([4, 4]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]
+        let m = graph([Node(name: "t1", opType: "ConvTranspose", inputs: ["x", "w1"], outputs: ["h1"], attributes: ["kernel_shape": .ints([4, 4])]),
+                       Node(name: "a1", opType: "Relu", inputs: ["h1"], outputs: ["r1"]),
+                       Node(name: "t2", opType: "ConvTranspose", inputs: ["r1", "w2", "b2"], outputs: ["h2"], attributes: up),
+                       Node(name: "a2", opType: "LeakyRelu", inputs: ["h2"], outputs: ["r2"], attributes: ["alpha": .float(0.2)]),
+                       Node(name: "t3", opType: "ConvTranspose", inputs: ["r2", "w3"], outputs: ["h3"], attributes: up),
+                       Node(name: "a3", opType: "Tanh", inputs: ["h3"], outputs: ["y"])],
+                      inputs: [("x", [.symbolic("N"), .fixed(16), .fixed(1), .fixed(1)])], outputs: ["y"],
+                      initializers: ["w1": w1, "w2": w2, "w3": w3, "b2": b2])
+        let planner = try Planner(model: m)
+        let fused = try planner.plan(batch: batch), unfused = try planner.plan(batch: batch, keeping: ["h1", "h2", "h3"])
+        #expect(Self.labels(fused) == ["ConvTranspose+Relu", "ConvTranspose+LeakyRelu", "ConvTranspose+Tanh"])
+        let x = Tensor(shape: [batch, 16, 1, 1], floats: testValues(batch * 16, seed: 55, lo: -2, hi: 2))
+        let y = try fused.run([x])[0]
+        #expect(y.shape == [batch, 3, 16, 16])
+        let c = compare(y, try unfused.run([x])[0], rtol: 1e-6, atol: 1e-6)
+        #expect(c.ok, "batch \(batch): \(c)")
+    }
 }

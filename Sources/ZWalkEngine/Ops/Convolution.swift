@@ -337,7 +337,7 @@ final class ConvKernel: Kernel, @unchecked Sendable {
 /// Small inputs are batched: several images' inputs side by side (Cin/g × images·positions) give
 /// sgemm wide matrices. When one image's columns would not fit the scratch budget, the planes
 /// plan tiles output channels instead.
-final class ConvTransposeKernel: Kernel, @unchecked Sendable {
+final class ConvTransposeKernel: Kernel, ActivationFusing, @unchecked Sendable {
     enum Layout { case direct, channelsLast, planes }
     let s: Setup
     let tables: WindowTables
@@ -356,6 +356,14 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
     let panels: Scratch?
     /// Which build of the packed kernel runs (tests pass each the CPU has).
     let variant: CPUKernels.Variant
+    /// Applied to each output plane as soon as col2im has finished it (a fused Relu, Tanh …).
+    var activation: FusedActivation?
+
+    func fuse(_ a: FusedActivation) -> Bool {
+        guard activation == nil else { return false }
+        activation = a
+        return true
+    }
 
     typealias Setup = ConvolutionOps.Setup
 
@@ -454,6 +462,11 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
             }
             LinearOps.product(transA: false, transB: false, m: s.batch, n: cout * kk, k: cin, alpha: 1, a: x, lda: cin,
                               b: w, ldb: cout * kk, accumulate: bias != nil, c: y, ldc: cout * kk)
+            if let activation {
+                Parallel.forEach(s.batch * cout, grain: max(1, 32768 / plane)) { r in
+                    activation.apply(y + r.lowerBound * plane, r.count * plane, variant: variant)
+                }
+            }
             return
         }
         let t = tables, colsPtr = cols!.pointer
@@ -492,6 +505,13 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
                     }
                     t.col2imChannelsLast(colsPtr, images: images, channels: coutG, bias: bg, into: yg,
                                          imageStride: cout * plane)
+                    if let activation {
+                        Parallel.forEach(images * coutG, grain: max(1, 32768 / plane)) { r in
+                            for item in r {
+                                activation.apply(yg + ((item / coutG) * cout + item % coutG) * plane, plane, variant: variant)
+                            }
+                        }
+                    }
                     continue
                 }
                 var c0 = 0
@@ -509,8 +529,9 @@ final class ConvTransposeKernel: Kernel, @unchecked Sendable {
                         for item in r {
                             // Channel-major order: consecutive planes read adjacent runs of the same column rows.
                             let c = item / images, j = item % images
-                            t.col2im(colsPtr + c * kk * n + j * positions, rowStride: n,
-                                     into: yg + (j * cout + c0 + c) * plane, bias: bg?[c0 + c] ?? 0)
+                            let out = yg + (j * cout + c0 + c) * plane
+                            t.col2im(colsPtr + c * kk * n + j * positions, rowStride: n, into: out, bias: bg?[c0 + c] ?? 0)
+                            activation?.apply(out, plane, variant: variant)
                         }
                     }
                     c0 = c1

@@ -75,14 +75,7 @@ final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
                                            bias: bias.map { $0 + c0 }, activation: act, alpha: alpha,
                                            c: y + c0, ldc: n)
                     if let curve {
-                        for i in 0..<m {
-                            let row = y + i * n + c0
-                            if curve == .tanh {
-                                CPUKernels.tanh(row, row, c1 - c0, variant: variant)
-                            } else {
-                                CPUKernels.sigmoid(row, row, c1 - c0, variant: variant)
-                            }
-                        }
+                        for i in 0..<m { curve.apply(y + i * n + c0, c1 - c0, variant: variant) }
                     }
                 }
             }

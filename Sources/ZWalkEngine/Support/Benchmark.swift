@@ -59,9 +59,10 @@ extension PlanProfile {
         let total = perRun.reduce(0, +)
         guard total > 0 else { return "" }
         var out = "\nbatch \(batch): \(String(format: "%.3f", total * 1e3)) ms per run in \(nodes.count) steps of \(nodes.count + fused.joined().count) nodes (\(runs) profiled runs)\n"
-        out += "  operator             steps   ms/run   share\n"
+        let width = max(20, (byOperator.map(\.op.count).max() ?? 0) + 1)
+        out += "  " + "operator".padding(toLength: width, withPad: " ", startingAt: 0) + " steps   ms/run   share\n"
         for o in byOperator {
-            out += "  " + o.op.padding(toLength: 20, withPad: " ", startingAt: 0)
+            out += "  " + o.op.padding(toLength: width, withPad: " ", startingAt: 0)
                 + String(format: " %5d   %6.3f   %5.1f%%\n", o.nodes, o.seconds * 1e3, 100 * o.seconds / total)
         }
         out += "  slowest nodes:\n"
