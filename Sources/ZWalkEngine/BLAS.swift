@@ -11,9 +11,8 @@ public enum BLAS {
     /// Made once, before the first call: OpenBLAS keeps to the calling thread.
     static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
-    /// Multiply-adds below which a product runs on one thread (about 60 µs on one core: well above
-    /// what waking a second thread costs).
-    static let minParallelWork = 1 << 22
+    /// Multiply-adds below which a product runs on one thread (about 15 µs on one core).
+    static let minParallelWork = 1 << 20
 
     /// C(m×n) = alpha · op(A)(m×k) · op(B)(k×n) + beta · C, row-major with leading dimensions.
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,

@@ -13,9 +13,9 @@ final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
     static let maxRows = 256
     /// Largest packed weight (floats): 2 MB, so the panels stay in the L2 cache across rows.
     static let maxPackedFloats = 1 << 19
-    /// Multiply-adds below which a chunk is not worth a thread: waking one costs tens of µs on
-    /// this VM, and a batch-1 layer of 0.4 M multiply-adds ran 0.069 ms on one thread, 0.10 on two.
-    static let minChunk = 1 << 19
+    /// Multiply-adds below which a chunk is not worth a thread (with the pool's workers awake, a
+    /// chunk costs about a µs to hand over).
+    static let minChunk = 1 << 17
 
     let m: Int, n: Int, k: Int
     let transA: Bool
