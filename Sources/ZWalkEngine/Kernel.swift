@@ -203,7 +203,7 @@ public struct OpContext: Sendable {
 /// An activation node the planner folds into the step that produces its input, applied in that
 /// kernel's output pass while the output is still in cache: one pass over memory and one buffer
 /// fewer (`Conv → Relu`, `Gemm → LeakyRelu`, `Gemm → Tanh`).
-public enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
+public enum FusedActivation: Equatable, Sendable {
     case relu, leakyRelu(alpha: Float), tanh, sigmoid
 
     /// The activation a node computes, when it is one a kernel can take over.
@@ -216,15 +216,6 @@ public enum FusedActivation: Equatable, Sendable, CustomStringConvertible {
         case "Tanh": self = .tanh
         case "Sigmoid": self = .sigmoid
         default: return nil
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .relu: "Relu"
-        case .leakyRelu: "LeakyRelu"
-        case .tanh: "Tanh"
-        case .sigmoid: "Sigmoid"
         }
     }
 }

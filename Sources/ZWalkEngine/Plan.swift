@@ -318,6 +318,10 @@ public final class Planner: @unchecked Sendable {
             }
             return nil
         }
+        /// Output i's name, or a private one for an output the exporter left unnamed.
+        func slotName(_ node: Node, _ i: Int) -> String {
+            node.outputs[i].isEmpty ? "\u{0}\(node.displayName)#\(i)" : node.outputs[i]
+        }
         func newSlot(_ name: String, _ v: PlannedValue, _ t: Tensor?) -> Int {
             c.slots.append(t); known.append(v)
             c.slotByName[name] = c.slots.count - 1
@@ -358,8 +362,7 @@ public final class Planner: @unchecked Sendable {
             let kp = try factory(ctx)
             if kp.kernel != nil, kp.aliases.isEmpty, let fused = try fuseIntoLastStep(ctx, kp, inSlots) {
                 let spec = kp.outputs[0]
-                let out = newSlot(node.outputs[0].isEmpty ? "\u{0}\(node.displayName)#0" : node.outputs[0],
-                                  PlannedValue(dtype: spec.dtype, shape: spec.shape), nil)
+                let out = newSlot(slotName(node, 0), PlannedValue(dtype: spec.dtype, shape: spec.shape), nil)
                 deferred[out] = (fused, spec.dtype, spec.shape)
                 c.steps[c.steps.count - 1].fused.append(node)
                 lastStepValue.insert(out)
@@ -406,10 +409,10 @@ public final class Planner: @unchecked Sendable {
                 }
             }
             var outSlots: [Int] = []
-            for (i, name) in node.outputs.enumerated() where i < outTensors.count {
+            for i in node.outputs.indices where i < outTensors.count {
                 let spec = kp.outputs[i], t = outTensors[i]
                 let v = PlannedValue(dtype: spec.dtype, shape: spec.shape, constant: outputsConstant ? t : nil)
-                let s = newSlot(name.isEmpty ? "\u{0}\(node.displayName)#\(i)" : name, v, t)
+                let s = newSlot(slotName(node, i), v, t)
                 if let value = outValues[i] { deferred[s] = (value, spec.dtype, spec.shape) }
                 outSlots.append(s)
             }
