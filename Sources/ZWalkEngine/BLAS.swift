@@ -1,4 +1,8 @@
 import COpenBLAS
+import CZWalkKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place OpenBLAS (BLAS and LAPACK) is called from. Everything is row-major float32.
 ///
@@ -8,8 +12,51 @@ import COpenBLAS
 /// after each call while the next kernel's threads wanted the cores — and one decoder's time
 /// swung 3× between runs.
 public enum BLAS {
-    /// Made once, before the first call: OpenBLAS keeps to the calling thread.
-    static let singleThreaded: Void = { openblas_set_num_threads(1) }()
+    /// Made once, before the first call: OpenBLAS runs the best kernels this CPU has and keeps to
+    /// the calling thread.
+    static let singleThreaded: Void = {
+        chooseCoreIfMisdetected()
+        openblas_set_num_threads(1)
+    }()
+
+    /// The kernel set OpenBLAS runs ("Haswell", "SkylakeX", …), for reports.
+    public static var coreName: String {
+        _ = singleThreaded
+        return String(cString: openblas_get_corename())
+    }
+
+    /// The core names of OpenBLAS's kernel sets that use neither AVX2 nor AVX-512.
+    private static let preAVX2Cores: Set<String> = [
+        "unknown", "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn",
+        "dunnington", "nehalem", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "sandybridge",
+        "bobcat", "bulldozer",
+    ]
+
+    /// OpenBLAS picks its kernels by CPU model number, and a release older than the CPU does not know
+    /// it: Debian 12's 0.3.21 takes this VM's Xeon (family 6, model 0xCF) for a "Prescott" and runs
+    /// SSE3 kernels, sgemm at 35–45 GFLOP/s on two cores instead of 110–150 (Haswell's AVX2) or
+    /// 180–220 (SkylakeX's AVX-512). When OpenBLAS chose a pre-AVX2 set on a CPU that runs AVX2/FMA
+    /// (cpuid, with the OS saving the registers), its selection is run again with the matching
+    /// OPENBLAS_CORETYPE — before any BLAS call, so no buffer or parameter of the old set is in use.
+    /// A user's own OPENBLAS_CORETYPE is left alone, and so is a build without runtime selection.
+    private static func chooseCoreIfMisdetected() {
+        guard getenv("OPENBLAS_CORETYPE") == nil else { return }
+        let wanted: String
+        switch Int(zk_best_variant()) {
+        case Int(ZK_AVX512) where zk_cpu_runs_skylakex() != 0: wanted = "SkylakeX"
+        case Int(ZK_AVX512), Int(ZK_AVX2): wanted = "Haswell"
+        default: return
+        }
+        guard preAVX2Cores.contains(String(cString: openblas_get_corename()).lowercased()),
+              let quit = dlsym(nil, "gotoblas_dynamic_quit"), let initialise = dlsym(nil, "gotoblas_dynamic_init")
+        else { return }
+        typealias VoidFunction = @convention(c) () -> Void
+        setenv("OPENBLAS_CORETYPE", wanted, 0)
+        unsafeBitCast(quit, to: VoidFunction.self)()
+        unsafeBitCast(initialise, to: VoidFunction.self)()
+        // Our own setting must not leak into child processes as if the user had made it.
+        unsetenv("OPENBLAS_CORETYPE")
+    }
 
     /// Multiply-adds below which a product runs on one thread (about 15 µs on one core).
     static let minParallelWork = 1 << 20

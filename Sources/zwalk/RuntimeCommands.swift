@@ -56,7 +56,7 @@ let benchCommand = Command(
     }
     if inv.flag("json") {
         let obj: [String: Any] = [
-            "model": path, "threads": threads, "sgemm_peak_gflops": peak,
+            "model": path, "threads": threads, "sgemm_peak_gflops": peak, "openblas_core": BLAS.coreName,
             "results": results.map { r -> [String: Any] in
                 let gf = r.flops / r.median / 1e9
                 return ["batch": r.batch, "median_ms": r.median * 1e3, "min_ms": r.times[0] * 1e3,
@@ -74,7 +74,7 @@ let benchCommand = Command(
         print(String(decoding: data, as: UTF8.self))
         return 0
     }
-    print("\(path) — \(threads) thread(s), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (1024³)")
+    print("\(path) — \(threads) thread(s), OpenBLAS \(BLAS.coreName), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s (1024³)")
     print("batch   median ms   p25–p75 ms        per sample ms   GFLOP/s   of peak   runs")
     for r in results {
         let gf = r.flops / r.median / 1e9

@@ -23,11 +23,14 @@ struct RunResult {
 }
 
 @discardableResult
-func zwalk(_ args: [String], cwd: String? = nil, environment extra: [String: String] = [:]) throws -> RunResult {
+func zwalk(_ args: [String], cwd: String? = nil, environment extra: [String: String] = [:],
+           unsetting removed: Set<String> = []) throws -> RunResult {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: zwalkBinary)
     p.arguments = args
-    if !extra.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
+    if !extra.isEmpty || !removed.isEmpty {
+        p.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }.filter { !removed.contains($0.key) }
+    }
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

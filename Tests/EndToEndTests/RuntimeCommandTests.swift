@@ -89,6 +89,25 @@ import TestSupport
         #expect(results.allSatisfy { ($0["median_ms"] as? Double ?? 0) > 0 })
     }
 
+    /// OpenBLAS runs AVX2 or AVX-512 kernels on a CPU that has them, even where its own detection
+    /// does not know the CPU (Debian's 0.3.21 takes this VM's Xeon for an SSE3 "Prescott", 3–4×
+    /// slower); a user's OPENBLAS_CORETYPE still decides.
+    @Test func openBLASRunsTheCPUsWidestKernelsUnlessTheUserChose() throws {
+        let args = ["bench", vae, "--batch", "1", "--runs", "1", "--seconds", "0", "--json"]
+        func core(_ r: RunResult) throws -> String {
+            #expect(r.status == 0, "\(r.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return try #require(obj?["openblas_core"] as? String)
+        }
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
+        if flags.contains("avx2") && flags.contains("fma") {
+            let chosen = try core(zwalk(args, unsetting: ["OPENBLAS_CORETYPE"]))
+            #expect(["Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"].contains(chosen), "\(chosen)")
+        }
+        #expect(try core(zwalk(args, environment: ["OPENBLAS_CORETYPE": "Nehalem"])) == "Nehalem")
+    }
+
     @Test func benchProfileTimesEveryExecutedNode() throws {
         let model = try ONNXLoader.load(path: vae)
         let r = try zwalk(["bench", vae, "--batch", "2", "--runs", "3", "--seconds", "0", "--json", "--profile"])

@@ -17,6 +17,8 @@ enum {
 
 /// The best variant this CPU runs (cpuid).
 int zk_best_variant(void);
+/// 1 when the CPU runs every AVX-512 subset OpenBLAS's SkylakeX kernels use (F, VL, BW, DQ, CD).
+int zk_cpu_runs_skylakex(void);
 
 /// The engine's thread pool (pool.c). zk_pool_run calls fn(ctx, i) for every i < count, spread over
 /// the calling thread and up to threads − 1 workers, and returns 1 when all have returned; it
