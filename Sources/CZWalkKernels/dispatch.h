@@ -29,4 +29,12 @@ ZK_INLINE zk_v8 zk_splat8(float x) { return (zk_v8){x, x, x, x, x, x, x, x}; }
 /// max(x, 0), keeping NaN (as Swift's max(x, 0) and the engine's Relu do).
 ZK_INLINE zk_v8 zk_relu8(zk_v8 x) { return (zk_v8)((zk_i8)x & ~(x < zk_splat8(0))); }
 
+// 16-lane vectors: one zmm with AVX-512, two ymm with AVX2, four xmm in the portable build.
+#define ZK_AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
+typedef float zk_v16 __attribute__((vector_size(64), aligned(4)));
+typedef int zk_i16 __attribute__((vector_size(64), aligned(4)));
+ZK_INLINE zk_v16 zk_load16(const float *p) { zk_v16 v; memcpy(&v, p, sizeof v); return v; }
+ZK_INLINE void zk_store16(float *p, zk_v16 v) { memcpy(p, &v, sizeof v); }
+ZK_INLINE zk_v16 zk_splat16(float x) { return (zk_v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+
 #endif

@@ -11,13 +11,6 @@
 
 #define ZK_PANEL 32
 
-typedef float zk_v16 __attribute__((vector_size(64), aligned(4)));
-typedef int zk_i16 __attribute__((vector_size(64), aligned(4)));
-
-ZK_INLINE zk_v16 zk_load16(const float *p) { zk_v16 v; memcpy(&v, p, sizeof v); return v; }
-ZK_INLINE void zk_store16(float *p, zk_v16 v) { memcpy(p, &v, sizeof v); }
-ZK_INLINE zk_v16 zk_splat16(float x) { return (zk_v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
-
 ZK_INLINE zk_v16 zk_act16(zk_v16 x, int act, float alpha) {
     if (act == ZK_ACT_RELU) return (zk_v16)((zk_i16)x & ~(x < zk_splat16(0)));
     if (act == ZK_ACT_LEAKY_RELU) {
@@ -114,7 +107,7 @@ ZK_AVX2_TARGET static void sgemm_packed_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t
                                              float *c, ptrdiff_t ldc) {
     sgemm_packed(4, m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);
 }
-__attribute__((target("avx512f,avx512vl,avx2,fma")))
+ZK_AVX512_TARGET
 static void sgemm_packed_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t rs, ptrdiff_t cs,
                                 const float *packed, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
     sgemm_packed(8, m, n, k, a, rs, cs, packed, bias, act, alpha, c, ldc);

@@ -23,24 +23,32 @@ public enum CPUKernels {
         case none = 0, relu = 1, leakyRelu = 2
     }
 
-    /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of one (h × w) channel plane:
-    /// v[ξ·xiStride + t] = (Bᵀ d B)[ξ] for ξ < 36 and the `tiles` tiles of the row.
+    /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of `channels` consecutive
+    /// (h × w) planes: v[ξ·xiStride + t·tileStride + c] = (Bᵀ d B)[ξ] for ξ < 36, the `tiles` tiles
+    /// of the row and c < `channels` rounded up to 16 (0 beyond). `staging`: `winogradInputStaging`.
     @inline(__always)
-    static func winogradInput(_ variant: Variant, _ plane: UnsafePointer<Float>, h: Int, w: Int, tileRow: Int, padTop: Int, padLeft: Int,
-                              tiles: Int, into v: UnsafeMutablePointer<Float>, xiStride: Int) {
-        zk_winograd43_input(variant.rawValue, plane, h, w, tileRow, padTop, padLeft, tiles, v, xiStride)
+    static func winogradInput(_ variant: Variant, _ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, tileRow: Int,
+                              padTop: Int, padLeft: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, xiStride: Int,
+                              tileStride: Int, staging: UnsafeMutablePointer<Float>) {
+        zk_winograd43_input(variant.rawValue, x, channels, h, w, tileRow, padTop, padLeft, tiles, v, xiStride, tileStride,
+                            staging)
     }
 
-    /// Winograd F(4×4, 3×3) output transform: the 4×4 blocks Aᵀ m A + bias (+ `residual`, an
-    /// (oh × ow) plane added position by position), through `activation`, of tile row `tileRow`
-    /// into the (oh × ow) plane `out`; tile t's ξ-th value is at m[ξ·xiStride + t·tileStride].
+    static func winogradInputStaging(channels: Int, tiles: Int) -> Int { zk_winograd43_input_staging(channels, tiles) }
+
+    /// Winograd F(4×4, 3×3) output transform of tile row `tileRow` of `channels` output channels:
+    /// Aᵀ m A + bias (+ `residual`, planes laid out as `out`), through `activation`, into the
+    /// (oh × ow) planes `out`; tile t's ξ-th value of channel k is at m[ξ·xiStride + t·tileStride + k].
     @inline(__always)
-    static func winogradOutput(_ variant: Variant, _ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, tiles: Int, bias: Float,
-                               residual: UnsafePointer<Float>? = nil, activation: Activation,
-                               into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int, tileRow: Int) {
-        zk_winograd43_output(variant.rawValue, m, xiStride, tileStride, tiles, bias, residual, activation.rawValue, out, oh, ow,
-                             tileRow)
+    static func winogradOutput(_ variant: Variant, _ m: UnsafePointer<Float>, xiStride: Int, tileStride: Int, channels: Int,
+                               tiles: Int, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?,
+                               activation: Activation, into out: UnsafeMutablePointer<Float>, oh: Int, ow: Int,
+                               tileRow: Int, staging: UnsafeMutablePointer<Float>) {
+        zk_winograd43_output(variant.rawValue, m, xiStride, tileStride, channels, tiles, bias, residual, activation.rawValue,
+                             out, oh, ow, tileRow, staging)
     }
+
+    static func winogradOutputStaging(channels: Int, tiles: Int) -> Int { zk_winograd43_output_staging(channels, tiles) }
 }
 
 extension CPUKernels {

@@ -36,20 +36,26 @@ enum {
     ZK_ACT_LEAKY_RELU = 2,
 };
 
-/// Winograd F(4×4, 3×3) input transform of one row of tiles of one channel plane.
-/// plane: (h × w) floats; tile t of the row covers input rows 4·tileRow − padTop … +5 and columns
-/// 4·t − padLeft … +5 (outside the plane reads 0). Writes V[ξ·xiStride + t] = (Bᵀ d B)[ξ] for
-/// ξ < 36, t < tiles.
-void zk_winograd43_input(int variant, const float *plane, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow, ptrdiff_t padTop,
-                         ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride);
+/// Winograd F(4×4, 3×3) input transform of one row of tiles, 16 channels per vector.
+/// x: `channels` consecutive (h × w) planes; tile t of the row covers input rows
+/// 4·tileRow − padTop … +5 and columns 4·t − padLeft … +5 (outside the plane reads 0). Writes
+/// v[ξ·xiStride + t·tileStride + c] = (Bᵀ d B)[ξ] for ξ < 36, t < tiles and c < channels rounded
+/// up to 16 (0 beyond `channels`). `staging`: zk_winograd43_input_staging(channels, tiles) floats.
+void zk_winograd43_input(int variant, const float *x, ptrdiff_t channels, ptrdiff_t h, ptrdiff_t w, ptrdiff_t tileRow,
+                         ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t tiles, float *v, ptrdiff_t xiStride,
+                         ptrdiff_t tileStride, float *staging);
+size_t zk_winograd43_input_staging(ptrdiff_t channels, ptrdiff_t tiles);
 
-/// Winograd F(4×4, 3×3) output transform of one row of tiles of one output channel: reads
-/// M[ξ·xiStride + t·tileStride] for ξ < 36, t < tiles, writes the 4×4 blocks Aᵀ m A + bias
-/// (+ the same positions of the (oh × ow) plane `residual` when it is not NULL: a skip
-/// connection's Add), through `act`, into rows 4·tileRow … of the (oh × ow) plane `out` (the parts
-/// inside it).
-void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t tiles, float bias,
-                          const float *residual, int act, float *out, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t tileRow);
+/// Winograd F(4×4, 3×3) output transform of one row of tiles of `channels` output channels: reads
+/// m[ξ·xiStride + t·tileStride + k] for ξ < 36, t < tiles, k < channels rounded up to 16; writes
+/// the 4×4 blocks Aᵀ m A + bias[k] (bias may be NULL) (+ the same positions of `residual`, planes
+/// laid out as `out`, when not NULL: a skip connection's Add), through `act`, into rows
+/// 4·tileRow … of the (oh × ow) planes of `out` (the parts inside them). `staging`:
+/// zk_winograd43_output_staging(channels, tiles) floats.
+void zk_winograd43_output(int variant, const float *m, ptrdiff_t xiStride, ptrdiff_t tileStride, ptrdiff_t channels,
+                          ptrdiff_t tiles, const float *bias, const float *residual, int act, float *out, ptrdiff_t oh,
+                          ptrdiff_t ow, ptrdiff_t tileRow, float *staging);
+size_t zk_winograd43_output_staging(ptrdiff_t channels, ptrdiff_t tiles);
 
 /// Direct convolution of one image to cout ≤ 4 output channels (groups 1, stride 1, dilation 1):
 /// x (cin × h × w), weight (cout × cin × kh × kw), bias (cout) or NULL; writes output rows

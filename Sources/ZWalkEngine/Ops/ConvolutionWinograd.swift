@@ -7,18 +7,18 @@ import Dispatch
 /// Each output block is Y = Aᵀ [ U ⊙ (Bᵀ d B) ] A with U = G g Gᵀ per (output, input) channel
 /// pair and d the 6×6 input tile around it. Summed over input channels, the 36 elementwise
 /// products are 36 matrix products, one per tile position ξ:
-///   M[ξ] (T × K) = V[ξ]ᵀ (T × C) · U[ξ]ᵀ (C × K)
+///   M[ξ] (T × K) = V[ξ] (T × C) · U[ξ]ᵀ (C × K)
 /// with K output channels, C input channels and T tiles. U is transformed once here at load time
 /// (in double precision) and packed for CZWalkKernels' register-blocked sgemm (AVX-512 or
-/// AVX2/FMA when the CPU has them); the input transform V = Bᵀ d B and the output transform
-/// Aᵀ M A + bias (with a fused ReLU when asked) run there too, eight tiles per vector.
+/// AVX2/FMA when the CPU has them). The input transform V = Bᵀ d B and the output transform
+/// Aᵀ M A + bias (+ a fused skip connection and ReLU) run there too, 16 channels per vector: V and
+/// M are channel-last (C and K rounded up to 16, zeros in the padding), and the transforms stage
+/// the NCHW rows they read or write through a small transposed buffer.
 ///
 /// Work is split into blocks of whole tile rows (one image, 4 output rows each; several images
 /// when they are small), about `tilesPerBlock` tiles. Each thread takes whole blocks and runs the
 /// three steps on its own V and M, which stay in its L2 cache (1.2 MB at 64 channels): no OpenBLAS
-/// call, no synchronisation between the steps. A first version ran the 36 products through
-/// OpenBLAS on blocks shared by both threads; this one does not depend on OpenBLAS's core
-/// detection (which on this VM falls back to SSE3 kernels without `OPENBLAS_CORETYPE`).
+/// call, no synchronisation between the steps.
 ///
 /// Error: the transforms scale values by up to 8² (Aᵀ) and 5² (Bᵀ), so the result carries a
 /// rounding error a few times that of a direct sum — measured against the double-precision naive
@@ -35,9 +35,13 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     let tilesX: Int, tilesY: Int
     /// Tile rows per block.
     let rowsPerBlock: Int
-    /// Per ξ, U[ξ]ᵀ (C × K) packed for the sgemm kernel, `packedStride` floats apart.
+    /// C and K rounded up to whole vectors of 16: the row lengths of V and M.
+    let paddedIn: Int, paddedOut: Int
+    /// Per ξ, U[ξ]ᵀ (C × K, C padded with zero rows) packed for the sgemm kernel, `packedStride` floats apart.
     let u: Scratch
     let packedStride: Int
+    /// Floats of one thread's staging buffer for either transform.
+    let stagingFloats: Int
     /// The activation applied in the output pass (Relu, when the planner fuses one).
     var activation: CPUKernels.Activation
     /// The input added in the output pass, before the activation (a skip connection's Add).
@@ -65,19 +69,26 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
         tilesX = (win.positions[2] + 3) / 4
         let c = s.inChannels, k = s.outChannels
         rowsPerBlock = max(1, min(s.batch * tilesY, tilesPerBlock / tilesX))
-        let transformed = Scratch(36 * k * c)
-        Self.transformFilters(weight.floats.baseAddress!, outChannels: k, inChannels: c, into: transformed.pointer)
-        packedStride = CPUKernels.packedSize(k: c, n: k)
+        paddedIn = (c + 15) / 16 * 16
+        paddedOut = (k + 15) / 16 * 16
+        stagingFloats = max(CPUKernels.winogradInputStaging(channels: c, tiles: tilesX),
+                            CPUKernels.winogradOutputStaging(channels: k, tiles: tilesX))
+        let transformed = Scratch(36 * k * paddedIn)
+        transformed.pointer.initialize(repeating: 0, count: 36 * k * paddedIn)
+        Self.transformFilters(weight.floats.baseAddress!, outChannels: k, inChannels: c, rowLength: paddedIn,
+                              into: transformed.pointer)
+        packedStride = CPUKernels.packedSize(k: paddedIn, n: k)
         u = Scratch(36 * packedStride)
         for xi in 0..<36 {
             // U[ξ] is stored (K × C): as B = U[ξ]ᵀ (C × K) it is a transposed B.
-            CPUKernels.packB(transformed.pointer + xi * k * c, ldb: c, transB: true, k: c, n: k,
+            CPUKernels.packB(transformed.pointer + xi * k * paddedIn, ldb: paddedIn, transB: true, k: paddedIn, n: k,
                              into: u.pointer + xi * packedStride)
         }
     }
 
-    /// U[ξ = 6i + j][k][c] = (G g Gᵀ)[i][j] for each 3×3 filter g = w[k][c].
-    static func transformFilters(_ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int,
+    /// U[ξ = 6i + j][k][c] = (G g Gᵀ)[i][j] for each 3×3 filter g = w[k][c]; rows of U[ξ] are
+    /// `rowLength` floats apart.
+    static func transformFilters(_ w: UnsafePointer<Float>, outChannels k: Int, inChannels c: Int, rowLength: Int,
                                  into u: UnsafeMutablePointer<Float>) {
         let g: [[Double]] = [
             [1.0 / 4, 0, 0],
@@ -97,7 +108,7 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
                 } }
                 for i in 0..<6 { for j in 0..<6 {
                     let val = gf[i * 3] * g[j][0] + gf[i * 3 + 1] * g[j][1] + gf[i * 3 + 2] * g[j][2]
-                    u[((i * 6 + j) * k + ko) * c + ci] = Float(val)
+                    u[((i * 6 + j) * k + ko) * rowLength + ci] = Float(val)
                 } }
             }
         }
@@ -108,43 +119,66 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
         let residual = residualInput.map { UnsafePointer(inputs[$0]!.floats.baseAddress!) }
         let totalRows = s.batch * tilesY
         let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
-        let blockFloats = 36 * (s.inChannels + s.outChannels) * rowsPerBlock * tilesX
+        let blockFloats = 36 * (Self.xiStride(tiles: rowsPerBlock * tilesX, channels: paddedIn)
+                                + Self.xiStride(tiles: rowsPerBlock * tilesX, channels: paddedOut))
         let io = BlockIO(x: x, bias: bias, residual: residual, y: y)
-        if blocks < Parallel.threads {
+        let threads = Parallel.threads
+        if blocks < threads {
             // Too few tiles for a block per thread (a small image at batch 1): the threads share
-            // each block's three steps instead — channels of the transforms, ξ of the products.
-            ScratchPool.shared.withBuffers(count: 1, floats: blockFloats) { buffers in
+            // each block's three steps instead — channels of the transforms (whole vectors of 16,
+            // each thread staging through its own buffer), ξ of the products.
+            ScratchPool.shared.withBuffers(count: threads, floats: blockFloats + stagingFloats) { buffers in
+                let scratch = buffers[0]
                 for b in 0..<blocks {
                     let block = Block(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock))
-                    let c = s.inChannels, k = s.outChannels, threads = Parallel.threads
-                    Parallel.forEach(c, grain: max(1, (c + threads - 1) / threads)) { r in
-                        transformInput(block, channels: r, io, scratch: buffers[0])
+                    // part w of `groups` vectors of 16 channels, as a channel range
+                    func part(_ w: Int, of groups: Int, channels: Int) -> Range<Int> {
+                        min(channels, 16 * (groups * w / threads))..<min(channels, 16 * (groups * (w + 1) / threads))
+                    }
+                    Parallel.forEach(threads, grain: 1) { r in
+                        for w in r {
+                            let channels = part(w, of: paddedIn / 16, channels: s.inChannels)
+                            if !channels.isEmpty {
+                                transformInput(block, channels: channels, io, scratch: scratch, staging: buffers[w] + blockFloats)
+                            }
+                        }
                     }
                     Parallel.forEach(36, grain: (36 + threads - 1) / threads) { r in
-                        multiply(block, xi: r, scratch: buffers[0])
+                        multiply(block, xi: r, scratch: scratch)
                     }
-                    Parallel.forEach(k, grain: max(1, (k + threads - 1) / threads)) { r in
-                        transformOutput(block, channels: r, io, scratch: buffers[0])
+                    Parallel.forEach(threads, grain: 1) { r in
+                        for w in r {
+                            let channels = part(w, of: paddedOut / 16, channels: s.outChannels)
+                            if !channels.isEmpty {
+                                transformOutput(block, channels: channels, io, scratch: scratch, staging: buffers[w] + blockFloats)
+                            }
+                        }
                     }
                 }
             }
             return
         }
-        let workers = min(Parallel.threads, blocks)
-        ScratchPool.shared.withBuffers(count: workers, floats: blockFloats) { buffers in
+        let workers = min(threads, blocks)
+        ScratchPool.shared.withBuffers(count: workers, floats: blockFloats + stagingFloats) { buffers in
             Parallel.forEach(workers, grain: 1) { r in
                 for w in r { for b in stride(from: w, to: blocks, by: workers) {
                     let block = Block(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock))
-                    transformInput(block, channels: 0..<s.inChannels, io, scratch: buffers[w])
+                    let staging = buffers[w] + blockFloats
+                    transformInput(block, channels: 0..<s.inChannels, io, scratch: buffers[w], staging: staging)
                     multiply(block, xi: 0..<36, scratch: buffers[w])
-                    transformOutput(block, channels: 0..<s.outChannels, io, scratch: buffers[w])
+                    transformOutput(block, channels: 0..<s.outChannels, io, scratch: buffers[w], staging: staging)
                 } }
             }
         }
     }
 
+    /// Floats from V[ξ] (or M[ξ]) to V[ξ + 1] for `tiles` tiles: one cache line more than the
+    /// matrix, because at 64 tiles × 64 channels the matrices are 16 KB, and 36 streams 16 KB apart
+    /// all map to the same set of the L1 cache.
+    static func xiStride(tiles: Int, channels: Int) -> Int { tiles * channels + 16 }
+
     /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), whose
-    /// scratch holds V (36 × C × T, ξ-major, tiles contiguous) then M (36 × T × K).
+    /// scratch holds V (36 × T × C padded, ξ-major, channels contiguous) then M (36 × T × K padded).
     private struct Block {
         let firstRow: Int, rows: Int
     }
@@ -154,45 +188,50 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
         let y: UnsafeMutablePointer<Float>
     }
 
-    /// V of input channels `channels`.
-    private func transformInput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch v: UnsafeMutablePointer<Float>) {
+    /// V of input channels `channels` (starting at a multiple of 16).
+    private func transformInput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch v: UnsafeMutablePointer<Float>,
+                                staging: UnsafeMutablePointer<Float>) {
         let win = s.window
-        let h = win.image[1], wd = win.image[2], c = s.inChannels, plane = h * wd, t = b.rows * tilesX
+        let h = win.image[1], wd = win.image[2], plane = h * wd, t = b.rows * tilesX
         for rr in 0..<b.rows {
             let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
-            for ci in channels {
-                CPUKernels.winogradInput(variant, io.x + (n * c + ci) * plane, h: h, w: wd, tileRow: ty,
-                                         padTop: win.padBegin[1], padLeft: win.padBegin[2], tiles: tilesX,
-                                         into: v + ci * t + rr * tilesX, xiStride: c * t)
-            }
+            CPUKernels.winogradInput(variant, io.x + (n * s.inChannels + channels.lowerBound) * plane,
+                                     channels: channels.count, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
+                                     padLeft: win.padBegin[2], tiles: tilesX,
+                                     into: v + rr * tilesX * paddedIn + channels.lowerBound,
+                                     xiStride: Self.xiStride(tiles: t, channels: paddedIn),
+                                     tileStride: paddedIn, staging: staging)
         }
     }
 
-    /// M[ξ] (T × K) = V[ξ]ᵀ · U[ξ]ᵀ for ξ in `xi`; V[ξ] is (C × T), so A's element (t, c) is at t + c·T.
+    /// M[ξ] (T × K) = V[ξ] · U[ξ]ᵀ for ξ in `xi` (the padding columns of M come out 0).
     private func multiply(_ b: Block, xi: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
-        let c = s.inChannels, k = s.outChannels, t = b.rows * tilesX
-        let v = scratch, m = scratch + 36 * c * t, packed = UnsafePointer(u.pointer)
+        let t = b.rows * tilesX
+        let vStride = Self.xiStride(tiles: t, channels: paddedIn), mStride = Self.xiStride(tiles: t, channels: paddedOut)
+        let v = scratch, m = scratch + 36 * vStride, packed = UnsafePointer(u.pointer)
         for xi in xi {
-            CPUKernels.sgemmPacked(variant, m: t, n: k, k: c, a: v + xi * c * t, rowStride: 1, columnStride: t,
-                                   packed: packed + xi * packedStride, bias: nil, activation: .none, alpha: 0,
-                                   c: m + xi * t * k, ldc: k)
+            CPUKernels.sgemmPacked(variant, m: t, n: paddedOut, k: paddedIn, a: v + xi * vStride, rowStride: paddedIn,
+                                   columnStride: 1, packed: packed + xi * packedStride, bias: nil, activation: .none,
+                                   alpha: 0, c: m + xi * mStride, ldc: paddedOut)
         }
     }
 
-    /// Output channels `channels` of the block's tile rows: Aᵀ m A + bias (+ residual), activation.
-    private func transformOutput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch: UnsafeMutablePointer<Float>) {
+    /// Output channels `channels` (starting at a multiple of 16) of the block's tile rows:
+    /// Aᵀ m A + bias (+ residual), activation.
+    private func transformOutput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch: UnsafeMutablePointer<Float>,
+                                 staging: UnsafeMutablePointer<Float>) {
         let win = s.window
         let oh = win.positions[1], ow = win.positions[2], outPlane = oh * ow
-        let c = s.inChannels, k = s.outChannels, t = b.rows * tilesX
-        let m = scratch + 36 * c * t
+        let k = s.outChannels, t = b.rows * tilesX
+        let m = scratch + 36 * Self.xiStride(tiles: t, channels: paddedIn)
         for rr in 0..<b.rows {
             let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
-            for ko in channels {
-                CPUKernels.winogradOutput(variant, m + rr * tilesX * k + ko, xiStride: t * k, tileStride: k, tiles: tilesX,
-                                          bias: io.bias?[ko] ?? 0, residual: io.residual.map { $0 + (n * k + ko) * outPlane },
-                                          activation: activation, into: io.y + (n * k + ko) * outPlane, oh: oh, ow: ow,
-                                          tileRow: ty)
-            }
+            let first = (n * k + channels.lowerBound) * outPlane
+            CPUKernels.winogradOutput(variant, m + rr * tilesX * paddedOut + channels.lowerBound, xiStride: Self.xiStride(tiles: t, channels: paddedOut),
+                                      tileStride: paddedOut, channels: channels.count, tiles: tilesX,
+                                      bias: io.bias.map { $0 + channels.lowerBound }, residual: io.residual.map { $0 + first },
+                                      activation: activation, into: io.y + first, oh: oh, ow: ow, tileRow: ty,
+                                      staging: staging)
         }
     }
 }
