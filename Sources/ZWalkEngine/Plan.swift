@@ -327,7 +327,9 @@ public final class Planner: @unchecked Sendable {
             c.slotByName[name] = c.slots.count - 1
             return c.slots.count - 1
         }
-        for (name, t) in g.initializers {
+        let folding = BatchNormFolding.fold(order, initializers: g.initializers, readers: readers, visible: visible,
+                                            opset: model.opset(for:))
+        for (name, t) in g.initializers.merging(folding.initializers, uniquingKeysWith: { original, _ in original }) {
             _ = newSlot(name, PlannedValue(dtype: t.dtype, shape: t.shape, constant: t), t)
         }
         for vi in g.runtimeInputs {
@@ -353,7 +355,7 @@ public final class Planner: @unchecked Sendable {
             c.inputNames.append(vi.name)
         }
 
-        for node in order {
+        for node in folding.order {
             let opset = model.opset(for: node.domain)
             let ins: [PlannedValue?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0].map { known[$0] } }
             let inSlots: [Int?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0] }
@@ -419,11 +421,13 @@ public final class Planner: @unchecked Sendable {
             if let kernel = kp.kernel, !outputsConstant {
                 for s in inSlots.compactMap({ $0 }) { if let d = deferred[s] { c.arena.read(d.value, step: c.steps.count) } }
                 c.memory.scratch += kernel.scratchBytes
-                c.steps.append((kernel, inSlots, outSlots, node, []))
+                let absorbed = node.outputs.first.flatMap { folding.absorbed[$0] }
+                c.steps.append((kernel, inSlots, outSlots, node, absorbed.map { [$0] } ?? []))
                 lastStepValue = outSlots.count == 1 ? [outSlots[0]] : []
                 c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }
             c.schedule.append((node, kp.outputs.map(\.shape)))
+            if let bn = node.outputs.first.flatMap({ folding.absorbed[$0] }) { c.schedule.append((bn, kp.outputs.map(\.shape))) }
         }
         for o in g.outputs {
             guard let s = c.slotByName[o.name] else { throw EngineError.invalidGraph("graph output '\(o.name)' is never computed") }

@@ -153,4 +153,50 @@ import TestSupport
         let c = compare(y, try unfused.run([x])[0], rtol: 1e-6, atol: 1e-6)
         #expect(c.ok, "batch \(batch): \(c)")
     }
+
+    /// A BatchNormalization (inference, constant statistics) after a convolution goes into the
+    /// convolution's weight and bias; the activation after it then fuses as well. Covered: a
+    /// Winograd Conv with bias, a grouped ConvTranspose without bias (whose output channels sit on
+    /// the weight's second axis), and the batch-1 and batch-8 layouts. The plan that keeps the
+    /// convolution's output is the unfolded reference.
+    @Test(arguments: [1, 8])
+    func batchNormFoldsIntoTheConvolutionBeforeIt(batch: Int) throws {
+        func bn(_ name: String, _ x: String, _ y: String, channels: Int, seed: UInt64) -> (Node, [String: Tensor]) {
+            let p = ["scale", "B", "mean", "var"].map { "\(name).\($0)" }
+            let values: [[Float]] = [testValues(channels, seed: seed, lo: 0.5, hi: 1.5), testValues(channels, seed: seed + 1),
+                                     testValues(channels, seed: seed + 2), testValues(channels, seed: seed + 3, lo: 0.2, hi: 2)]
+            var inits: [String: Tensor] = [:]
+            for (n, v) in zip(p, values) { inits[n] = Tensor(shape: [channels], floats: v) }
+            return (Node(name: name, opType: "BatchNormalization", inputs: [x] + p, outputs: [y],
+                         attributes: ["epsilon": .float(1e-3)]), inits)
+        }
+        let wc = Tensor(shape: [16, 16, 3, 3], floats: testValues(16 * 16 * 9, seed: 61, lo: -0.2, hi: 0.2))
+        let bc = Tensor(shape: [16], floats: testValues(16, seed: 62))
+        let wt = Tensor(shape: [16, 4, 4, 4], floats: testValues(16 * 4 * 16, seed: 63, lo: -0.3, hi: 0.3))
+        let (bn1, p1) = bn("bn1", "c", "n1", channels: 16, seed: 70)
+        let (bn2, p2) = bn("bn2", "t", "n2", channels: 8, seed: 80)
+        let m = graph([Node(name: "conv", opType: "Conv", inputs: ["x", "wc", "bc"], outputs: ["c"],
+                            attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+                       bn1, Node(name: "relu", opType: "Relu", inputs: ["n1"], outputs: ["r"]),
+                       Node(name: "up", opType: "ConvTranspose", inputs: ["r", "wt"], outputs: ["t"],
+                            attributes: ["kernel_shape": .ints([4, 4]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]),
+                                         "group": .int(2)]),
+                       bn2, Node(name: "act", opType: "LeakyRelu", inputs: ["n2"], outputs: ["y"], attributes: ["alpha": .float(0.1)])],
+                      inputs: [("x", [.symbolic("N"), .fixed(16), .fixed(16), .fixed(16)])], outputs: ["y"],
+                      initializers: ["wc": wc, "bc": bc, "wt": wt].merging(p1) { a, _ in a }.merging(p2) { a, _ in a })
+        let planner = try Planner(model: m)
+        let folded = try planner.plan(batch: batch), unfolded = try planner.plan(batch: batch, keeping: ["c", "t"])
+        #expect(Self.labels(folded) == ["Conv+BatchNormalization+Relu", "ConvTranspose+BatchNormalization+LeakyRelu"])
+        #expect(Self.labels(unfolded) == ["Conv", "BatchNormalization+Relu", "ConvTranspose", "BatchNormalization", "LeakyRelu"]
+                || Self.labels(unfolded) == ["Conv", "BatchNormalization", "Relu", "ConvTranspose", "BatchNormalization", "LeakyRelu"])
+        let x = Tensor(shape: [batch, 16, 16, 16], floats: testValues(batch * 16 * 256, seed: 64, lo: -1, hi: 1))
+        let y = try folded.run([x])[0]
+        #expect(y.shape == [batch, 8, 32, 32])
+        let c = compare(y, try unfolded.run([x])[0], rtol: 1e-4, atol: 1e-4) // the same sums, rounded apart
+        #expect(c.ok, "batch \(batch): \(c)")
+        // The normalised value stays readable by name: the folded convolution writes it.
+        let tapped = try planner.plan(batch: batch, keeping: ["n1"]).run([x], taps: ["n1"])[1]
+        let want = try planner.plan(batch: batch, keeping: ["c", "n1"]).run([x], taps: ["n1"])[1]
+        #expect(compare(tapped, want, rtol: 1e-4, atol: 1e-4).ok)
+    }
 }
