@@ -109,7 +109,8 @@ import TestSupport
         #expect(try applies([1, 64, 32, 32], [64, 64, 3, 3]))
         #expect(try applies([64, 64, 8, 8], [64, 64, 3, 3]))
         #expect(try applies([1, 64, 16, 16], [64, 64, 3, 3]))
-        #expect(try !applies([1, 64, 8, 8], [64, 64, 3, 3]))   // 4 tiles
+        #expect(try applies([1, 64, 8, 8], [64, 64, 3, 3]))    // 4 tiles
+        #expect(try !applies([1, 64, 4, 8], [64, 64, 3, 3]))   // 2 tiles
         #expect(try !applies([1, 8, 32, 32], [64, 8, 3, 3]))   // few input channels
         #expect(try !applies([1, 64, 32, 32], [64, 64, 3, 3], constant: false))
         #expect(try !applies([1, 64, 32, 32], [64, 64, 3, 3], ["strides": .ints([2, 2])]))
