@@ -8,13 +8,26 @@
 /// (if any) and the four statistics are initializers, the BN is in inference form over channels,
 /// and the convolution's own output is read by the BN alone and is neither a graph output nor a
 /// value the caller keeps.
+///
+/// Memory: a folded weight is a new tensor beside the model's, made only when the planner reaches
+/// its convolution. Most convolution kernels copy their weight into a form of their own when they
+/// are built (`WeightCopying`); for those the planner drops the folded tensor as soon as the kernel
+/// exists, so folding adds nothing to a plan's memory.
 enum BatchNormFolding {
+    /// One Conv/ConvTranspose → BatchNormalization pair to fold.
+    struct Fold {
+        let conv: Node, bn: Node
+        /// Per output channel: the factor on the weight and the bias that replaces the old one.
+        let scale: [Float], bias: [Float]
+        let transposed: Bool, groups: Int
+    }
+
     struct Result {
         /// The nodes in execution order, each folded pair replaced by one convolution node that
-        /// reads the new weight and bias and writes the BN's output.
+        /// reads the new weight and bias (names no other value has) and writes the BN's output.
         var order: [Node]
-        /// The new weights and biases, under names no other value has.
-        var initializers: [String: Tensor] = [:]
+        /// Keyed by the new weight's name.
+        var folds: [String: Fold] = [:]
         /// For each folded convolution's output, the BatchNormalization it absorbed.
         var absorbed: [String: Node] = [:]
     }
@@ -25,15 +38,22 @@ enum BatchNormFolding {
         for (i, n) in order.enumerated() { for o in n.outputs where !o.isEmpty { producer[o] = i } }
         var result = Result(order: [])
         var replaced: [Int: Node] = [:], dropped: Set<Int> = []
+        var taken = Set(initializers.keys)
+        for n in order { taken.formUnion(n.outputs) }
+        func unique(_ base: String) -> String {
+            var name = base, k = 1
+            while taken.contains(name) { name = "\(base)#\(k)"; k += 1 }
+            taken.insert(name)
+            return name
+        }
         for (i, bn) in order.enumerated() where bn.opType == "BatchNormalization" && isDefaultDomain(bn.domain) {
             guard bn.inputs.count == 5, let x = bn.inputs.first, let p = producer[x], replaced[p] == nil,
                   readers[x] == 1, !visible.contains(x),
-                  let folded = fold(order[p], bn, initializers: initializers, opset: opset) else { continue }
+                  let f = fold(order[p], bn, initializers: initializers, opset: opset) else { continue }
             var conv = order[p]
-            let weightName = uniqueName("\(conv.inputs[1])\u{0}folded \(bn.displayName)", initializers, result.initializers)
-            let biasName = uniqueName("\(conv.displayName)\u{0}bias folded \(bn.displayName)", initializers, result.initializers)
-            result.initializers[weightName] = folded.weight
-            result.initializers[biasName] = folded.bias
+            let weightName = unique("\(conv.inputs[1])\u{0}folded \(bn.displayName)")
+            let biasName = unique("\(conv.displayName)\u{0}bias folded \(bn.displayName)")
+            result.folds[weightName] = f
             conv.inputs = [conv.inputs[0], weightName, biasName]
             conv.outputs = [bn.outputs[0]]
             replaced[p] = conv
@@ -46,15 +66,9 @@ enum BatchNormFolding {
 
     private static func isDefaultDomain(_ d: String) -> Bool { d.isEmpty || d == "ai.onnx" }
 
-    private static func uniqueName(_ base: String, _ a: [String: Tensor], _ b: [String: Tensor]) -> String {
-        var name = base, k = 1
-        while a[name] != nil || b[name] != nil { name = "\(base)#\(k)"; k += 1 }
-        return name
-    }
-
-    /// The folded weight and bias, or nil when this pair cannot be folded.
+    /// The pair's fold, or nil when it cannot be folded.
     private static func fold(_ conv: Node, _ bn: Node, initializers: [String: Tensor],
-                             opset: (String) -> Int) -> (weight: Tensor, bias: Tensor)? {
+                             opset: (String) -> Int) -> Fold? {
         guard conv.opType == "Conv" || conv.opType == "ConvTranspose", isDefaultDomain(conv.domain),
               conv.outputs.count == 1, conv.inputs.count >= 2,
               let w = initializers[conv.inputs[1]], w.dtype == .float32, w.rank >= 3 else { return nil }
@@ -85,29 +99,32 @@ enum BatchNormFolding {
         var groups = 1
         if case .int(let g)? = conv.attributes["group"] { groups = g }
         guard groups >= 1, w.shape[0] % groups == 0 else { return nil }
-        // Output channels and, for each weight element's leading index and second index, its channel.
         let transposed = conv.opType == "ConvTranspose"
         let outChannels = transposed ? w.shape[1] * groups : w.shape[0]
         guard stats.allSatisfy({ $0.count == outChannels }), bias.map({ $0.count == outChannels }) ?? true else { return nil }
         let (a, shift) = NormalizationOps.foldBatchNorm(scale: stats[0], bias: stats[1], mean: stats[2],
                                                         variance: stats[3], epsilon: epsilon)
-        let inner = w.shape[2...].reduce(1, *), second = w.shape[1]
+        // a·(b − mean) + B = a·b + (B − mean·a)
+        let newBias = (0..<outChannels).map { c in Float(Double(a[c]) * Double(bias?.floats[c] ?? 0) + Double(shift[c])) }
+        return Fold(conv: conv, bn: bn, scale: a, bias: newBias, transposed: transposed, groups: groups)
+    }
+
+    /// The folded weight: the convolution's, times its output channel's factor.
+    static func weight(_ f: Fold, initializers: [String: Tensor]) -> Tensor {
+        let w = initializers[f.conv.inputs[1]]!
+        let inner = w.shape[2...].reduce(1, *), second = w.shape[1], perGroup = w.shape[0] / f.groups
         let src = w.floats
-        var scaled = [Float](repeating: 0, count: w.count)
+        let folded = Tensor(shape: w.shape)
+        let dst = folded.floats
         for i in 0..<w.shape[0] {
             for j in 0..<second {
                 // Conv: (Cout, Cin/g, k…); ConvTranspose: (Cin, Cout/g, k…), input channel i in group i / (Cin/g)
-                let channel = transposed ? (i / (w.shape[0] / groups)) * second + j : i
-                let s = Double(a[channel])
+                let channel = f.transposed ? (i / perGroup) * second + j : i
+                let s = Double(f.scale[channel])
                 let base = (i * second + j) * inner
-                for e in 0..<inner { scaled[base + e] = Float(Double(src[base + e]) * s) }
+                for e in 0..<inner { dst[base + e] = Float(Double(src[base + e]) * s) }
             }
         }
-        var newBias = [Float](repeating: 0, count: outChannels)
-        for c in 0..<outChannels {
-            // a·(b − mean) + B = a·b + (B − mean·a)
-            newBias[c] = Float(Double(a[c]) * Double(bias?.floats[c] ?? 0) + Double(shift[c]))
-        }
-        return (Tensor(shape: w.shape, floats: scaled), Tensor(shape: [outChannels], floats: newBias))
+        return folded
     }
 }

@@ -233,6 +233,13 @@ extension FusedActivation {
     }
 }
 
+/// A kernel that copies its constant weight (input 1) into a form of its own when it is built
+/// (rearranged, packed, transformed) and may then never read the input again.
+protocol WeightCopying: AnyObject {
+    /// Whether `run` reads input 1.
+    var readsWeightAtRun: Bool { get }
+}
+
 /// A kernel that can apply an activation in its output pass.
 protocol ActivationFusing: AnyObject {
     /// Takes `activation` over when the kernel can apply it (and has none yet); false leaves the

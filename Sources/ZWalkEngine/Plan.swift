@@ -329,7 +329,7 @@ public final class Planner: @unchecked Sendable {
         }
         let folding = BatchNormFolding.fold(order, initializers: g.initializers, readers: readers, visible: visible,
                                             opset: model.opset(for:))
-        for (name, t) in g.initializers.merging(folding.initializers, uniquingKeysWith: { original, _ in original }) {
+        for (name, t) in g.initializers {
             _ = newSlot(name, PlannedValue(dtype: t.dtype, shape: t.shape, constant: t), t)
         }
         for vi in g.runtimeInputs {
@@ -356,6 +356,14 @@ public final class Planner: @unchecked Sendable {
         }
 
         for node in folding.order {
+            // A folded convolution's weight and bias are made here, when it is planned.
+            let fold = node.inputs.count == 3 ? folding.folds[node.inputs[1]] : nil
+            if let fold {
+                let w = BatchNormFolding.weight(fold, initializers: g.initializers)
+                let b = Tensor(shape: [fold.bias.count], floats: fold.bias)
+                _ = newSlot(node.inputs[1], PlannedValue(dtype: .float32, shape: w.shape, constant: w), w)
+                _ = newSlot(node.inputs[2], PlannedValue(dtype: .float32, shape: b.shape, constant: b), b)
+            }
             let opset = model.opset(for: node.domain)
             let ins: [PlannedValue?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0].map { known[$0] } }
             let inSlots: [Int?] = node.inputs.map { $0.isEmpty ? nil : c.slotByName[$0] }
@@ -423,6 +431,13 @@ public final class Planner: @unchecked Sendable {
                 c.memory.scratch += kernel.scratchBytes
                 let absorbed = node.outputs.first.flatMap { folding.absorbed[$0] }
                 c.steps.append((kernel, inSlots, outSlots, node, absorbed.map { [$0] } ?? []))
+                // A folded weight the kernel has copied is not kept: the slot gets the model's
+                // original tensor of the same shape, which the run does not read.
+                if let fold, let k = kernel as? WeightCopying, !k.readsWeightAtRun, let s = inSlots[1],
+                   let original = g.initializers[fold.conv.inputs[1]] {
+                    c.slots[s] = original
+                    known[s] = PlannedValue(dtype: original.dtype, shape: original.shape, constant: original)
+                }
                 lastStepValue = outSlots.count == 1 ? [outSlots[0]] : []
                 c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }

@@ -337,7 +337,7 @@ final class ConvKernel: Kernel, @unchecked Sendable {
 /// Small inputs are batched: several images' inputs side by side (Cin/g × images·positions) give
 /// sgemm wide matrices. When one image's columns would not fit the scratch budget, the planes
 /// plan tiles output channels instead.
-final class ConvTransposeKernel: Kernel, ActivationFusing, @unchecked Sendable {
+final class ConvTransposeKernel: Kernel, ActivationFusing, WeightCopying, @unchecked Sendable {
     enum Layout { case direct, channelsLast, planes }
     let s: Setup
     let tables: WindowTables
@@ -364,6 +364,9 @@ final class ConvTransposeKernel: Kernel, ActivationFusing, @unchecked Sendable {
         activation = a
         return true
     }
+
+    /// The direct product reads the weight as it is; the other layouts read their rearranged copy.
+    var readsWeightAtRun: Bool { layout == .direct || (packed == nil && panels == nil) }
 
     typealias Setup = ConvolutionOps.Setup
 

@@ -238,7 +238,10 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     }
 }
 
-extension WinogradConvKernel {
+extension WinogradConvKernel: WeightCopying {
+    /// The run reads U, transformed from the weight at load.
+    var readsWeightAtRun: Bool { false }
+
     /// Relu goes into the output transform's stores; the others stay a step of their own.
     func fuse(_ a: FusedActivation) -> Bool {
         guard activation == .none, a == .relu else { return false }
