@@ -7,7 +7,8 @@
 #include "zwalk_kernels.h"
 #include "dispatch.h"
 
-#define ZK_FEW_CHUNK 32 // output columns per register block (4 vectors)
+#define ZK_FEW_CHUNK 32   // output columns per register block (4 vectors of 8)
+#define ZK_FEW_CHUNK16 64 // the same in the AVX-512 build (4 vectors of 16)
 
 // One chunk of `cols` output columns starting at ox0 of output row oy. `rows` holds each input
 // channel's rows row0 − padTop … (the block's, plus the kernel's height) zero-padded, column j
@@ -49,17 +50,64 @@ ZK_INLINE void conv_few_chunk(const ptrdiff_t cout, const ptrdiff_t vecs, const 
     }
 }
 
+// The AVX-512 build's chunk: up to 64 columns of `nrows` (1 or 2) consecutive output rows, so
+// each weight broadcast feeds 2·vecs FMAs of 16 lanes (the rows read the same taps one row apart).
+ZK_INLINE void conv_few_chunk16(const ptrdiff_t cout, const ptrdiff_t vecs, const ptrdiff_t nrows, const float *rows,
+                                ptrdiff_t pitch, ptrdiff_t plane, ptrdiff_t first, ptrdiff_t cin, const float *weight,
+                                const float *bias, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t oy,
+                                ptrdiff_t ox0, ptrdiff_t cols, float *y) {
+    const ptrdiff_t coStride = cin * kh * kw;
+    zk_v16 acc[4][2][4];
+    for (ptrdiff_t co = 0; co < cout; co++) {
+        const zk_v16 b = zk_splat16(bias ? bias[co] : 0.0f);
+        for (ptrdiff_t r = 0; r < nrows; r++)
+            for (ptrdiff_t v = 0; v < vecs; v++) acc[co][r][v] = b;
+    }
+    for (ptrdiff_t ci = 0; ci < cin; ci++) {
+        for (ptrdiff_t ky = 0; ky < kh; ky++) {
+            const float *src = rows + (ci * plane + first + ky) * pitch + ox0;
+            const float *wk = weight + (ci * kh + ky) * kw;
+            for (ptrdiff_t kx = 0; kx < kw; kx++) {
+                zk_v16 in[2][4];
+                for (ptrdiff_t r = 0; r < nrows; r++)
+                    for (ptrdiff_t v = 0; v < vecs; v++) in[r][v] = zk_load16(src + r * pitch + kx + 16 * v);
+                for (ptrdiff_t co = 0; co < cout; co++) {
+                    const zk_v16 wv = zk_splat16(wk[co * coStride + kx]);
+                    for (ptrdiff_t r = 0; r < nrows; r++)
+                        for (ptrdiff_t v = 0; v < vecs; v++) acc[co][r][v] += wv * in[r][v];
+                }
+            }
+        }
+    }
+    for (ptrdiff_t co = 0; co < cout; co++) {
+        for (ptrdiff_t r = 0; r < nrows; r++) {
+            float *dst = y + (co * oh + oy + r) * ow + ox0;
+            if (cols == vecs * 16) {
+                for (ptrdiff_t v = 0; v < vecs; v++) zk_store16(dst + 16 * v, acc[co][r][v]);
+            } else {
+                float tmp[ZK_FEW_CHUNK16];
+                for (ptrdiff_t v = 0; v < vecs; v++) zk_store16(tmp + 16 * v, acc[co][r][v]);
+                memcpy(dst, tmp, (size_t)cols * sizeof(float));
+            }
+        }
+    }
+}
+
+#define ZK_FEW_CHUNK16_FOR(C, V, R) \
+    conv_few_chunk16(C, V, R, rows, pitch, plane, oy - row0, cin, weight, bias, kh, kw, oh, ow, oy, ox0, cols, y)
+
 #define ZK_FEW_CHUNK_FOR(C, V) \
     conv_few_chunk(C, V, rows, pitch, plane, oy - row0, cin, weight, bias, kh, kw, oh, ow, oy, ox0, cols, y)
 
-// Every chunk reads up to 32 columns past its start plus the kernel's width.
+// Every chunk reads up to a chunk's width (64 columns in the AVX-512 build) past its start plus
+// the kernel's width.
 static ptrdiff_t conv_few_pitch(ptrdiff_t kw, ptrdiff_t ow) {
-    return (ow + ZK_FEW_CHUNK - 1) / ZK_FEW_CHUNK * ZK_FEW_CHUNK + kw - 1;
+    return (ow + ZK_FEW_CHUNK16 - 1) / ZK_FEW_CHUNK16 * ZK_FEW_CHUNK16 + kw - 1;
 }
 
-ZK_INLINE void conv_few_rows(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, const float *weight, const float *bias,
-                             ptrdiff_t cout, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t oh,
-                             ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1, float *y, float *rows) {
+// Copies the input rows a block of output rows reads, each once, zero-padded.
+ZK_INLINE void conv_few_stage(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, ptrdiff_t kh, ptrdiff_t kw,
+                              ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1, float *rows) {
     const ptrdiff_t pitch = conv_few_pitch(kw, ow), plane = row1 - row0 + kh - 1;
     // The input rows the block reads, each copied once, zero-padded: zeros, the row's part, zeros.
     const ptrdiff_t lo = padLeft < pitch ? padLeft : pitch;
@@ -79,6 +127,13 @@ ZK_INLINE void conv_few_rows(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff
             memset(dst + lo + n, 0, (size_t)(pitch - lo - n) * sizeof(float));
         }
     }
+}
+
+ZK_INLINE void conv_few_rows(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, const float *weight, const float *bias,
+                             ptrdiff_t cout, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t padTop, ptrdiff_t padLeft, ptrdiff_t oh,
+                             ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1, float *y, float *rows) {
+    const ptrdiff_t pitch = conv_few_pitch(kw, ow), plane = row1 - row0 + kh - 1;
+    conv_few_stage(x, cin, h, w, kh, kw, padTop, padLeft, ow, row0, row1, rows);
     for (ptrdiff_t oy = row0; oy < row1; oy++) {
         for (ptrdiff_t ox0 = 0; ox0 < ow; ox0 += ZK_FEW_CHUNK) {
             const ptrdiff_t cols = ow - ox0 < ZK_FEW_CHUNK ? ow - ox0 : ZK_FEW_CHUNK;
@@ -110,12 +165,32 @@ ZK_AVX2_TARGET static void conv_few_avx2(const float *x, ptrdiff_t cin, ptrdiff_
                                          float *rows) {
     conv_few_rows(x, cin, h, w, weight, bias, cout, kh, kw, padTop, padLeft, oh, ow, row0, row1, y, rows);
 }
+ZK_AVX512_TARGET static void conv_few_avx512(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, const float *weight,
+                                             const float *bias, ptrdiff_t cout, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t padTop,
+                                             ptrdiff_t padLeft, ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1,
+                                             float *y, float *rows) {
+    const ptrdiff_t pitch = conv_few_pitch(kw, ow), plane = row1 - row0 + kh - 1;
+    conv_few_stage(x, cin, h, w, kh, kw, padTop, padLeft, ow, row0, row1, rows);
+    for (ptrdiff_t oy = row0; oy < row1; oy += 2) {
+        const ptrdiff_t nrows = row1 - oy >= 2 ? 2 : 1;
+        for (ptrdiff_t ox0 = 0; ox0 < ow; ox0 += ZK_FEW_CHUNK16) {
+            const ptrdiff_t cols = ow - ox0 < ZK_FEW_CHUNK16 ? ow - ox0 : ZK_FEW_CHUNK16;
+            const ptrdiff_t vecs = (cols + 15) / 16;
+            // The common shapes with constant sizes (unrolled, in registers); the rest generic.
+            if (nrows == 2 && cout == 3 && vecs == 2) ZK_FEW_CHUNK16_FOR(3, 2, 2);
+            else if (nrows == 2 && cout == 3 && vecs == 4) ZK_FEW_CHUNK16_FOR(3, 4, 2);
+            else if (nrows == 2 && vecs == 2) ZK_FEW_CHUNK16_FOR(cout, 2, 2);
+            else ZK_FEW_CHUNK16_FOR(cout, vecs, nrows);
+        }
+    }
+}
 #endif
 
 void zk_conv_few_outputs(int variant, const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdiff_t w, const float *weight,
                          const float *bias, ptrdiff_t cout, ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t padTop, ptrdiff_t padLeft,
                          ptrdiff_t oh, ptrdiff_t ow, ptrdiff_t row0, ptrdiff_t row1, float *y, float *rows) {
 #if ZK_HAS_AVX2_VARIANT
+    if (variant == ZK_AVX512) { conv_few_avx512(x, cin, h, w, weight, bias, cout, kh, kw, padTop, padLeft, oh, ow, row0, row1, y, rows); return; }
     if (variant >= ZK_AVX2) { conv_few_avx2(x, cin, h, w, weight, bias, cout, kh, kw, padTop, padLeft, oh, ow, row0, row1, y, rows); return; }
 #endif
     conv_few_portable(x, cin, h, w, weight, bias, cout, kh, kw, padTop, padLeft, oh, ow, row0, row1, y, rows);
