@@ -99,10 +99,18 @@ ZK_INLINE void conv_few_chunk16(const ptrdiff_t cout, const ptrdiff_t vecs, cons
 #define ZK_FEW_CHUNK_FOR(C, V) \
     conv_few_chunk(C, V, rows, pitch, plane, oy - row0, cin, weight, bias, kh, kw, oh, ow, oy, ox0, cols, y)
 
-// Every chunk reads up to a chunk's width (64 columns in the AVX-512 build) past its start plus
-// the kernel's width.
+// A chunk reads whole vectors (of 8, or 16 in the AVX-512 build) of its columns, plus the kernel's
+// width: up to the row's width rounded up to 16, plus kw − 1.
 static ptrdiff_t conv_few_pitch(ptrdiff_t kw, ptrdiff_t ow) {
-    return (ow + ZK_FEW_CHUNK16 - 1) / ZK_FEW_CHUNK16 * ZK_FEW_CHUNK16 + kw - 1;
+    return (ow + 15) / 16 * 16 + kw - 1;
+}
+
+// n floats from src to dst, 8 at a time: rows are short (tens of floats), and a libc call per row
+// cost more than the copy.
+ZK_INLINE void copy_short(float *dst, const float *src, ptrdiff_t n) {
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8) zk_store8(dst + j, zk_load8(src + j));
+    for (; j < n; j++) dst[j] = src[j];
 }
 
 // Copies the input rows a block of output rows reads, each once, zero-padded.
@@ -114,17 +122,14 @@ ZK_INLINE void conv_few_stage(const float *x, ptrdiff_t cin, ptrdiff_t h, ptrdif
     ptrdiff_t n = w - (lo - padLeft);
     if (n > pitch - lo) n = pitch - lo;
     if (n < 0) n = 0;
+    // one memset for all the rows, then each row's part copied in
+    memset(rows, 0, (size_t)(cin * plane * pitch) * sizeof(float));
+    if (n <= 0) return;
     for (ptrdiff_t ci = 0; ci < cin; ci++) {
         for (ptrdiff_t r = 0; r < plane; r++) {
-            float *dst = rows + (ci * plane + r) * pitch;
             const ptrdiff_t iy = row0 - padTop + r;
-            if (iy < 0 || iy >= h) {
-                memset(dst, 0, (size_t)pitch * sizeof(float));
-                continue;
-            }
-            memset(dst, 0, (size_t)lo * sizeof(float));
-            if (n > 0) memcpy(dst + lo, x + (ci * h + iy) * w + (lo - padLeft), (size_t)n * sizeof(float));
-            memset(dst + lo + n, 0, (size_t)(pitch - lo - n) * sizeof(float));
+            if (iy < 0 || iy >= h) continue;
+            copy_short(rows + (ci * plane + r) * pitch + lo, x + (ci * h + iy) * w + (lo - padLeft), n);
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZWalkEngine
 import TestSupport
@@ -185,7 +186,50 @@ struct ConvCase: CustomStringConvertible, Sendable {
         ConvCase(name: "wide 1-D", x: [2, 3, 70], w: [3, 17, 5], attrs: ["strides": .ints([3]), "pads": .ints([2, 1])]),
         ConvCase(name: "wide 3-D", x: [1, 2, 4, 6, 6], w: [2, 16, 2, 3, 3],
                  attrs: ["strides": .ints([2, 2, 1]), "pads": .ints([0, 1, 1, 1, 0, 1])]),
+    ] + phasedCases
+
+    /// ConvTransposes to few output channels that run as one convolution per output phase.
+    static let phasedCases: [ConvCase] = [
+        ConvCase(name: "to RGB, k4 s2 p1 (phases), batch 2", x: [2, 8, 5, 7], w: [8, 3, 4, 4],
+                 attrs: ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]),
+        ConvCase(name: "k6 s3 p2 with output_padding (phases)", x: [1, 5, 4, 3], w: [5, 2, 6, 6],
+                 attrs: ["strides": .ints([3, 3]), "pads": .ints([2, 2, 2, 2]), "output_padding": .ints([1, 2])],
+                 bias: false),
+        ConvCase(name: "strides (2, 1), asymmetric pads (phases)", x: [3, 4, 3, 5], w: [4, 1, 4, 2],
+                 attrs: ["strides": .ints([2, 1]), "pads": .ints([1, 0, 2, 1])]),
     ]
+
+    /// The phased ConvTranspose on every build of the C kernel, with a fused activation, against
+    /// the naive transposed convolution; and which layers it takes.
+    @Test(arguments: CPUKernels.Variant.available)
+    func phasedConvTransposeMatchesNaive(variant: CPUKernels.Variant) throws {
+        for c in Self.phasedCases {
+            let ctx = convOpContext("ConvTranspose", c.attrs, shapes: [c.x, c.w] + (c.bias ? [[c.w[1]]] : []))
+            let s = try ConvolutionOps.convTransposeSetup(ctx)
+            let ins = Self.inputs(c, biasChannels: c.w[1])
+            #expect(PhasedConvTransposeKernel.applies(to: s, weight: ins[1]!.value), "\(c.name)")
+            let k = PhasedConvTransposeKernel(s, weight: ins[1]!.value, variant: variant)
+            #expect(k.fuse(.tanh))
+            let y = Tensor(shape: s.outputShape)
+            try k.run(inputs: ins.map { $0?.value }, outputs: [y])
+            let want = ConvolutionNaive.convTranspose(x: ins[0]!.value.floatArray, batch: c.x[0], inChannels: c.x[1],
+                                                      weight: ins[1]!.value.floatArray, outChannels: c.w[1],
+                                                      bias: c.bias ? ins[2]!.value.floatArray : nil, groups: 1,
+                                                      window: s.window).map { Double(Foundation.tanh(Double($0))) }
+            let cmp = compare(y.doubleArray, want, rtol: 1e-4, atol: 1e-5)
+            #expect(cmp.ok, "\(c.name), \(variant): \(cmp)")
+        }
+        func applies(_ x: [Int], _ w: [Int], _ attrs: [String: AttributeValue]) throws -> Bool {
+            let s = try ConvolutionOps.convTransposeSetup(convOpContext("ConvTranspose", attrs, shapes: [x, w]))
+            return PhasedConvTransposeKernel.applies(to: s, weight: Tensor(shape: w))
+        }
+        let up: [String: AttributeValue] = ["strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]
+        #expect(try applies([1, 64, 32, 32], [64, 3, 4, 4], up))
+        #expect(try !applies([1, 64, 32, 32], [64, 8, 4, 4], up))                       // many outputs
+        #expect(try !applies([1, 64, 32, 32], [64, 3, 3, 3], up))                       // 3 taps, stride 2
+        #expect(try !applies([1, 64, 32, 32], [64, 3, 4, 4], ["pads": .ints([1, 1, 1, 1])])) // stride 1
+        #expect(try !applies([1, 64, 8, 8], [64, 3, 4, 4], ["strides": .ints([2, 2]), "pads": .ints([3, 3, 3, 3])]))
+    }
 
     /// The cases above reach every ConvTranspose plan.
     @Test func convTransposeCasesCoverEveryLayout() throws {

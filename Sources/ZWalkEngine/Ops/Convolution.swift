@@ -135,8 +135,10 @@ enum ConvolutionOps {
 
     static let convTranspose: OpFactory = { ctx in
         let s = try convTransposeSetup(ctx)
-        return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)],
-                          kernel: ConvTransposeKernel(s, weight: ctx.inputs[1]?.constant))
+        let weight = ctx.inputs[1]?.constant
+        let kernel: Kernel = PhasedConvTransposeKernel.applies(to: s, weight: weight)
+            ? PhasedConvTransposeKernel(s, weight: weight!) : ConvTransposeKernel(s, weight: weight)
+        return KernelPlan(outputs: [OutputSpec(shape: s.outputShape)], kernel: kernel)
     }
 
     /// Writes `bias[c]` (or 0) over `count` floats at `dst + c·stride` for c in `channels`, in parallel.
