@@ -44,28 +44,7 @@ ZK_INLINE void gemm_block(const int MR, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_
                           const float *panel, const float *bias, int act, float alpha, float *c, ptrdiff_t ldc) {
     zk_v16 acc[8][2];
     for (int i = 0; i < MR; i++) { acc[i][0] = zk_splat16(0); acc[i][1] = zk_splat16(0); }
-    if (rows == 1) {
-        // One row (a dense layer at batch 1): two accumulators would chain every FMA on the one
-        // before (4 cycles each); four phases of k run side by side, summed at the end.
-        zk_v16 s[4][2];
-        for (int p = 0; p < 4; p++) { s[p][0] = zk_splat16(0); s[p][1] = zk_splat16(0); }
-        ptrdiff_t kk = 0;
-        for (; kk + 4 <= k; kk += 4) {
-            for (int p = 0; p < 4; p++) {
-                const float *bp = panel + (kk + p) * ZK_PANEL;
-                const zk_v16 av = zk_splat16(a[(kk + p) * cs]);
-                s[p][0] += av * zk_load16(bp);
-                s[p][1] += av * zk_load16(bp + 16);
-            }
-        }
-        for (; kk < k; kk++) {
-            const zk_v16 av = zk_splat16(a[kk * cs]);
-            s[0][0] += av * zk_load16(panel + kk * ZK_PANEL);
-            s[0][1] += av * zk_load16(panel + kk * ZK_PANEL + 16);
-        }
-        acc[0][0] = (s[0][0] + s[1][0]) + (s[2][0] + s[3][0]);
-        acc[0][1] = (s[0][1] + s[1][1]) + (s[2][1] + s[3][1]);
-    } else if (rows == MR) {
+    if (rows == MR) {
         for (ptrdiff_t kk = 0; kk < k; kk++) {
             // A panel row is two cache lines; ask for them 8 rows ahead (a weight larger than the
             // caches streams from memory at batch 1).
