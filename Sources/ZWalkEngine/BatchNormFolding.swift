@@ -28,8 +28,6 @@ enum BatchNormFolding {
         var order: [Node]
         /// Keyed by the new weight's name.
         var folds: [String: Fold] = [:]
-        /// For each folded convolution's output, the BatchNormalization it absorbed.
-        var absorbed: [String: Node] = [:]
     }
 
     static func fold(_ order: [Node], initializers: [String: Tensor], readers: [String: Int],
@@ -58,7 +56,6 @@ enum BatchNormFolding {
             conv.outputs = [bn.outputs[0]]
             replaced[p] = conv
             dropped.insert(i)
-            result.absorbed[bn.outputs[0]] = bn
         }
         result.order = order.indices.filter { !dropped.contains($0) }.map { replaced[$0] ?? order[$0] }
         return result

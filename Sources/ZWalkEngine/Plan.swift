@@ -429,8 +429,7 @@ public final class Planner: @unchecked Sendable {
             if let kernel = kp.kernel, !outputsConstant {
                 for s in inSlots.compactMap({ $0 }) { if let d = deferred[s] { c.arena.read(d.value, step: c.steps.count) } }
                 c.memory.scratch += kernel.scratchBytes
-                let absorbed = node.outputs.first.flatMap { folding.absorbed[$0] }
-                c.steps.append((kernel, inSlots, outSlots, node, absorbed.map { [$0] } ?? []))
+                c.steps.append((kernel, inSlots, outSlots, node, fold.map { [$0.bn] } ?? []))
                 // A folded weight the kernel has copied is not kept: the slot gets the model's
                 // original tensor of the same shape, which the run does not read.
                 if let fold, let k = kernel as? WeightCopying, !k.readsWeightAtRun, let s = inSlots[1],
@@ -442,7 +441,7 @@ public final class Planner: @unchecked Sendable {
                 c.flops += Planner.flops(node: node, inputs: ins, outputs: kp.outputs)
             }
             c.schedule.append((node, kp.outputs.map(\.shape)))
-            if let bn = node.outputs.first.flatMap({ folding.absorbed[$0] }) { c.schedule.append((bn, kp.outputs.map(\.shape))) }
+            if let fold { c.schedule.append((fold.bn, kp.outputs.map(\.shape))) }
         }
         for o in g.outputs {
             guard let s = c.slotByName[o.name] else { throw EngineError.invalidGraph("graph output '\(o.name)' is never computed") }

@@ -154,9 +154,9 @@ final class PhasedConvTransposeKernel: Kernel, ActivationFusing, WeightCopying, 
                     let r0 = block * rowsPerBlock, r1 = min(rows, r0 + rowsPerBlock)
                     guard r0 < r1, cols > 0 else { continue }
                     let out = buffers[t] + staging
-                    weights[phase].withUnsafeBufferPointer { pw in
+                    weights[phase].withUnsafeBufferPointer { phaseWeight in
                         CPUKernels.convFewOutputs(variant, x: x + n * cin * h * wd, inChannels: cin, h: h, w: wd,
-                                                  weight: pw.baseAddress!, bias: bias, outChannels: cout, kh: taps.y,
+                                                  weight: phaseWeight.baseAddress!, bias: bias, outChannels: cout, kh: taps.y,
                                                   kw: taps.x, padTop: pads[phase].top, padLeft: pads[phase].left,
                                                   oh: rows, ow: cols, rows: r0..<r1, into: out, scratch: buffers[t])
                     }

@@ -129,14 +129,14 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
             // Too few tiles for a block per thread (a small image at batch 1): the threads share
             // each block's three steps instead — channels of the transforms (whole vectors of 16,
             // each thread staging through its own buffer), ξ of the products.
+            // part w of `groups` vectors of 16 channels, as a channel range
+            func part(_ w: Int, of groups: Int, channels: Int) -> Range<Int> {
+                min(channels, 16 * (groups * w / threads))..<min(channels, 16 * (groups * (w + 1) / threads))
+            }
             ScratchPool.shared.withBuffers(count: threads, floats: blockFloats + stagingFloats) { buffers in
                 let scratch = buffers[0]
                 for b in 0..<blocks {
                     let block = Block(firstRow: b * rowsPerBlock, rows: min(rowsPerBlock, totalRows - b * rowsPerBlock))
-                    // part w of `groups` vectors of 16 channels, as a channel range
-                    func part(_ w: Int, of groups: Int, channels: Int) -> Range<Int> {
-                        min(channels, 16 * (groups * w / threads))..<min(channels, 16 * (groups * (w + 1) / threads))
-                    }
                     Parallel.forEach(threads, grain: 1) { r in
                         for w in r {
                             let channels = part(w, of: paddedIn / 16, channels: s.inChannels)
@@ -179,6 +179,13 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     /// all map to the same set of the L1 cache.
     static func xiStride(tiles: Int, channels: Int) -> Int { tiles * channels + 16 }
 
+    /// Where V and M of a block of `tiles` tiles sit in its scratch, and their ξ strides.
+    private func layout(_ scratch: UnsafeMutablePointer<Float>, tiles t: Int)
+        -> (v: UnsafeMutablePointer<Float>, vStride: Int, m: UnsafeMutablePointer<Float>, mStride: Int) {
+        let vStride = Self.xiStride(tiles: t, channels: paddedIn)
+        return (scratch, vStride, scratch + 36 * vStride, Self.xiStride(tiles: t, channels: paddedOut))
+    }
+
     /// Tile rows firstRow ..< firstRow + rows (row r: image r / tilesY, tile row r % tilesY), whose
     /// scratch holds V (36 × T × C padded, ξ-major, channels contiguous) then M (36 × T × K padded).
     private struct Block {
@@ -191,17 +198,17 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     }
 
     /// V of input channels `channels` (starting at a multiple of 16).
-    private func transformInput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch v: UnsafeMutablePointer<Float>,
+    private func transformInput(_ b: Block, channels: Range<Int>, _ io: BlockIO, scratch: UnsafeMutablePointer<Float>,
                                 staging: UnsafeMutablePointer<Float>) {
         let win = s.window
-        let h = win.image[1], wd = win.image[2], plane = h * wd, t = b.rows * tilesX
+        let h = win.image[1], wd = win.image[2], plane = h * wd
+        let (v, vStride, _, _) = layout(scratch, tiles: b.rows * tilesX)
         for rr in 0..<b.rows {
             let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
             CPUKernels.winogradInput(variant, io.x + (n * s.inChannels + channels.lowerBound) * plane,
                                      channels: channels.count, h: h, w: wd, tileRow: ty, padTop: win.padBegin[1],
                                      padLeft: win.padBegin[2], tiles: tilesX,
-                                     into: v + rr * tilesX * paddedIn + channels.lowerBound,
-                                     xiStride: Self.xiStride(tiles: t, channels: paddedIn),
+                                     into: v + rr * tilesX * paddedIn + channels.lowerBound, xiStride: vStride,
                                      tileStride: paddedIn, staging: staging)
         }
     }
@@ -209,8 +216,8 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     /// M[ξ] (T × K) = V[ξ] · U[ξ]ᵀ for ξ in `xi` (the padding columns of M come out 0).
     private func multiply(_ b: Block, xi: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
         let t = b.rows * tilesX
-        let vStride = Self.xiStride(tiles: t, channels: paddedIn), mStride = Self.xiStride(tiles: t, channels: paddedOut)
-        let v = scratch, m = scratch + 36 * vStride, packed = UnsafePointer(u.pointer)
+        let (v, vStride, m, mStride) = layout(scratch, tiles: t)
+        let packed = UnsafePointer(u.pointer)
         for xi in xi {
             CPUKernels.sgemmPacked(variant, m: t, n: paddedOut, k: paddedIn, a: v + xi * vStride, rowStride: paddedIn,
                                    columnStride: 1, packed: packed + xi * packedStride, bias: nil, activation: .none,
@@ -224,12 +231,12 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
                                  staging: UnsafeMutablePointer<Float>) {
         let win = s.window
         let oh = win.positions[1], ow = win.positions[2], outPlane = oh * ow
-        let k = s.outChannels, t = b.rows * tilesX
-        let m = scratch + 36 * Self.xiStride(tiles: t, channels: paddedIn)
+        let k = s.outChannels
+        let (_, _, m, mStride) = layout(scratch, tiles: b.rows * tilesX)
         for rr in 0..<b.rows {
             let n = (b.firstRow + rr) / tilesY, ty = (b.firstRow + rr) % tilesY
             let first = (n * k + channels.lowerBound) * outPlane
-            CPUKernels.winogradOutput(variant, m + rr * tilesX * paddedOut + channels.lowerBound, xiStride: Self.xiStride(tiles: t, channels: paddedOut),
+            CPUKernels.winogradOutput(variant, m + rr * tilesX * paddedOut + channels.lowerBound, xiStride: mStride,
                                       tileStride: paddedOut, channels: channels.count, tiles: tilesX,
                                       bias: io.bias.map { $0 + channels.lowerBound }, residual: io.residual.map { $0 + first },
                                       activation: activation, into: io.y + first, oh: oh, ow: ow, tileRow: ty,
