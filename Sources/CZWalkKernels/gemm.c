@@ -2,12 +2,13 @@
 // both operands packed on every call): a dense layer at batch 1–256. B — the layer's weight — is
 // packed once at load time into panels of 32 columns (K × 32, zero-padded); A is read in place.
 // The micro-kernel keeps an MR × 32 block of C in registers, adds the bias and applies the
-// activation in the same pass (a fused epilogue), then stores it.
+// activation in the same pass (a fused epilogue: Tanh and Sigmoid too, on the block still in
+// registers), then stores it.
 //
 // Three variants: AVX-512 (MR 8: 16 zmm accumulators), AVX2/FMA (MR 4: 16 ymm), portable (MR 4,
 // SSE). Written once with 16-lane vector types, which each target lowers to 1, 2 or 4 registers.
 #include "zwalk_kernels.h"
-#include "dispatch.h"
+#include "vmath.h"
 
 #define ZK_PANEL 32
 
@@ -18,6 +19,8 @@ ZK_INLINE zk_v16 zk_act16(zk_v16 x, int act, float alpha) {
         zk_v16 scaled = x * zk_splat16(alpha);
         return (zk_v16)(((zk_i16)scaled & neg) | ((zk_i16)x & ~neg));
     }
+    if (act == ZK_ACT_TANH) return zk_tanh16(x);
+    if (act == ZK_ACT_SIGMOID) return zk_sigmoid16(x);
     return x;
 }
 

@@ -18,9 +18,10 @@ public enum CPUKernels {
         public var description: String { ["portable", "AVX2/FMA", "AVX-512"][Int(rawValue)] }
     }
 
-    /// Activations the kernels can apply in their output pass.
+    /// Activations the kernels can apply in their output pass (tanh and sigmoid: the small
+    /// sgemm's only).
     enum Activation: Int32 {
-        case none = 0, relu = 1, leakyRelu = 2
+        case none = 0, relu = 1, leakyRelu = 2, tanh = 3, sigmoid = 4
     }
 
     /// Winograd F(4×4, 3×3) input transform of tile row `tileRow` of `channels` consecutive

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ZWalkEngine
 import TestSupport
@@ -33,6 +34,8 @@ import TestSupport
         case .none: break
         case .relu: want = want.map { max($0, 0) }
         case .leakyRelu: want = want.map { $0 < 0 ? $0 * slope : $0 }
+        case .tanh: want = want.map { Foundation.tanh($0) }
+        case .sigmoid: want = want.map { 1 / (1 + Foundation.exp(-$0)) }
         }
         return compare(y.doubleArray, want.map(Double.init), rtol: 1e-4, atol: 1e-5)
     }
@@ -43,18 +46,15 @@ import TestSupport
         #expect(cmp.ok, "\(c): \(cmp)")
     }
 
-    @Test func fusedActivations() {
-        for c in Self.cases {
-            let relu = Self.run(c, activation: .relu), leaky = Self.run(c, activation: .leakyRelu, slope: 0.2)
-            #expect(relu.ok && leaky.ok, "\(c): relu \(relu), leaky \(leaky)")
-        }
-    }
-
+    /// Every activation the epilogue applies (Tanh and Sigmoid on the block in registers), with
+    /// every variant this CPU runs.
     @Test(arguments: CPUKernels.Variant.available)
-    func everyVariant(variant: CPUKernels.Variant) {
+    func fusedActivations(variant: CPUKernels.Variant) {
         for c in Self.cases {
-            let cmp = Self.run(c, activation: .leakyRelu, slope: 0.2, variant: variant)
-            #expect(cmp.ok, "\(c), \(variant): \(cmp)")
+            for act in [CPUKernels.Activation.relu, .leakyRelu, .tanh, .sigmoid] {
+                let cmp = Self.run(c, activation: act, slope: 0.2, variant: variant)
+                #expect(cmp.ok, "\(c), \(act), \(variant): \(cmp)")
+            }
         }
     }
 

@@ -34,6 +34,8 @@ enum {
     ZK_ACT_NONE = 0,
     ZK_ACT_RELU = 1,
     ZK_ACT_LEAKY_RELU = 2,
+    ZK_ACT_TANH = 3,      // zk_sgemm_packed only: the arithmetic of zk_tanh
+    ZK_ACT_SIGMOID = 4,   // zk_sgemm_packed only: the arithmetic of zk_sigmoid
 };
 
 /// Winograd F(4×4, 3×3) input transform of one row of tiles, 16 channels per vector.

@@ -26,9 +26,6 @@ final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
     let bias: [Float]?
     var activation: CPUKernels.Activation = .none
     var alpha: Float = 0
-    /// Tanh or Sigmoid, applied to each thread's columns right after its product (the C kernel's
-    /// register pass takes only the piecewise-linear ones).
-    var curve: FusedActivation?
     /// Which build of the C kernel runs (tests pass each the CPU has).
     let variant: CPUKernels.Variant
 
@@ -76,9 +73,6 @@ final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
                     CPUKernels.sgemmPacked(variant, m: m, n: c1 - c0, k: k, a: a, lda: k, packed: pp + c0 * k,
                                            bias: bias.map { $0 + c0 }, activation: act, alpha: alpha,
                                            c: y + c0, ldc: n)
-                    if let curve {
-                        for i in 0..<m { curve.apply(y + i * n + c0, c1 - c0, variant: variant) }
-                    }
                 }
             }
         }
@@ -87,11 +81,12 @@ final class PackedGemmKernel: Kernel, ActivationFusing, @unchecked Sendable {
 
 extension PackedGemmKernel {
     func fuse(_ a: FusedActivation) -> Bool {
-        guard activation == .none, curve == nil else { return false }
+        guard activation == .none else { return false }
         switch a {
         case .relu: activation = .relu
         case .leakyRelu(let alpha): (activation, self.alpha) = (.leakyRelu, alpha)
-        case .tanh, .sigmoid: curve = a
+        case .tanh: activation = .tanh
+        case .sigmoid: activation = .sigmoid
         }
         return true
     }
