@@ -32,6 +32,9 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
     static let minTiles = 4
     /// Tiles per block: V and M of a block at 64 channels fill about half of a core's L2.
     static let tilesPerBlock = 64
+    /// Fewest tiles of a block made smaller so that every thread has one: below, each thread
+    /// would read all of U for a few rows, and sharing one block's steps costs less.
+    static let minSplitTiles = 8
 
     let s: ConvolutionOps.Setup
     let tilesX: Int, tilesY: Int
@@ -120,11 +123,18 @@ final class WinogradConvKernel: Kernel, ActivationFusing, ResidualFusing, @unche
         let (x, _, bias, y) = ConvolutionOps.buffers(inputs, outputs)
         let residual = residualInput.map { UnsafePointer(inputs[$0]!.floats.baseAddress!) }
         let totalRows = s.batch * tilesY
+        let threads = Parallel.threads
+        var rowsPerBlock = self.rowsPerBlock
+        if (totalRows + rowsPerBlock - 1) / rowsPerBlock < threads && (totalRows / threads) * tilesX >= Self.minSplitTiles {
+            // Fewer blocks than threads, but enough tiles for each thread to run a block of its
+            // own: smaller blocks, one per thread, and no barrier between the three steps (a
+            // 32×32 layer at batch 1: two blocks of 32 tiles instead of one shared block).
+            rowsPerBlock = (totalRows + threads - 1) / threads
+        }
         let blocks = (totalRows + rowsPerBlock - 1) / rowsPerBlock
         let blockFloats = 36 * (Self.xiStride(tiles: rowsPerBlock * tilesX, channels: paddedIn)
                                 + Self.xiStride(tiles: rowsPerBlock * tilesX, channels: paddedOut))
         let io = BlockIO(x: x, bias: bias, residual: residual, y: y)
-        let threads = Parallel.threads
         if blocks < threads {
             // Too few tiles for a block per thread (a small image at batch 1): the threads share
             // each block's three steps instead — channels of the transforms (whole vectors of 16,
