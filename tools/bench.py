@@ -1,15 +1,20 @@
 """zwalk against onnxruntime, side by side in one run: the table behind `make bench`.
 
     .venv/bin/python tools/bench.py [--zwalk .build/release/zwalk] [--out .build/models]
-                                    [--batch 1,64] [--threads 2] [--runs 20] [--json]
+                                    [--batch 1,64] [--threads 2] [--runs 20] [--seconds 1]
+                                    [--rounds 3] [--models a,b] [--json]
 
-Writes the benchmark set (tools/bench_models.py), then for each model runs
-`zwalk bench MODEL --batch … --threads … --runs … --json` and times onnxruntime with the same
-batch sizes and thread count, one after the other (never both at once: they would share the
-cores). onnxruntime runs in a fresh Python process per model: run in this one, it left the next
-zwalk measurement up to 1.6x slower (its thread pools outlive the sessions). Prints model, batch, zwalk ms, onnxruntime ms and the ratio zwalk/onnxruntime (below 1 means
-zwalk is faster), medians of at least --runs runs after warm-ups. Without a zwalk binary, or
-with one that has no bench command yet, it says so and prints onnxruntime's column alone.
+Writes the benchmark set (tools/bench_models.py), then for each model, --rounds times in turn, runs
+`zwalk bench MODEL --batch … --threads … --runs … --seconds … --json` and times onnxruntime with
+the same batch sizes, thread count and timing rule (at least --runs runs, more until --seconds have
+passed, up to 1000), one after the other (never both at once: they would share the cores).
+Each engine's figure is the median of its per-round medians: this VM's speed changes from one
+stretch of seconds to the next (by up to 1.5x), and alternating puts both engines in the same
+stretches. onnxruntime runs in a fresh Python process per round: run in this one, it left the next
+zwalk measurement up to 1.6x slower (its thread pools outlive the sessions). Prints model, batch,
+zwalk ms, onnxruntime ms and the ratio zwalk/onnxruntime (below 1 means zwalk is faster). Without a
+zwalk binary, or with one that has no bench command yet, it says so and prints onnxruntime's column
+alone.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -49,10 +55,11 @@ def check_zwalk(zwalk: str) -> None:
         raise ZwalkUnavailable(f"{zwalk} has no bench command yet (`zwalk --help` does not list it)")
 
 
-def run_zwalk(zwalk: str, model: str, batches: list[int], threads: int, runs: int) -> dict[int, float]:
+def run_zwalk(zwalk: str, model: str, batches: list[int], threads: int, runs: int,
+              seconds: float) -> dict[int, float]:
     """Median ms per batch size from `zwalk bench --json`."""
     cmd = [zwalk, "bench", model, "--batch", ",".join(map(str, batches)), "--threads", str(threads),
-           "--runs", str(runs), "--json"]
+           "--runs", str(runs), "--seconds", str(seconds), "--json"]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=ZWALK_TIMEOUT_S)
     except FileNotFoundError:
@@ -77,13 +84,14 @@ def run_zwalk(zwalk: str, model: str, batches: list[int], threads: int, runs: in
     raise RuntimeError(f"`{' '.join(cmd)}` printed no JSON object with \"results\":\n{p.stdout[:600]}")
 
 
-def time_onnxruntime_isolated(path: str, batches: list[int], threads: int, runs: int) -> list[dict]:
+def time_onnxruntime_isolated(path: str, batches: list[int], threads: int, runs: int,
+                              seconds: float) -> list[dict]:
     """bench_models.time_onnxruntime in a child process, so nothing of onnxruntime stays behind."""
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_models; "
             "print(json.dumps(bench_models.time_onnxruntime(sys.argv[2], json.loads(sys.argv[3]), "
-            "int(sys.argv[4]), int(sys.argv[5]))))")
-    p = subprocess.run([sys.executable, "-c", code, HERE, path, json.dumps(batches), str(threads), str(runs)],
-                       capture_output=True, text=True, check=True)
+            "int(sys.argv[4]), int(sys.argv[5]), float(sys.argv[6]))))")
+    p = subprocess.run([sys.executable, "-c", code, HERE, path, json.dumps(batches), str(threads), str(runs),
+                        str(seconds)], capture_output=True, text=True, check=True)
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -93,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=bench_models.DEFAULT_OUT, help="where the benchmark models go")
     ap.add_argument("--batch", type=bench_models.parse_batches, default=[1, 64], help="batch sizes, e.g. 1,64")
     ap.add_argument("--threads", type=int, default=2, help="threads for both runtimes (default 2)")
-    ap.add_argument("--runs", type=int, default=20, help="at least this many timed runs per batch size")
+    ap.add_argument("--runs", type=int, default=20, help="at least this many timed runs per batch size and round")
+    ap.add_argument("--seconds", type=float, default=1.0,
+                    help="and keep timing until S seconds have passed (per batch size and round; default 1)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="measure both engines this many times in turn; each figure is the median of its rounds")
     ap.add_argument("--models", default="", help="comma-separated subset of the benchmark set, by file stem")
     ap.add_argument("--json", action="store_true", help="also print the rows as one JSON object at the end")
     args = ap.parse_args(argv)
@@ -110,20 +122,28 @@ def main(argv: list[str] | None = None) -> int:
         check_zwalk(args.zwalk)
     except ZwalkUnavailable as e:
         zwalk_note = f"{e}; showing onnxruntime alone."
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
     rows = []
     failures = []
     for path in paths:
         name = os.path.splitext(os.path.basename(path))[0]
-        zw: dict[int, float] = {}
         batches = bench_models.batches_for(name, args.batch)
-        if zwalk_note is None:
-            try:
-                zw = run_zwalk(args.zwalk, path, batches, args.threads, args.runs)
-            except ZwalkUnavailable as e:
-                zwalk_note = f"{e}; showing onnxruntime alone."
-            except RuntimeError as e:
-                failures.append(f"{name}: {e}")
-        ort = {r["batch"]: r["median_ms"] for r in time_onnxruntime_isolated(path, batches, args.threads, args.runs)}
+        zw_rounds: dict[int, list[float]] = {b: [] for b in batches}
+        ort_rounds: dict[int, list[float]] = {b: [] for b in batches}
+        for _ in range(args.rounds):
+            if zwalk_note is None and not any(f.startswith(f"{name}: ") for f in failures):
+                try:
+                    for b, ms in run_zwalk(args.zwalk, path, batches, args.threads, args.runs, args.seconds).items():
+                        zw_rounds.setdefault(b, []).append(ms)
+                except ZwalkUnavailable as e:
+                    zwalk_note = f"{e}; showing onnxruntime alone."
+                except RuntimeError as e:
+                    failures.append(f"{name}: {e}")
+            for r in time_onnxruntime_isolated(path, batches, args.threads, args.runs, args.seconds):
+                ort_rounds.setdefault(r["batch"], []).append(r["median_ms"])
+        zw = {b: statistics.median(v) for b, v in zw_rounds.items() if v}
+        ort = {b: statistics.median(v) for b, v in ort_rounds.items() if v}
         for b in batches:
             z, o = zw.get(b), ort.get(b)
             rows.append({"model": name, "batch": b, "zwalk_ms": z, "onnxruntime_ms": o,
@@ -139,12 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [r["ratio"] for r in rows if r["ratio"] is not None]
     if ratios:
         geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
-        print(f"\ngeometric mean zwalk/ORT over {len(ratios)} rows: {geo:.2f} (threads {args.threads}, "
-              f"medians of ≥ {args.runs} runs)")
+        print(f"\ngeometric mean zwalk/ORT over {len(ratios)} rows: {geo:.2f} (threads {args.threads}; per engine "
+              f"the median of {args.rounds} rounds in turn, each the median of ≥ {args.runs} runs and ≥ {args.seconds:g} s)")
     for f in failures:
         print(f"error: {f}", file=sys.stderr)
     if args.json:
-        print(json.dumps({"threads": args.threads, "rows": rows}))
+        print(json.dumps({"threads": args.threads, "rounds": args.rounds, "rows": rows}))
     return 1 if failures else 0
 
 

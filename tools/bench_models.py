@@ -70,8 +70,16 @@ def input_shape(sess, batch: int) -> tuple[str, list[int]]:
     return inputs[0].name, shape
 
 
-def time_onnxruntime(model_path: str, batches=(1, 64), threads: int = 2, runs: int = 20) -> list[dict]:
-    """Median (and spread) wall time of one decode per batch size, in milliseconds."""
+# `zwalk bench`'s rule for how long to time (Sources/ZWalkEngine/Support/Benchmark.swift): at least
+# `runs` runs, and more until `seconds` have passed, up to MAX_RUNS. With a fixed 20 runs, a 0.3 ms
+# decode was timed over 6 ms (one scheduler phase of this VM) against zwalk's second.
+MAX_RUNS = 1000
+
+
+def time_onnxruntime(model_path: str, batches=(1, 64), threads: int = 2, runs: int = 20,
+                     seconds: float = 2.0) -> list[dict]:
+    """Median (and spread) wall time of one decode per batch size, in milliseconds, timed by the
+    same rule as `zwalk bench` (at least `runs` runs, and more for `seconds`, up to MAX_RUNS)."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -87,7 +95,8 @@ def time_onnxruntime(model_path: str, batches=(1, 64), threads: int = 2, runs: i
         for _ in range(WARMUP):
             sess.run(None, {name: z})
         times = []
-        for _ in range(max(runs, 1)):
+        start = time.perf_counter()
+        while len(times) < max(runs, 1) or (time.perf_counter() - start < seconds and len(times) < MAX_RUNS):
             t0 = time.perf_counter()
             sess.run(None, {name: z})
             times.append((time.perf_counter() - t0) * 1e3)
@@ -112,12 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=DEFAULT_OUT, help="where the benchmark models go (default: .build/models)")
     ap.add_argument("--batch", type=parse_batches, default=[1, 64], help="batch sizes, e.g. 1,64")
     ap.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads (default 2)")
-    ap.add_argument("--runs", type=int, default=20, help="timed runs per batch size (default 20)")
+    ap.add_argument("--runs", type=int, default=20, help="at least this many timed runs per batch size (default 20)")
+    ap.add_argument("--seconds", type=float, default=2.0, help="and keep timing until S seconds have passed (default 2)")
     ap.add_argument("--json", action="store_true", help="print one JSON object per model")
     args = ap.parse_args(argv)
     for path in write_benchmark_set(args.out):
         name = os.path.splitext(os.path.basename(path))[0]
-        results = time_onnxruntime(path, batches_for(name, args.batch), args.threads, args.runs)
+        results = time_onnxruntime(path, batches_for(name, args.batch), args.threads, args.runs, args.seconds)
         if args.json:
             print(json.dumps({"model": name, "runtime": "onnxruntime", "threads": args.threads, "results": results}))
         else:
