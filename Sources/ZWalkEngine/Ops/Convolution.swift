@@ -508,15 +508,8 @@ final class ConvTransposeKernel: Kernel, ActivationFusing, WeightCopying, @unche
                         BLAS.sgemm(transA: true, m: n, n: kk * coutG, k: cinG, a: b, lda: n, b: pg!, ldb: kk * coutG,
                                    beta: 0, c: colsPtr, ldc: kk * coutG)
                     }
-                    t.col2imChannelsLast(colsPtr, images: images, channels: coutG, bias: bg, into: yg,
-                                         imageStride: cout * plane)
-                    if let activation {
-                        Parallel.forEach(images * coutG, grain: max(1, 32768 / plane)) { r in
-                            for item in r {
-                                activation.apply(yg + ((item / coutG) * cout + item % coutG) * plane, plane, variant: variant)
-                            }
-                        }
-                    }
+                    t.col2imChannelsLast(colsPtr, images: images, channels: coutG, bias: bg, activation: activation,
+                                         variant: variant, into: yg, imageStride: cout * plane)
                     continue
                 }
                 var c0 = 0

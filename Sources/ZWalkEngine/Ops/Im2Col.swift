@@ -134,12 +134,13 @@ struct WindowTables: Sendable {
     /// ConvTranspose col2im from channels-last columns. `cols` has one row per position of the
     /// `images` images (image-major), each `kernelCount · channels` floats in (tap, channel) order.
     /// Writes those images' output planes (`channels` planes each, image i at
-    /// `dst + i·imageStride`) plus the bias.
+    /// `dst + i·imageStride`) plus the bias, through `activation` when one is fused.
     ///
     /// Output pixels are taken a tile at a time: each pixel sums the channel vectors of the taps
     /// that reach it (unit stride, however small the image), then the tile (pixels × channels) is
     /// transposed into the channel planes.
     func col2imChannelsLast(_ cols: UnsafePointer<Float>, images: Int, channels C: Int, bias: UnsafePointer<Float>?,
+                            activation: FusedActivation? = nil, variant: CPUKernels.Variant = .best,
                             into dst: UnsafeMutablePointer<Float>, imageStride: Int) {
         let w = window, g = gather
         let plane = w.imageCount, P = w.positionCount
@@ -178,6 +179,9 @@ struct WindowTables: Sendable {
                     }
                     // (pixels × C) → C planes
                     let out = dst + j * imageStride + p0, m = p1 - p0
+                    // the fused activation on the tile while it is in L1, not as a pass of its own
+                    // over the whole output
+                    activation?.apply(buf, m * C, variant: variant)
                     for c in 0..<C {
                         let o = out + c * plane, src = buf + c
                         for q in 0..<m { o[q] = src[q * C] }
