@@ -1,7 +1,7 @@
 import CZWalkKernels
 
 /// The one place the hand-written C kernels (Sources/CZWalkKernels) are called from. Each has a
-/// portable and an AVX2/FMA variant (the small sgemm also an AVX-512 one). Every call names the
+/// portable and an AVX2/FMA variant, most also an AVX-512 one. Every call names the
 /// variant it runs: the engine's kernels hold `Variant.best`, read once from cpuid; tests build
 /// kernels with each of `Variant.available`. Nothing process-wide changes which variant runs, so
 /// a test of the portable path cannot change the numbers of a decode running beside it.
@@ -95,13 +95,13 @@ extension CPUKernels {
 }
 
 extension CPUKernels {
-    /// y = tanh(x) over n floats, the arithmetic of VectorMath.tanh (its reference) with AVX2/FMA.
+    /// y = tanh(x) over n floats, the arithmetic of VectorMath.tanh (its reference) on 16 lanes.
     @Sendable public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                                       variant: Variant = .best) {
         zk_tanh(variant.rawValue, x, y, n)
     }
 
-    /// y = 1 / (1 + e^-x) over n floats, the arithmetic of VectorMath.sigmoid with AVX2/FMA.
+    /// y = 1 / (1 + e^-x) over n floats, the arithmetic of VectorMath.sigmoid on 16 lanes.
     @Sendable public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                                          variant: Variant = .best) {
         zk_sigmoid(variant.rawValue, x, y, n)
