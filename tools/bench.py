@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default="", help="comma-separated subset of the benchmark set, by file stem")
     ap.add_argument("--json", action="store_true", help="also print the rows as one JSON object at the end")
     args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error("--rounds must be at least 1")
 
     paths = bench_models.write_benchmark_set(args.out)
     if args.models:
@@ -122,8 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         check_zwalk(args.zwalk)
     except ZwalkUnavailable as e:
         zwalk_note = f"{e}; showing onnxruntime alone."
-    if args.rounds < 1:
-        ap.error("--rounds must be at least 1")
     rows = []
     failures = []
     for path in paths:
@@ -131,17 +131,19 @@ def main(argv: list[str] | None = None) -> int:
         batches = bench_models.batches_for(name, args.batch)
         zw_rounds: dict[int, list[float]] = {b: [] for b in batches}
         ort_rounds: dict[int, list[float]] = {b: [] for b in batches}
+        zwalk_failed = False
         for _ in range(args.rounds):
-            if zwalk_note is None and not any(f.startswith(f"{name}: ") for f in failures):
+            if zwalk_note is None and not zwalk_failed:
                 try:
                     for b, ms in run_zwalk(args.zwalk, path, batches, args.threads, args.runs, args.seconds).items():
-                        zw_rounds.setdefault(b, []).append(ms)
+                        zw_rounds[b].append(ms)
                 except ZwalkUnavailable as e:
                     zwalk_note = f"{e}; showing onnxruntime alone."
                 except RuntimeError as e:
                     failures.append(f"{name}: {e}")
+                    zwalk_failed = True
             for r in time_onnxruntime_isolated(path, batches, args.threads, args.runs, args.seconds):
-                ort_rounds.setdefault(r["batch"], []).append(r["median_ms"])
+                ort_rounds[r["batch"]].append(r["median_ms"])
         zw = {b: statistics.median(v) for b, v in zw_rounds.items() if v}
         ort = {b: statistics.median(v) for b, v in ort_rounds.items() if v}
         for b in batches:

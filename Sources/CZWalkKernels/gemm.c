@@ -13,12 +13,9 @@
 #define ZK_PANEL 32
 
 ZK_INLINE zk_v16 zk_act16(zk_v16 x, int act, float alpha) {
-    if (act == ZK_ACT_RELU) return (zk_v16)((zk_i16)x & ~(x < zk_splat16(0)));
-    if (act == ZK_ACT_LEAKY_RELU) {
-        zk_i16 neg = x < zk_splat16(0);
-        zk_v16 scaled = x * zk_splat16(alpha);
-        return (zk_v16)(((zk_i16)scaled & neg) | ((zk_i16)x & ~neg));
-    }
+    // (a NaN is not < 0, so it passes both unchanged)
+    if (act == ZK_ACT_RELU) return zk_select16(x < zk_splat16(0), zk_splat16(0), x);
+    if (act == ZK_ACT_LEAKY_RELU) return zk_select16(x < zk_splat16(0), x * zk_splat16(alpha), x);
     if (act == ZK_ACT_TANH) return zk_tanh16(x);
     if (act == ZK_ACT_SIGMOID) return zk_sigmoid16(x);
     return x;

@@ -1,8 +1,9 @@
 // zwalk's hand-written CPU kernels: loops Swift compiles for baseline x86-64 (SSE) that gain from
 // AVX2/FMA. Each kernel is built portable and with target("avx2,fma"), most a third time for
-// AVX-512 (sgemm, Tanh/Sigmoid, Winograd, the few-outputs convolution). Every call names its variant: the engine passes the best the CPU has
-// (zk_best_variant, from cpuid), tests also pass ZK_PORTABLE. There is no process-wide switch, so
-// one caller's choice never changes another's numbers.
+// AVX-512 (sgemm, Tanh/Sigmoid, Winograd, the few-outputs convolution). Every call names its
+// variant: the engine passes the best the CPU has (zk_best_variant, from cpuid), tests also pass
+// ZK_PORTABLE. There is no process-wide switch, so one caller's choice never changes another's
+// numbers.
 #ifndef ZWALK_KERNELS_H
 #define ZWALK_KERNELS_H
 
